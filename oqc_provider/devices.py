@@ -1,0 +1,267 @@
+"""The device catalogue: what each OQC QPU is, and its calibration figures.
+
+QCaaS does not say which gates or couplings a QPU has, so the provider carries this catalogue.
+Keys the service publishes in a QPU's ``feature_set`` override it (the emulator publishes them
+all), so a new device needs data, not code. Calibration figures (T1, T2, readout error, 1q error,
+per-edge ECR error) feed the Qiskit Target, pytket's BackendInfo and the emulator's noise model:
+one set of numbers, three readers. This module imports neither Qiskit nor pytket.
+
+Example:
+    >>> from oqc_provider.devices import CATALOGUE, device_for
+    >>> lucy = device_for("qpu:uk:2:d865b5a184")
+    >>> lucy.name, lucy.qubit_count, (0, 1) in lucy.couplings
+    ('Lucy Simulator', 8, True)
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Gates every OQC QPU runs natively; ``rz`` is virtual (a frame change: no error, no time).
+NATIVE_GATES: tuple[str, ...] = ("rz", "sx", "x", "ecr")
+
+
+class GateDurations(BaseModel):
+    """How long each physical operation takes, in seconds."""
+
+    model_config = ConfigDict(frozen=True)
+    sx: float = 80e-9
+    x: float = 80e-9
+    ecr: float = 560e-9
+    measure: float = 4e-6
+    reset: float = 4e-6
+
+
+class QubitCalibration(BaseModel):
+    """Figures for one qubit. ``None`` T1/T2 means the device does not decohere (a noiseless simulator)."""
+
+    t1: float | None = Field(default=None, description="Energy relaxation time, seconds.")
+    t2: float | None = Field(default=None, description="Dephasing time, seconds.")
+    readout_error: float = Field(default=0.0, ge=0.0, le=1.0)
+    one_qubit_error: float = Field(default=0.0, ge=0.0, le=1.0, description="Error per sx/x gate.")
+    frequency: float | None = Field(default=None, description="Qubit frequency, Hz.")
+
+
+class EdgeCalibration(BaseModel):
+    """Figures for one directed ECR coupling (control, target)."""
+
+    control: int
+    target: int
+    ecr_error: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
+class Calibration(BaseModel):
+    """A QPU's calibration as the emulator serves it (``/monitoring/calibrations``, v4 ``benchmarks``)."""
+
+    qpu_id: str
+    date: str = "2026-11-01"
+    qubits: dict[int, QubitCalibration]
+    edges: list[EdgeCalibration] = Field(default_factory=list)
+
+    def edge_error(self, control: int, target: int) -> float:
+        """The ECR error of the coupling ``control -> target`` (0 when not calibrated)."""
+        for edge in self.edges:
+            if (edge.control, edge.target) == (control, target):
+                return edge.ecr_error
+        return 0.0
+
+    @property
+    def is_noiseless(self) -> bool:
+        """Whether every figure is perfect (no decoherence, no gate or readout error)."""
+        return all(
+            q.t1 is None and q.t2 is None and q.readout_error == 0 and q.one_qubit_error == 0
+            for q in self.qubits.values()
+        ) and all(edge.ecr_error == 0 for edge in self.edges)
+
+
+class DeviceSpec(BaseModel):
+    """What a QPU is: size, directed couplings, native gates, limits and timings."""
+
+    model_config = ConfigDict(frozen=True)
+    qpu_id: str
+    name: str
+    qubit_count: int = Field(ge=1)
+    couplings: tuple[tuple[int, int], ...]
+    native_gates: tuple[str, ...] = NATIVE_GATES
+    supports_reset: bool = False
+    supports_mid_circuit_measurement: bool = False
+    max_shots: int = 100_000
+    simulator: bool = False
+    noisy: bool = True
+    region: str = "uk"
+    generation: int = 2
+    dt: float = 0.5e-9
+    durations: GateDurations = GateDurations()
+
+    def feature_set(self) -> dict[str, Any]:
+        """The ``feature_set`` the emulator publishes: QCaaS's own keys plus the catalogue's."""
+        return {
+            "always_on": True,
+            "qubit_count": self.qubit_count,
+            "simulator": self.simulator,
+            "Maximum Shots": self.max_shots,
+            "native_gates": list(self.native_gates),
+            "coupling_map": [list(edge) for edge in self.couplings],
+            "reset": self.supports_reset,
+            "mid_circuit_measurement": self.supports_mid_circuit_measurement,
+            "dt": self.dt,
+        }
+
+    def with_features(self, features: dict[str, Any]) -> DeviceSpec:
+        """This spec with any catalogue keys the service published in ``feature_set`` applied."""
+        updates: dict[str, Any] = {}
+        if isinstance(features.get("qubit_count"), int):
+            updates["qubit_count"] = features["qubit_count"]
+        if isinstance(features.get("Maximum Shots"), int):
+            updates["max_shots"] = features["Maximum Shots"]
+        if isinstance(features.get("simulator"), bool):
+            updates["simulator"] = features["simulator"]
+        if isinstance(features.get("native_gates"), list):
+            updates["native_gates"] = tuple(str(g) for g in features["native_gates"])
+        if isinstance(features.get("coupling_map"), list):
+            updates["couplings"] = tuple((int(a), int(b)) for a, b in features["coupling_map"])
+        if isinstance(features.get("reset"), bool):
+            updates["supports_reset"] = features["reset"]
+        if isinstance(features.get("mid_circuit_measurement"), bool):
+            updates["supports_mid_circuit_measurement"] = features["mid_circuit_measurement"]
+        if isinstance(features.get("dt"), int | float):
+            updates["dt"] = float(features["dt"])
+        return self.model_copy(update=updates)
+
+
+# Lucy's directed ECR couplings: an 8-qubit ring, one direction per coupling.
+_LUCY_COUPLINGS: tuple[tuple[int, int], ...] = (
+    (0, 1), (0, 7), (1, 2), (2, 3), (4, 3), (4, 5), (6, 5), (7, 6),
+)  # fmt: skip
+
+
+def _kagome_couplings() -> tuple[int, tuple[tuple[int, int], ...]]:
+    """A 35-node Kagome-like lattice with 3 unusable nodes, re-indexed to 32 usable qubits.
+
+    Three chain rows of 9 nodes alternate with two bridge rows of 4 nodes; each bridge node
+    closes a triangle with the chain above and another with the chain below (corner-sharing
+    triangles, as in a Kagome lattice). ECR direction alternates with the node parity, as
+    fixed-frequency transmon pairs do.
+    """
+    chain, bridge = 9, 4
+    nodes: dict[tuple[str, int, int], int] = {}
+    for row in range(3):
+        for col in range(chain):
+            nodes[("a", row, col)] = len(nodes)
+        if row < 2:
+            for col in range(bridge):
+                nodes[("b", row, col)] = len(nodes)
+    edges: set[tuple[int, int]] = set()
+    for row in range(3):
+        for col in range(chain - 1):
+            edges.add((nodes[("a", row, col)], nodes[("a", row, col + 1)]))
+        if row < 2:
+            for col in range(bridge):
+                b = nodes[("b", row, col)]
+                for above in (2 * col, 2 * col + 1):
+                    edges.add((nodes[("a", row, above)], b))
+                for below in (2 * col + 1, 2 * col + 2):
+                    edges.add((b, nodes[("a", row + 1, below)]))
+    unusable = {nodes[("a", 0, 8)], nodes[("a", 2, 0)], nodes[("a", 2, 8)]}
+    usable = sorted(set(nodes.values()) - unusable)
+    index = {node: i for i, node in enumerate(usable)}
+    directed = []
+    for a, b in sorted(edges):
+        if a in unusable or b in unusable:
+            continue
+        low, high = sorted((index[a], index[b]))
+        directed.append((low, high) if (low + high) % 2 else (high, low))
+    return len(usable), tuple(sorted(directed))
+
+
+_TOSHIKO_QUBITS, _TOSHIKO_COUPLINGS = _kagome_couplings()
+
+LUCY_SIMULATOR = DeviceSpec(
+    qpu_id="qpu:uk:2:d865b5a184",
+    name="Lucy Simulator",
+    qubit_count=8,
+    couplings=_LUCY_COUPLINGS,
+    simulator=True,
+    noisy=False,
+    supports_reset=True,
+    supports_mid_circuit_measurement=True,
+    max_shots=100_000,
+)
+LUCY = DeviceSpec(
+    qpu_id="qpu:uk:2:1a2b3c4d5e",
+    name="Lucy",
+    qubit_count=8,
+    couplings=_LUCY_COUPLINGS,
+    simulator=False,
+    noisy=True,
+    max_shots=10_000,
+)
+TOSHIKO = DeviceSpec(
+    qpu_id="qpu:jp:3:673b1ad43c",
+    name="Toshiko",
+    qubit_count=_TOSHIKO_QUBITS,
+    couplings=_TOSHIKO_COUPLINGS,
+    simulator=False,
+    noisy=True,
+    supports_reset=True,
+    supports_mid_circuit_measurement=True,
+    max_shots=100_000,
+    region="jp",
+    generation=3,
+)
+
+#: Every QPU the provider knows, by QPU id.
+CATALOGUE: dict[str, DeviceSpec] = {spec.qpu_id: spec for spec in (LUCY_SIMULATOR, LUCY, TOSHIKO)}
+
+
+def device_for(qpu_id: str, features: dict[str, Any] | None = None, name: str | None = None) -> DeviceSpec:
+    """The spec of ``qpu_id``: the catalogue's entry with the service's ``feature_set`` applied.
+
+    A QPU missing from the catalogue is described from its features alone; without a
+    ``coupling_map`` it is taken as fully connected in both directions, which the service's own
+    compiler handles.
+    """
+    features = features or {}
+    spec = CATALOGUE.get(qpu_id)
+    if spec is None:
+        count = int(features.get("qubit_count", 8))
+        spec = DeviceSpec(
+            qpu_id=qpu_id,
+            name=name or qpu_id,
+            qubit_count=count,
+            couplings=tuple((a, b) for a in range(count) for b in range(count) if a != b),
+        )
+    return spec.with_features(features)
+
+
+def reference_calibration(spec: DeviceSpec, seed: int = 2026) -> Calibration:
+    """Representative calibration figures for ``spec``, fixed for a given seed.
+
+    Noiseless simulators get perfect figures. Noisy devices get per-qubit and per-edge figures
+    drawn around typical OQC values (T1 ~ 60-120 µs, readout ~ 2-5 %, 1q ~ 5e-4, ECR ~ 1-2 %), so
+    the Target, BackendInfo and emulator noise differ realistically from qubit to qubit.
+    """
+    if not spec.noisy:
+        return Calibration(
+            qpu_id=spec.qpu_id,
+            qubits={q: QubitCalibration() for q in range(spec.qubit_count)},
+            edges=[EdgeCalibration(control=c, target=t) for c, t in spec.couplings],
+        )
+    rng = random.Random(f"{spec.qpu_id}:{seed}")
+    qubits = {}
+    for q in range(spec.qubit_count):
+        t1 = rng.uniform(60e-6, 120e-6)
+        qubits[q] = QubitCalibration(
+            t1=t1,
+            t2=rng.uniform(0.5, 1.2) * t1,
+            readout_error=rng.uniform(0.02, 0.05),
+            one_qubit_error=rng.uniform(3e-4, 8e-4),
+            frequency=rng.uniform(3.8e9, 4.6e9),
+        )
+    edges = [
+        EdgeCalibration(control=c, target=t, ecr_error=rng.uniform(0.008, 0.02)) for c, t in spec.couplings
+    ]
+    return Calibration(qpu_id=spec.qpu_id, qubits=qubits, edges=edges)
