@@ -314,8 +314,7 @@ def _decode(value: Any) -> Any:
     model = _CLASSES.get(name)
     if model is None:
         raise ConfigDecodeError(
-            f"Unsupported compiler-config type {name!r}: this provider understands "
-            f"{sorted(_CLASSES)}."
+            f"Unsupported compiler-config type {name!r}: this provider understands {sorted(_CLASSES)}."
         )
     data = value.get("$data") or {}
     if not isinstance(data, dict):

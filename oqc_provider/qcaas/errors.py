@@ -92,7 +92,16 @@ class TransientServerError(ServerError):
 
 
 class ServiceUnavailableError(TransientServerError):
-    """The service could not be reached at all (connection refused, DNS failure, timeout)."""
+    """The service could not be reached, or did not answer in time.
+
+    Attributes:
+        connect_failed: True when no connection was ever made, so the request provably never
+            reached the server and resending it cannot duplicate anything.
+    """
+
+    def __init__(self, message: str, *, connect_failed: bool) -> None:
+        super().__init__(message, -1)
+        self.connect_failed = connect_failed
 
 
 class ProtocolError(QcaasError):
