@@ -174,10 +174,14 @@ class QuantumResultsFormat(_Tagged):
 
 
 class Tket(_Tagged):
-    """Run these pytket optimisations in the QCaaS compiler."""
+    """Run these pytket optimisations in the QCaaS compiler.
+
+    ``Tket()`` means ``Empty``, as in ``compiler-config``; pass ``TketOptimizations.One`` for its
+    ``.default()`` set.
+    """
 
     wire_name: ClassVar[str] = "Tket"
-    tket_optimizations: TketOptimizations = TketOptimizations.One
+    tket_optimizations: TketOptimizations = TketOptimizations.Empty
 
 
 class Qiskit(_Tagged):
