@@ -134,9 +134,10 @@ class QcaasClient:
         retry: RetryPolicy | None = None,
         allow_insecure: bool = False,
     ) -> None:
-        self.url = normalise_base_url(url, allow_insecure=allow_insecure, in_process=transport is not None)
+        self.url = normalise_base_url(url, allow_insecure=allow_insecure, in_process=_in_process(transport))
         self.mode = ServerMode(mode) if mode is not None else ServerMode.from_env()
         self.__token = token  # name-mangled and never rendered: see __repr__
+        self._allow_insecure = allow_insecure
         self._transport = transport
         self._timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
         self._retry = retry or RetryPolicy.from_env()
@@ -172,7 +173,11 @@ class QcaasClient:
                 follow_redirects=False,
             )
             self._sender = RequestSender(self._http, self._auth_headers, self._retry)
-        version = await self.health()
+        try:
+            version = await self.health()
+        except BaseException:
+            await self.close()  # `async with` does not call __aexit__ when __aenter__ raises
+            raise
         self.server_version = version.version
         logger.debug("Connected to %s (QCaaS %s, %s mode)", self.url, version.version, self.mode.value)
         return self
@@ -392,12 +397,29 @@ class QcaasClient:
         if qpu_id not in self._qpu_urls:
             await self.list_qpus()  # the registry may have changed since it was last read
         try:
-            return self._qpu_urls[qpu_id] + suffix
+            base = self._qpu_urls[qpu_id]
         except KeyError:
             known = ", ".join(sorted(self._qpu_urls)) or "none"
             raise UnknownQpuError(
                 f"Invalid qpu_id: {qpu_id!r} is not an active QPU here (active: {known})."
             ) from None
+        if urlsplit(base).scheme == "http" and not (
+            self._allow_insecure or _in_process(self._transport) or is_loopback(base)
+        ):
+            # The registry, not the user, chose this URL: never let it downgrade the token to clear text.
+            raise ConfigurationError(
+                f"The registry lists {qpu_id!r} at plain-http {urlsplit(base).hostname!r}; refusing to send "
+                "the token unencrypted. Pass allow_insecure=True if you really mean it."
+            )
+        return base + suffix
+
+
+def _in_process(transport: httpx.AsyncBaseTransport | None) -> bool:
+    """Whether requests never reach a network (an ASGI app or a mock), so plain http is harmless.
+
+    Any other transport (e.g. ``httpx.AsyncHTTPTransport(retries=3)``) does go out on the wire.
+    """
+    return isinstance(transport, httpx.ASGITransport | httpx.MockTransport)
 
 
 def _parse(model: type[Any], body: Any, where: str) -> Any:

@@ -1,0 +1,579 @@
+"""Retries, error mapping, size limit, auth headers and server notices, through httpx's transport seam."""
+
+from __future__ import annotations
+
+import email.utils
+import itertools
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+from qcaas_fakes import BASE, QPU_ID, QPU_URL, TASK_ID, TOKEN, FakeQcaas, json_response
+
+from oqc_provider.qcaas import errors
+from oqc_provider.qcaas.client import QcaasClient, ServerMode
+from oqc_provider.qcaas.models import TaskPayload
+from oqc_provider.qcaas.retry import RetryPolicy
+
+QPU_PATH = "/d865b5a184"
+ALL_INFO = f"{QPU_PATH}/tasks/{TASK_ID}/all_info"
+SUBMIT = f"{QPU_PATH}/tasks/submit"
+INFO_BODY = {"id": TASK_ID, "qpu_id": QPU_ID, "status": "RUNNING"}
+CONFIG = '{"$type": "<class \'compiler_config.config.CompilerConfig\'>", "$data": {}}'
+
+MakeClient = Callable[..., QcaasClient]
+
+
+def task(task_id: str | None = None, program: str = "OPENQASM 2.0;") -> TaskPayload:
+    return TaskPayload(program=program, qpu_id=QPU_ID, config=CONFIG, task_id=task_id)
+
+
+# --- retries of idempotent requests ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+async def test_transient_statuses_are_retried_for_gets_then_raised(
+    status: int, fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("GET", ALL_INFO, json_response(status, {"detail": "busy"}))
+    async with make_client() as client:
+        with pytest.raises(errors.TransientServerError) as info:
+            await client.get_task(QPU_ID, TASK_ID)
+    assert info.value.server_error_code == status
+    assert isinstance(info.value, errors.ConnectionFailureException)
+    assert len(fake.sent("GET", ALL_INFO)) == 4  # FAST.max_attempts
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+async def test_a_transient_failure_then_success_returns_the_answer(
+    status: int, fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("GET", ALL_INFO, json_response(status, {}), json_response(200, INFO_BODY))
+    async with make_client() as client:
+        info = await client.get_task(QPU_ID, TASK_ID)
+    assert info.status == "RUNNING"
+    assert len(fake.sent("GET", ALL_INFO)) == 2
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("slow connect"),
+        httpx.ReadTimeout("slow read"),
+        httpx.RemoteProtocolError("dropped"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_transport_failures_are_retried_for_gets(
+    failure: Exception, fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("GET", ALL_INFO, failure, json_response(200, INFO_BODY))
+    async with make_client() as client:
+        assert (await client.get_task(QPU_ID, TASK_ID)).status == "RUNNING"
+    assert len(fake.sent("GET", ALL_INFO)) == 2
+
+
+async def test_transport_failures_exhaust_into_service_unavailable(
+    fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("GET", ALL_INFO, httpx.ReadTimeout("slow"))
+    async with make_client() as client:
+        with pytest.raises(errors.ServiceUnavailableError) as info:
+            await client.get_task(QPU_ID, TASK_ID)
+    assert info.value.connect_failed is False
+    assert info.value.server_error_code == -1
+    assert len(fake.sent("GET", ALL_INFO)) == 4
+
+
+async def test_retry_after_seconds_is_honoured(fake: FakeQcaas, make_client: MakeClient) -> None:
+    fake.on("GET", ALL_INFO, json_response(429, {}, **{"Retry-After": "0.3"}), json_response(200, INFO_BODY))
+    async with make_client() as client:
+        started = time.monotonic()
+        await client.get_task(QPU_ID, TASK_ID)
+        waited = time.monotonic() - started
+    assert 0.3 <= waited < 2.0
+
+
+async def test_retry_after_http_date_is_honoured(fake: FakeQcaas, make_client: MakeClient) -> None:
+    when = datetime.now(timezone.utc) + timedelta(seconds=2)
+    header = email.utils.format_datetime(when, usegmt=True)  # whole seconds: waits 1-2 s
+    fake.on("GET", ALL_INFO, json_response(503, {}, **{"Retry-After": header}), json_response(200, INFO_BODY))
+    async with make_client() as client:
+        started = time.monotonic()
+        await client.get_task(QPU_ID, TASK_ID)
+        waited = time.monotonic() - started
+    assert 0.9 <= waited < 3.0
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("7", 7.0), ("0", 0.0), ("-3", 0.0), ("garbage", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+)
+async def test_retry_after_is_parsed_onto_the_error(
+    header: str, expected: float | None, fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("GET", ALL_INFO, json_response(503, {}, **{"Retry-After": header}))
+    async with make_client(retry=RetryPolicy(max_attempts=1)) as client:
+        with pytest.raises(errors.TransientServerError) as info:
+            await client.get_task(QPU_ID, TASK_ID)
+    assert info.value.retry_after == expected
+
+
+async def test_retry_after_http_date_in_the_future_is_read_as_seconds(
+    fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    header = email.utils.format_datetime(datetime.now(timezone.utc) + timedelta(seconds=60), usegmt=True)
+    fake.on("GET", ALL_INFO, json_response(503, {}, **{"Retry-After": header}))
+    async with make_client(retry=RetryPolicy(max_attempts=1)) as client:
+        with pytest.raises(errors.TransientServerError) as info:
+            await client.get_task(QPU_ID, TASK_ID)
+    assert info.value.retry_after is not None
+    assert 58 <= info.value.retry_after <= 60
+
+
+async def test_a_retry_after_beyond_the_limit_is_not_waited_for(
+    fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("GET", ALL_INFO, json_response(503, {}, **{"Retry-After": "30"}), json_response(200, INFO_BODY))
+    policy = RetryPolicy(max_attempts=5, initial_wait=0.0, jitter=0.0, max_retry_after=1.0)
+    async with make_client(retry=policy) as client:
+        started = time.monotonic()
+        with pytest.raises(errors.TransientServerError) as info:
+            await client.get_task(QPU_ID, TASK_ID)
+        assert time.monotonic() - started < 1.0
+    assert info.value.retry_after == 30
+    assert len(fake.sent("GET", ALL_INFO)) == 1
+
+
+async def test_the_deadline_stops_retries(fake: FakeQcaas, make_client: MakeClient) -> None:
+    fake.on("GET", ALL_INFO, json_response(503, {}))
+    policy = RetryPolicy(max_attempts=100, initial_wait=0.1, max_wait=0.1, jitter=0.0)
+    async with make_client(retry=policy) as client:
+        started = time.monotonic()
+        with pytest.raises(errors.TransientServerError):
+            await client.get_task(QPU_ID, TASK_ID, deadline=started + 0.35)
+        elapsed = time.monotonic() - started
+    assert elapsed < 0.35
+    assert 2 <= len(fake.sent("GET", ALL_INFO)) <= 4
+
+
+async def test_backoff_grows_between_retries(fake: FakeQcaas, make_client: MakeClient) -> None:
+    stamps: list[float] = []
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        stamps.append(time.monotonic())
+        return json_response(502, {})
+
+    fake.on("GET", ALL_INFO, busy)
+    policy = RetryPolicy(max_attempts=4, initial_wait=0.05, max_wait=0.12, jitter=0.0)
+    async with make_client(retry=policy) as client:
+        with pytest.raises(errors.TransientServerError):
+            await client.get_task(QPU_ID, TASK_ID)
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert len(gaps) == 3
+    assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.12
+    assert gaps[2] < 0.5  # capped by max_wait
+
+
+def test_retry_policy_backoff_and_validation() -> None:
+    policy = RetryPolicy(max_attempts=5, initial_wait=1.0, max_wait=4.0, jitter=0.0)
+    assert [policy.backoff(n) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 4.0, 4.0]
+    with pytest.raises(errors.ConfigurationError):
+        RetryPolicy(max_attempts=0)
+    with pytest.raises(errors.ConfigurationError):
+        RetryPolicy(initial_wait=-1)
+    not_transient = errors.NotFoundError("gone", 404)
+    assert policy.wait_before_retry(1, not_transient, None) is None
+    assert policy.wait_before_retry(5, errors.TransientServerError("x", 503), None) is None
+
+
+# --- the environment's retry count -----------------------------------------------------------------
+
+
+def test_retry_count_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OQC_SDK_MAX_TRANSPORT_RETRIES", raising=False)
+    assert RetryPolicy.from_env().max_attempts == 5
+    monkeypatch.setenv("OQC_SDK_MAX_TRANSPORT_RETRIES", "3")
+    assert RetryPolicy.from_env().max_attempts == 3
+    for bad in ("zero", "0", "-2"):
+        monkeypatch.setenv("OQC_SDK_MAX_TRANSPORT_RETRIES", bad)
+        with pytest.raises(errors.ConfigurationError, match=r"OQC_SDK_MAX_TRANSPORT_RETRIES|at least 1"):
+            RetryPolicy.from_env()
+
+
+@pytest.mark.parametrize("attempts", [1, 2])
+async def test_the_client_honours_the_environments_retry_count(
+    attempts: int, monkeypatch: pytest.MonkeyPatch, fake: FakeQcaas
+) -> None:
+    monkeypatch.setenv("OQC_SDK_MAX_TRANSPORT_RETRIES", str(attempts))
+    fake.on("GET", ALL_INFO, json_response(503, {}))
+    async with QcaasClient(BASE, token=TOKEN, mode="legacy", transport=httpx.MockTransport(fake)) as client:
+        with pytest.raises(errors.TransientServerError):
+            await client.get_task(QPU_ID, TASK_ID)
+    assert len(fake.sent("GET", ALL_INFO)) == attempts
+
+
+# --- submit: never resent blindly -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [json_response(503, {"detail": "busy"}), json_response(500, {}), httpx.ReadTimeout("slow read")],
+    ids=["503", "500", "ReadTimeout"],
+)
+async def test_submit_without_ids_is_not_retried(
+    failure: object, fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("POST", SUBMIT, failure, json_response(200, [{"task_id": TASK_ID}]))
+    async with make_client() as client:
+        with pytest.raises(errors.TransientServerError):
+            await client.submit_tasks(QPU_ID, [task()])
+    assert len(fake.sent("POST", SUBMIT)) == 1
+
+
+async def test_submit_is_retried_when_the_connection_was_refused(
+    fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("POST", SUBMIT, httpx.ConnectError("refused"), json_response(200, [{"task_id": TASK_ID}]))
+    async with make_client() as client:
+        ids = await client.submit_tasks(QPU_ID, [task()])
+    assert [str(i) for i in ids] == [TASK_ID]
+    assert len(fake.sent("POST", SUBMIT)) == 2
+
+
+async def test_submit_with_preallocated_ids_is_retried(fake: FakeQcaas, make_client: MakeClient) -> None:
+    other = "5eaf0000-0000-4000-8000-000000000001"
+    answer = json_response(200, [{"task_id": TASK_ID}, {"task_id": other}])
+    fake.on("POST", SUBMIT, json_response(503, {}), httpx.ReadTimeout("slow"), answer)
+    async with make_client() as client:
+        ids = await client.submit_tasks(QPU_ID, [task(TASK_ID), task(other)])
+    assert [str(i) for i in ids] == [TASK_ID, other]
+    sent = fake.sent("POST", SUBMIT)
+    assert len(sent) == 3
+    assert {json.dumps(json.loads(r.content), sort_keys=True) for r in sent} == {
+        json.dumps(json.loads(sent[0].content), sort_keys=True)
+    }  # the very same body each time
+
+
+async def test_submit_body_shape(fake: FakeQcaas, make_client: MakeClient) -> None:
+    fake.on("POST", SUBMIT, json_response(200, [{"task_id": TASK_ID}]))
+    async with make_client() as client:
+        await client.submit_tasks(QPU_ID, [task().model_copy(update={"qpu_id": "overwritten"})])
+    body = json.loads(fake.sent("POST", SUBMIT)[0].content)
+    assert body == {"tasks": [{"program": "OPENQASM 2.0;", "qpu_id": QPU_ID, "config": CONFIG}]}
+    assert fake.sent("POST", SUBMIT)[0].url.host == "uk.qcaas.test"  # the QPU's own URL
+
+
+async def test_a_request_over_128_kib_is_refused_without_sending(
+    fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("POST", SUBMIT, json_response(200, [{"task_id": TASK_ID}]))
+    async with make_client() as client:
+        before = len(fake.requests)
+        with pytest.raises(errors.RequestTooLargeError, match="131072") as info:
+            await client.submit_tasks(QPU_ID, [task(program="x" * (128 * 1024))])
+        assert isinstance(info.value, ValueError)
+        # Nothing went out apart from (possibly) the registry read that resolves the QPU URL.
+        assert fake.sent("POST", SUBMIT) == []
+        assert all(r.url.path == "/admin/qpu" for r in fake.requests[before:])
+        # Just under the limit is sent.
+        await client.submit_tasks(QPU_ID, [task(program="x" * (120 * 1024))])
+    assert len(fake.sent("POST", SUBMIT)) == 1
+
+
+# --- error mapping ------------------------------------------------------------------------------------
+
+LEGACY_ERROR = {"meta": {"code": 0}, "response": {"errors": ["Task belongs to another user"]}}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "message"),
+    [
+        (401, {"detail": "Token has expired"}, errors.AuthenticationError, "Token has expired"),
+        (401, LEGACY_ERROR, errors.AuthenticationError, "Task belongs to another user"),
+        (403, {"detail": "QPU not in your plan"}, errors.AuthenticationError, "QPU not in your plan"),
+        (404, LEGACY_ERROR, errors.NotFoundError, "Task belongs to another user"),
+        (404, {"detail": "Task not found"}, errors.NotFoundError, "Task not found"),
+        (400, LEGACY_ERROR, errors.RequestRejectedError, "Task belongs to another user"),
+        (
+            422,
+            {"detail": [{"loc": ["body", "tasks"], "msg": "field required"}]},
+            errors.RequestRejectedError,
+            "field required",
+        ),
+        (409, {"detail": "conflict"}, errors.RequestRejectedError, "conflict"),
+        (418, {"message": "teapot"}, errors.ServerError, "teapot"),
+    ],
+)
+async def test_error_statuses_map_to_typed_errors_with_the_servers_message(
+    status: int, body: object, kind: type, message: str, fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    if isinstance(body, dict) and "meta" in body:
+        body = {**body, "meta": {"code": status}}
+    fake.on("GET", ALL_INFO, json_response(status, body))
+    async with make_client() as client:
+        with pytest.raises(kind) as info:
+            await client.get_task(QPU_ID, TASK_ID)
+    error = info.value
+    assert type(error) is kind
+    assert message in str(error)
+    assert error.server_error_code == status == error.status_code
+    assert error.metadata == body
+    assert isinstance(error, errors.ServerException)
+    assert len(fake.sent("GET", ALL_INFO)) == 1  # never retried
+
+
+async def test_a_non_json_error_body_is_surfaced_as_text(fake: FakeQcaas, make_client: MakeClient) -> None:
+    fake.on("GET", ALL_INFO, httpx.Response(404, text="<html>Not Found</html>"))
+    async with make_client() as client:
+        with pytest.raises(errors.NotFoundError, match="Not Found"):
+            await client.get_task(QPU_ID, TASK_ID)
+
+
+async def test_a_success_that_is_not_json_is_a_protocol_error(
+    fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("GET", ALL_INFO, httpx.Response(200, text="<html>login page</html>"))
+    async with make_client() as client:
+        with pytest.raises(errors.ProtocolError, match="not JSON"):
+            await client.get_task(QPU_ID, TASK_ID)
+
+
+async def test_a_success_of_the_wrong_shape_is_a_protocol_error(
+    fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("GET", ALL_INFO, json_response(200, {"no_status": True}))
+    async with make_client() as client:
+        with pytest.raises(errors.ProtocolError, match="all_info"):
+            await client.get_task(QPU_ID, TASK_ID)
+
+
+async def test_an_unreachable_service_raises_on_open(fake: FakeQcaas, make_client: MakeClient) -> None:
+    fake.on("GET", "/admin/version", httpx.ConnectError("Connection refused"))
+    client = make_client()
+    with pytest.raises(errors.ServiceUnavailableError) as info:
+        await client.open()
+    await client.close()
+    assert info.value.connect_failed
+    assert "qcaas.test" in str(info.value)
+
+
+async def test_v4_health_without_version_is_a_protocol_error(make_client: MakeClient) -> None:
+    fake = FakeQcaas(ServerMode.V4).on("GET", "/healthz", json_response(200, {"status": "ok"}))
+    client = QcaasClient(BASE, token=TOKEN, mode="v4", transport=httpx.MockTransport(fake))
+    with pytest.raises(errors.ProtocolError):
+        await client.open()
+    await client.close()
+
+
+# --- server notices ---------------------------------------------------------------------------------
+
+
+async def test_server_messages_are_logged(
+    fake: FakeQcaas, make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = {**INFO_BODY, "message": "Maintenance on Sunday", "messages": ["Warning: v3 API is deprecated", 5]}
+    fake.on("GET", ALL_INFO, json_response(200, body))
+    async with make_client() as client:
+        with caplog.at_level(logging.DEBUG, logger="oqc_provider"):
+            await client.get_task(QPU_ID, TASK_ID)
+    levels = {r.getMessage(): r.levelno for r in caplog.records if "QCaaS says" in r.getMessage()}
+    assert levels == {
+        "QCaaS says: Maintenance on Sunday": logging.INFO,
+        "QCaaS says: Warning: v3 API is deprecated": logging.WARNING,
+    }
+
+
+# --- secrets ------------------------------------------------------------------------------------------
+
+
+async def test_the_token_never_leaks(
+    fake: FakeQcaas, make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.on("GET", ALL_INFO, json_response(401, {"detail": "bad token"}))
+    fake.on(
+        "GET", f"{QPU_PATH}/tasks/{TASK_ID}/status", json_response(503, {}), httpx.ConnectError("refused")
+    )
+    fake.on("POST", SUBMIT, httpx.ReadTimeout("timed out"))
+    texts: list[str] = []
+    client = make_client()
+    texts.append(repr(client))
+    with caplog.at_level(logging.DEBUG):
+        async with client:
+            texts += [repr(client), str(client)]
+            for call in (
+                client.get_task(QPU_ID, TASK_ID),
+                client.get_task_status(QPU_ID, TASK_ID),
+                client.submit_tasks(QPU_ID, [task()]),
+                client.submit_tasks(QPU_ID, [task(program="y" * 140_000)]),
+                client.get_features("qpu:nope:1:0000000000"),
+            ):
+                with pytest.raises(errors.OqcProviderError) as info:
+                    await call
+                texts += [str(info.value), repr(info.value), repr(getattr(info.value, "metadata", ""))]
+    texts.append(caplog.text)
+    assert fake.sent("GET", ALL_INFO)[0].headers["Authentication-Token"] == TOKEN  # it was really used
+    for text in texts:
+        assert TOKEN not in text
+
+
+def test_plain_http_to_a_remote_host_is_refused() -> None:
+    with pytest.raises(errors.ConfigurationError, match="allow_insecure"):
+        QcaasClient("http://cloud.example.com", token=TOKEN)
+    assert (
+        QcaasClient("http://cloud.example.com", token=TOKEN, allow_insecure=True).url
+        == "http://cloud.example.com"
+    )
+    for loopback in (
+        "http://localhost:4000",
+        "http://127.0.0.1:8000/",
+        "http://127.3.4.5",
+        "http://[::1]:9000",
+    ):
+        assert QcaasClient(loopback, token=TOKEN).url == loopback.rstrip("/")
+    assert QcaasClient(" https://cloud.example.com/// ", token=TOKEN).url == "https://cloud.example.com"
+    for bad in ("ftp://cloud.example.com", "cloud.example.com", "https://", ""):
+        with pytest.raises(errors.ConfigurationError):
+            QcaasClient(bad, token=TOKEN)
+
+
+# --- mode selection and auth headers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, ServerMode.LEGACY),
+        ({"OQC_QCAAS_V4": "1"}, ServerMode.V4),
+        ({"OQC_QCAAS_V4": " TRUE "}, ServerMode.V4),
+        ({"OQC_QCAAS_V4": "yes"}, ServerMode.V4),
+        ({"OQC_ENTRA_ENABLED": "True"}, ServerMode.V4),
+        ({"OQC_QCAAS_V4": "0"}, ServerMode.LEGACY),
+        ({"OQC_QCAAS_V4": "no", "OQC_ENTRA_ENABLED": "false"}, ServerMode.LEGACY),
+        ({"OQC_QCAAS_V4": "0", "OQC_ENTRA_ENABLED": "1"}, ServerMode.V4),
+    ],
+)
+def test_mode_from_the_environment(
+    env: dict[str, str], expected: ServerMode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OQC_QCAAS_V4", raising=False)
+    monkeypatch.delenv("OQC_ENTRA_ENABLED", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert QcaasClient(BASE, token=TOKEN).mode is expected
+    assert QcaasClient(BASE, token=TOKEN, mode="legacy").mode is ServerMode.LEGACY  # an argument wins
+    assert QcaasClient(BASE, token=TOKEN, mode=ServerMode.V4).mode is ServerMode.V4
+
+
+async def test_legacy_auth_header(fake: FakeQcaas, make_client: MakeClient) -> None:
+    fake.on("GET", f"{QPU_PATH}/tasks/{TASK_ID}/status", json_response(200, {"status": "RUNNING"}))
+    async with make_client(mode="legacy") as client:
+        await client.list_qpus()
+        await client.get_task_status(QPU_ID, TASK_ID)
+    (version,) = fake.sent("GET", "/admin/version")
+    assert "Authentication-Token" not in version.headers and "Authorization" not in version.headers
+    for request in [*fake.sent("GET", "/admin/qpu"), *fake.sent("GET", f"{QPU_PATH}/tasks/{TASK_ID}/status")]:
+        assert request.headers["Authentication-Token"] == TOKEN
+        assert "Authorization" not in request.headers
+    assert fake.sent("GET", "/admin/qpu")[0].url.params["per_page"] == "1000"
+
+
+async def test_v4_auth_header() -> None:
+    fake = FakeQcaas(ServerMode.V4)
+    fake.on("GET", "/qpus", json_response(200, [{"id": QPU_ID, "name": "Simulator", "status": "ACTIVE"}]))
+    fake.on("GET", f"/tasks/{TASK_ID}/status", json_response(200, {"status": "RUNNING"}))
+    async with QcaasClient(BASE, token=TOKEN, mode="v4", transport=httpx.MockTransport(fake)) as client:
+        assert [q.id for q in await client.list_qpus()] == [QPU_ID]
+        assert await client.get_task_status(QPU_ID, TASK_ID) == "RUNNING"
+    (health,) = fake.sent("GET", "/healthz")
+    assert "Authorization" not in health.headers and "Authentication-Token" not in health.headers
+    for request in [*fake.sent("GET", "/qpus"), *fake.sent("GET", f"/tasks/{TASK_ID}/status")]:
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        assert "Authentication-Token" not in request.headers
+    assert not fake.sent("GET", "/admin/qpu")  # no registry in v4
+
+
+async def test_no_token_sends_no_auth_header(fake: FakeQcaas, make_client: MakeClient) -> None:
+    async with make_client(token=None) as client:
+        await client.list_qpus()
+    assert "Authentication-Token" not in fake.sent("GET", "/admin/qpu")[0].headers
+
+
+# --- request counting and QPU resolution ------------------------------------------------------------------
+
+
+async def test_request_count_includes_retries(fake: FakeQcaas, make_client: MakeClient) -> None:
+    fake.on("GET", ALL_INFO, json_response(503, {}), json_response(200, INFO_BODY))
+    client = make_client()
+    assert client.request_count == 0
+    async with client:
+        await client.get_task(QPU_ID, TASK_ID)
+        assert client.request_count == len(fake.requests)  # health, registry, 2 x all_info
+    assert len(fake.requests) == 4
+
+
+async def test_an_unknown_legacy_qpu_lists_the_active_ones(fake: FakeQcaas, make_client: MakeClient) -> None:
+    async with make_client() as client:
+        with pytest.raises(errors.UnknownQpuError) as info:
+            await client.get_task("qpu:uk:3:0000000000", TASK_ID)  # listed, but inactive
+    assert QPU_ID in str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert QPU_URL.startswith("https://uk.qcaas.test")
+
+
+async def test_a_closed_client_says_so(make_client: MakeClient) -> None:
+    client = make_client()
+    with pytest.raises(RuntimeError, match="not open"):
+        await client.list_qpus()
+    await client.close()  # safe before open
+
+
+class NetworkLike(httpx.AsyncBaseTransport):
+    """A transport that, as far as the client can tell, goes out on the network."""
+
+    def __init__(self, handler: FakeQcaas) -> None:
+        self._mock = httpx.MockTransport(handler)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._mock.handle_async_request(request)
+
+
+def test_a_custom_network_transport_does_not_bypass_the_https_rule() -> None:
+    with pytest.raises(errors.ConfigurationError, match="allow_insecure"):
+        QcaasClient("http://cloud.example.com", token=TOKEN, transport=NetworkLike(FakeQcaas()))
+    with pytest.raises(errors.ConfigurationError):
+        QcaasClient("http://cloud.example.com", token=TOKEN, transport=httpx.AsyncHTTPTransport(retries=2))
+    # In-process transports never touch a network.
+    QcaasClient("http://emulator", token=TOKEN, transport=httpx.MockTransport(FakeQcaas()))
+
+
+async def test_a_plain_http_qpu_url_from_the_registry_is_refused() -> None:
+    fake = FakeQcaas()
+    registry = {"items": [{"id": QPU_ID, "url": "http://uk.qcaas.test/d865b5a184", "active": True}]}
+    fake.on("GET", "/admin/qpu", json_response(200, registry))
+    fake.on("GET", "/d865b5a184/tasks/" + TASK_ID + "/all_info", json_response(200, INFO_BODY))
+    async with QcaasClient(BASE, token=TOKEN, mode="legacy", transport=NetworkLike(fake)) as client:
+        with pytest.raises(errors.ConfigurationError, match="unencrypted"):
+            await client.get_task(QPU_ID, TASK_ID)
+    assert not fake.sent("GET", ALL_INFO)
+    async with QcaasClient(
+        BASE, token=TOKEN, mode="legacy", transport=NetworkLike(fake), allow_insecure=True
+    ) as client:
+        assert (await client.get_task(QPU_ID, TASK_ID)).status == "RUNNING"
+
+
+async def test_a_failed_open_leaves_no_connection_pool_behind(
+    fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    fake.on("GET", "/admin/version", json_response(500, {}))
+    client = make_client(retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(errors.TransientServerError):
+        async with client:
+            pass
+    assert "open=False" in repr(client)
+    assert client.request_count == 0
