@@ -1,0 +1,35 @@
+"""The job engine: OQC's SDK API (Job, CompositeJob, history, reconfiguration, snapshots) over QCaaS.
+
+Code written for ``oqc-qcaas-sdk`` runs after changing its imports to this package. Nothing here
+imports Qiskit, pytket or Aer.
+"""
+
+from oqc_provider.engine.composite import CompositeJob, Progress
+from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError, SnapshotError
+from oqc_provider.engine.job import Job
+from oqc_provider.engine.outputs import AttrPolicy, JobError, JobOutput, JobOutputProxy, JobResult
+from oqc_provider.engine.sdk import OqcSdk
+from oqc_provider.engine.snapshots import CURRENT_SCHEMA_VERSION, CompositeJobSnapshot, JobSnapshot
+from oqc_provider.engine.states import JobState
+from oqc_provider.engine.sync import LoopThread, SyncSdk
+
+__all__ = [
+    "CURRENT_SCHEMA_VERSION",
+    "AttrPolicy",
+    "CompositeJob",
+    "CompositeJobSnapshot",
+    "Job",
+    "JobError",
+    "JobFailed",
+    "JobNotSubmittedError",
+    "JobOutput",
+    "JobOutputProxy",
+    "JobResult",
+    "JobSnapshot",
+    "JobState",
+    "LoopThread",
+    "OqcSdk",
+    "Progress",
+    "SnapshotError",
+    "SyncSdk",
+]

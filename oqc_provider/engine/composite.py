@@ -1,0 +1,244 @@
+"""A :class:`CompositeJob`: many jobs run as one, with the same API as a single :class:`Job`.
+
+Unlike OQC's SDK, a CompositeJob is a full job: it has a ``state``, a ``history``, ``submit``,
+``refresh``, ``wait`` and ``raise_for_status``, progress counts, one deadline for the whole
+batch, and it keeps every child's error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from oqc_provider.engine.batch import group_states
+from oqc_provider.engine.errors import JobFailed
+from oqc_provider.engine.job import Job
+from oqc_provider.engine.outputs import JobOutputProxy
+from oqc_provider.engine.snapshots import CompositeJobSnapshot, write_atomic
+from oqc_provider.engine.states import JobState
+
+if TYPE_CHECKING:
+    from oqc_provider.engine.sdk import OqcSdk
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a CompositeJob has got."""
+
+    total: int
+    created: int
+    submitted: int
+    running: int
+    completed: int
+    failed: int
+    cancelled: int
+    unknown: int
+
+    @property
+    def done(self) -> int:
+        """Children that have ended, whatever the outcome."""
+        return self.completed + self.failed + self.cancelled
+
+
+class CompositeJob:
+    """A batch of jobs, submitted together and followed by one polling loop.
+
+    Create one with ``OqcSdk.create_job(program=[...])``.
+    """
+
+    def __init__(self, jobs: Iterable[Job] | None = None, _client: OqcSdk | None = None) -> None:
+        self.jobs: list[Job] = list(jobs or [])
+        self._client = _client
+        #: Free-form data a front end keeps with the batch; persisted in snapshots.
+        self.annotations: dict[str, Any] = {}
+
+    def add(self, job: Job | Iterable[Job]) -> CompositeJob:
+        """Add a job, or several."""
+        if isinstance(job, Job):
+            self.jobs.append(job)
+        else:
+            self.jobs.extend(job)
+        return self
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    def __iter__(self) -> Iterator[Job]:
+        return iter(self.jobs)
+
+    def __getitem__(self, index: int) -> Job:
+        return self.jobs[index]
+
+    def _sdk(self) -> OqcSdk:
+        if self._client is None:
+            raise RuntimeError("This CompositeJob has no SDK; create it with OqcSdk.create_job().")
+        return self._client
+
+    # --- state ---------------------------------------------------------------------------------
+
+    @property
+    def progress(self) -> Progress:
+        """How many children are in each state."""
+        counts = group_states(self.jobs)
+        return Progress(
+            total=len(self.jobs),
+            created=counts[JobState.CREATED],
+            submitted=counts[JobState.SUBMITTED],
+            running=counts[JobState.RUNNING],
+            completed=counts[JobState.COMPLETED],
+            failed=counts[JobState.FAILED],
+            cancelled=counts[JobState.CANCELLED],
+            unknown=counts[JobState.UNKNOWN],
+        )
+
+    @property
+    def state(self) -> JobState:
+        """The batch's state: active while any child is; then FAILED if any child failed,
+        CANCELLED if every child was cancelled, else COMPLETED."""
+        counts = group_states(self.jobs)
+        for active in (JobState.RUNNING, JobState.SUBMITTED, JobState.UNKNOWN, JobState.CREATED):
+            if counts[active]:
+                return active
+        if counts[JobState.FAILED]:
+            return JobState.FAILED
+        if self.jobs and counts[JobState.CANCELLED] == len(self.jobs):
+            return JobState.CANCELLED
+        return JobState.COMPLETED
+
+    @property
+    def completed(self) -> bool:
+        """Whether there are children and every one completed without error."""
+        return bool(self.jobs) and all(job.completed for job in self.jobs)
+
+    @property
+    def completed_jobs(self) -> list[Job]:
+        """Children whose latest run completed."""
+        return [job for job in self.jobs if job.completed]
+
+    @property
+    def failed_jobs(self) -> list[Job]:
+        """Children whose latest run failed."""
+        return [job for job in self.jobs if job.error is not None]
+
+    @property
+    def active_jobs(self) -> list[Job]:
+        """Children still in flight."""
+        return [job for job in self.jobs if not job.state.is_terminal]
+
+    @property
+    def terminal_jobs(self) -> list[Job]:
+        """Children that have ended."""
+        return [job for job in self.jobs if job.state.is_terminal]
+
+    @property
+    def outputs(self) -> JobOutputProxy:
+        """Each child's latest outcome, in child order (children without one are left out)."""
+        return JobOutputProxy(item for job in self.jobs for item in job.outputs)
+
+    @property
+    def history(self) -> JobOutputProxy:
+        """Every run of every child, child by child, oldest first."""
+        return JobOutputProxy(item for job in self.jobs for item in job.history)
+
+    # --- running -------------------------------------------------------------------------------
+
+    async def submit(self, *, timeout_s: float = 30.0) -> CompositeJob:
+        """Send every child not already on the server, in batched requests; return without waiting."""
+        for job in self.jobs:
+            if job.state.is_terminal:
+                job._reset()
+        await self._sdk().submit_jobs(
+            [job for job in self.jobs if job.needs_submission()], timeout_s=timeout_s
+        )
+        return self
+
+    async def refresh(self) -> CompositeJob:
+        """Read every submitted, unfinished child's state from the server once."""
+        jobs = [job for job in self.jobs if job.task_id is not None and not job.state.is_terminal]
+        await self._sdk().refresh_jobs(jobs)
+        return self
+
+    async def wait(self, timeout_s: float | None = 120.0) -> CompositeJob:
+        """Poll until every child has ended; submits unsent children first.
+
+        Raises:
+            TimeoutError: the deadline (for the whole batch) passed first; children keep their state.
+        """
+        if any(job.state is JobState.CREATED for job in self.jobs):
+            await self._sdk().submit_jobs([job for job in self.jobs if job.state is JobState.CREATED])
+        await self._sdk().wait_for(self.jobs, timeout_s)
+        return self
+
+    async def execute(
+        self, *, timeout_s: float | None = 120.0, raise_on_error: bool | None = None
+    ) -> JobOutputProxy:
+        """Run every child to the end; finished children start fresh runs, active ones resume.
+
+        Returns every child's outcome. Errors stay on the children unless ``raise_on_error``.
+        """
+        for job in self.jobs:
+            if job.state.is_terminal:
+                job._reset()
+        await self.wait(timeout_s)
+        if raise_on_error:
+            self.raise_for_status()
+        return self.outputs
+
+    async def cancel(self) -> CompositeJob:
+        """Ask the server to cancel every child in flight, and record what it says."""
+        await self._sdk().cancel_jobs(self.jobs)
+        return self
+
+    async def cancel_if_active(self) -> CompositeJob:
+        """Cancel the children in flight; finished ones are left alone."""
+        return await self.cancel()
+
+    def raise_for_status(self) -> CompositeJob:
+        """Raise :class:`JobFailed` naming every failed child, if any failed."""
+        failures: list[JobFailed] = []
+        for job in self.failed_jobs:
+            try:
+                job.raise_for_status()
+            except JobFailed as failure:
+                failures.append(failure)
+        if failures:
+            first = failures[0]
+            raise JobFailed(first.task_id, first.qpu_id, first.code, first.details, failures)
+        return self
+
+    # --- snapshots -----------------------------------------------------------------------------
+
+    def to_snapshot(self) -> CompositeJobSnapshot:
+        """Every child's state as one pydantic model."""
+        return CompositeJobSnapshot(
+            jobs=[job.to_snapshot() for job in self.jobs], annotations=self.annotations
+        )
+
+    def save(self, path: str) -> None:
+        """Write the batch's snapshot to ``path`` as JSON, atomically."""
+        write_atomic(path, self.to_snapshot().model_dump_json(indent=2))
+
+    @classmethod
+    def from_snapshot(cls, snapshot: CompositeJobSnapshot, client: OqcSdk | None = None) -> CompositeJob:
+        """Rebuild a batch from its snapshot (no network)."""
+        composite = cls([Job.from_snapshot(child, client) for child in snapshot.jobs], client)
+        composite.annotations = dict(snapshot.annotations)
+        return composite
+
+    def __repr__(self) -> str:
+        p = self.progress
+        active = p.total - p.done
+        return f"CompositeJob(jobs={p.total}, completed={p.completed}, failed={p.failed}, active={active})"
+
+
+async def gather_limited(limit: int, *awaitables: Any) -> list[Any]:
+    """``asyncio.gather`` with at most ``limit`` awaitables running at once."""
+    gate = asyncio.Semaphore(limit)
+
+    async def run(awaitable: Any) -> Any:
+        async with gate:
+            return await awaitable
+
+    return await asyncio.gather(*(run(a) for a in awaitables))

@@ -1,0 +1,580 @@
+"""A :class:`Job`: a mutable handle for one program, its lifecycle and every run's outcome.
+
+Behaviour follows OQC's Jobs document, with the SDK's rough edges fixed: EXPIRED ends a job
+instead of leaving it polling; ``refresh()`` never duplicates history; ``cancel()`` asks the
+server and never turns a completed job into a cancelled one; ``reconfigure()`` accepts only
+public settings and cancels the run it would orphan; a second ``submit()`` never re-sends;
+timeouts are real deadlines; every output records the config actually sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError
+from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, JobResult
+from oqc_provider.engine.snapshots import (
+    JobErrorSnapshot,
+    JobResultSnapshot,
+    JobSnapshot,
+    SnapshotError,
+    write_atomic,
+)
+from oqc_provider.engine.states import EXPIRED_ERROR_CODE, STATE_OF_TASK_STATUS, JobState
+from oqc_provider.qcaas.compiler_config import CompilerConfig
+from oqc_provider.qcaas.errors import ConfigDecodeError, ServerError, TransientServerError
+from oqc_provider.qcaas.models import TaskInfo, TaskPayload, TaskStatus
+
+if TYPE_CHECKING:
+    from oqc_provider.engine.sdk import OqcSdk
+
+logger = logging.getLogger("oqc_provider.engine")
+
+#: Settings ``reconfigure()`` may change; anything else (notably private state) is refused.
+RECONFIGURABLE = (
+    "program",
+    "qpu_id",
+    "config",
+    "tag",
+    "hybrid_marker",
+    "fetch_diagnostics",
+    "raise_on_error",
+)
+
+StateListener = Callable[["Job", JobState, JobState], None]
+
+
+def coerce_config(config: Any) -> CompilerConfig | None:
+    """Accept our CompilerConfig, tagged JSON text, or an object of OQC's ``compiler-config``."""
+    if config is None or isinstance(config, CompilerConfig):
+        return config
+    if isinstance(config, str | dict):
+        return CompilerConfig.from_json(config)
+    to_json = getattr(config, "to_json", None)
+    if callable(to_json):  # compiler_config.config.CompilerConfig from OQC's library
+        return CompilerConfig.from_json(to_json())
+    raise TypeError(f"config must be a CompilerConfig (or its JSON), got {type(config).__name__}.")
+
+
+class Job:
+    """One quantum program submitted to one QPU, re-runnable, with its full history.
+
+    Create jobs with ``OqcSdk.create_job``; run them with ``await job.execute()``.
+    """
+
+    def __init__(
+        self,
+        program: str,
+        qpu_id: str,
+        config: CompilerConfig | Any = None,
+        task_id: UUID | str | None = None,
+        tag: str | None = None,
+        hybrid_marker: str | None = None,
+        fetch_diagnostics: bool = False,
+        _client: OqcSdk | None = None,
+        *,
+        raise_on_error: bool = False,
+        external_config: dict[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(program, str) or not program.strip():
+            raise ValueError("program must be a non-empty string of OpenQASM (or QIR) text.")
+        self.program = program
+        self.qpu_id = str(qpu_id)
+        self.config = coerce_config(config)
+        self.task_id = UUID(str(task_id)) if task_id else None
+        self.tag = tag
+        self.hybrid_marker = hybrid_marker
+        self.fetch_diagnostics = fetch_diagnostics
+        self.raise_on_error = raise_on_error
+        #: Settings for simulators beside ``config`` (e.g. ``{"seed": 7}`` for the emulator).
+        self.external_config = external_config
+        self.timings: dict[str, Any] | None = None
+        self.metrics: dict[str, Any] | None = None
+        self.metadata: dict[str, Any] | None = None
+        #: Free-form data a front end keeps with the job; persisted in snapshots.
+        self.annotations: dict[str, Any] = {}
+        self._client = _client
+        self._state = JobState.CREATED
+        self._result: JobResult | None = None
+        self._error: JobError | None = None
+        self._history: list[JobOutput] = []
+        self._recorded_task: UUID | None = None  # the task whose outcome is already in history
+        self._orphans: list[tuple[str, UUID]] = []  # runs replaced by reconfigure(), to cancel
+        self._submit_lock: asyncio.Lock | None = None
+        self._listeners: list[StateListener] = []
+
+    # --- state ---------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> JobState:
+        """Where the job is in its lifecycle."""
+        return self._state
+
+    @property
+    def result(self) -> JobResult | None:
+        """The latest run's result, or ``None``."""
+        return self._result
+
+    @property
+    def error(self) -> JobError | None:
+        """The latest run's error, or ``None``."""
+        return self._error
+
+    @property
+    def ended(self) -> bool:
+        """Whether the job is in a terminal state."""
+        return self._state.is_terminal
+
+    @property
+    def completed(self) -> bool:
+        """Whether the latest run completed without error."""
+        return self._state is JobState.COMPLETED and self._error is None
+
+    @property
+    def outputs(self) -> JobOutputProxy:
+        """The latest run's outcome: ``[result]``, ``[error]`` or ``[]``."""
+        latest = self._result or self._error
+        return JobOutputProxy([latest] if latest is not None else [])
+
+    @property
+    def history(self) -> JobOutputProxy:
+        """Every completed or failed run, oldest first."""
+        return JobOutputProxy(self._history)
+
+    def add_listener(self, listener: StateListener) -> None:
+        """Call ``listener(job, old_state, new_state)`` on every state change (progress reporting)."""
+        self._listeners.append(listener)
+
+    def _set_state(self, new: JobState) -> None:
+        old, self._state = self._state, new
+        if old is not new:
+            logger.debug("Job %s: %s -> %s", self.task_id, old.value, new.value)
+            for listener in list(self._listeners):
+                listener(self, old, new)
+
+    def _sdk(self) -> OqcSdk:
+        if self._client is None:
+            raise RuntimeError("This job has no SDK; create it with OqcSdk.create_job() or OqcSdk.load().")
+        return self._client
+
+    # --- submission ----------------------------------------------------------------------------
+
+    def config_to_send(self) -> CompilerConfig:
+        """The config that goes on the wire: the job's own, or the SDK default (1000 shots, BinaryCount)."""
+        return self.config if self.config is not None else CompilerConfig.sdk_default()
+
+    def payload(self, config_json: str | None = None) -> TaskPayload:
+        """The submit payload for this job (``config_json`` lets a batch encode a shared config once)."""
+        return TaskPayload(
+            program=self.program,
+            qpu_id=self.qpu_id,
+            config=config_json or self.config_to_send().to_json(),
+            task_id=str(self.task_id) if self.task_id else None,
+            tag=self.tag,
+            hybrid_marker=self.hybrid_marker,
+            external_config=self.external_config,
+        )
+
+    def needs_submission(self) -> bool:
+        """Whether :meth:`submit` would send this job: it finished, or never reached the server.
+
+        A CREATED job may already hold a pre-allocated id (a crash between allocation and submit);
+        sending it again with that id is safe, because the service recognises the id.
+        """
+        return self._state.is_terminal or self._state is JobState.CREATED
+
+    async def submit(self, *, timeout_s: float = 30.0) -> Job:
+        """Send the program to the QPU and return without waiting for it to run.
+
+        A job already on the server is left alone (never sent twice); a finished job starts a fresh
+        run with a new task id. Failures are stored on the job (``job.error``), not raised.
+        """
+        if self._submit_lock is None:
+            self._submit_lock = asyncio.Lock()
+        async with self._submit_lock:
+            if not self.needs_submission():
+                return self  # already on the server: never sent twice
+            if self._state.is_terminal:
+                self._reset()
+            await self._sdk().submit_jobs([self], timeout_s=timeout_s)
+        return self
+
+    def _mark_allocated(self, task_id: UUID) -> None:
+        self.task_id = task_id
+
+    def _mark_submitted(self) -> None:
+        self._set_state(JobState.SUBMITTED)
+
+    def _fail(self, code: int | None, message: str) -> None:
+        """Record a failed run (a submission or polling error, or a FAILED/EXPIRED task)."""
+        error = JobError(
+            error_code=code,
+            error_message=message,
+            **self._output_fields(),
+        )
+        self._record(error)
+        self._set_state(JobState.FAILED)
+
+    def _fail_from_exception(self, exc: Exception) -> None:
+        code = exc.server_error_code if isinstance(exc, ServerError) else _code_for(exc)
+        message = exc.message if isinstance(exc, ServerError) else str(exc)
+        self._fail(code, message)
+
+    def _output_fields(self) -> dict[str, Any]:
+        return {
+            "qpu_id": self.qpu_id,
+            "task_id": self.task_id,
+            "program": self.program,
+            "compiler_config": self.config_to_send(),
+            "job": self,
+        }
+
+    def _record(self, output: JobResult | JobError) -> None:
+        if isinstance(output, JobResult):
+            self._result, self._error = output, None
+        else:
+            self._result, self._error = None, output
+        self._history.append(output)
+        self._recorded_task = self.task_id
+
+    def _reset(self) -> None:
+        self.task_id = None
+        self._result = None
+        self._error = None
+        self._recorded_task = None
+        self.timings = self.metrics = self.metadata = None
+        self._set_state(JobState.CREATED)
+
+    # --- polling -------------------------------------------------------------------------------
+
+    async def refresh(self) -> Job:
+        """Read the task's state from the server once (results too, when it has finished).
+
+        Raises:
+            JobNotSubmittedError: the job was never submitted.
+            TransientServerError: the server could not be reached after retries.
+        """
+        if self.task_id is None:
+            raise JobNotSubmittedError(
+                f"Job for {self.qpu_id} was never submitted: call submit() or execute() first."
+            )
+        try:
+            client = await self._sdk().client()
+            info = await client.get_task(self.qpu_id, self.task_id)
+        except TransientServerError:
+            raise
+        except ServerError as exc:  # 404 (purged), 401/403, 400...: the run cannot go on
+            if not self._state.is_terminal:
+                self._fail_from_exception(exc)
+            return self
+        self.apply_task_info(info)
+        return self
+
+    def apply_task_info(self, info: TaskInfo) -> None:
+        """Bring the job in line with the server's record of its task."""
+        status = info.task_status
+        state = STATE_OF_TASK_STATUS[status]
+        if not state.is_terminal:
+            if not self._state.is_terminal:
+                self._set_state(state)
+            return
+        if self._recorded_task == self.task_id and self._state.is_terminal:
+            return  # this run's outcome is already recorded: never duplicate history
+        if self.fetch_diagnostics:
+            self._take_diagnostics(info)
+        if status is TaskStatus.COMPLETED:
+            if info.results is None:
+                self._fail(-1, "The server reported the task COMPLETED but sent no results.")
+                return
+            self._record(
+                JobResult(
+                    data=info.results,
+                    timings=self.timings,
+                    metrics=self.metrics,
+                    metadata=self.metadata,
+                    received=_completion_time(info),
+                    **self._output_fields(),
+                )
+            )
+            self._set_state(JobState.COMPLETED)
+        elif status is TaskStatus.FAILED:
+            error = info.task_error
+            self._fail(error.error_code if error else -1, error.error_message if error else "Unknown error.")
+        elif status is TaskStatus.EXPIRED:
+            self._fail(EXPIRED_ERROR_CODE, f"Task {self.task_id} expired on the server before it ran.")
+        else:  # CANCELLED: no outcome to keep
+            self._result = self._error = None
+            self._recorded_task = self.task_id
+            self._set_state(JobState.CANCELLED)
+
+    def _take_diagnostics(self, info: TaskInfo) -> None:
+        self.timings = info.timings
+        self.metrics = info.execution_metadata
+        # v4 sends an empty metadata document; rebuild it from the top-level fields, as the SDK.
+        self.metadata = info.metadata or {
+            "config": info.config,
+            "created_at": info.created_at,
+            "id": info.id,
+            "qpu_id": info.qpu_id,
+            "tag": info.tag,
+        }
+
+    async def wait(self, timeout_s: float | None = 120.0) -> Job:
+        """Poll until the job ends; submits first if it was never sent.
+
+        Raises:
+            TimeoutError: the deadline passed first (the job stays active: call ``execute()`` or
+                ``wait()`` again to resume).
+        """
+        if self._state.is_terminal:
+            return self
+        if self._state is JobState.CREATED:
+            await self.submit()
+        await self._sdk().wait_for([self], timeout_s)
+        return self
+
+    async def execute(
+        self, *, timeout_s: float | None = 120.0, raise_on_error: bool | None = None
+    ) -> JobOutputProxy:
+        """Run the job to the end and return its outputs.
+
+        A finished job starts a fresh run (new task id; history kept); a job in flight is resumed,
+        never re-sent. Errors are stored on the job; pass ``raise_on_error=True`` (or call
+        :meth:`raise_for_status`) to raise :class:`JobFailed` instead.
+        """
+        if self._state.is_terminal:
+            self._reset()
+        await self.wait(timeout_s)
+        if raise_on_error if raise_on_error is not None else self.raise_on_error:
+            self.raise_for_status()
+        return self.outputs
+
+    # --- cancellation --------------------------------------------------------------------------
+
+    async def cancel(self) -> Job:
+        """Ask the server to cancel the run, then record what the server says happened.
+
+        A run that finished before the request arrived keeps its result. Without a task id this
+        does nothing.
+        """
+        if self.task_id is None:
+            return self
+        await self._sdk().cancel_jobs([self])
+        return self
+
+    async def cancel_if_active(self) -> Job:
+        """Cancel only if the job is in flight; safe to call in any state."""
+        if self._state.is_terminal or self.task_id is None:
+            return self
+        return await self.cancel()
+
+    # --- reconfiguration -----------------------------------------------------------------------
+
+    def reconfigure(self, memento: JobOutput | None = None, **overrides: Any) -> Job:
+        """Change the job's settings for its next run, from a past output and/or keywords.
+
+        Only public settings may change: ``program``, ``qpu_id``, ``config``, ``tag``,
+        ``hybrid_marker``, ``fetch_diagnostics``, ``raise_on_error``. A run in flight is cancelled
+        on the server (it would otherwise be orphaned). History is kept.
+
+        Raises:
+            AttributeError: an override names anything else (nothing is changed).
+        """
+        unknown = sorted(set(overrides) - set(RECONFIGURABLE))
+        if unknown:
+            raise AttributeError(f"Cannot reconfigure {unknown}: only {list(RECONFIGURABLE)} may change.")
+        settings: dict[str, Any] = {}
+        if memento is not None:
+            settings.update(program=memento.program, qpu_id=memento.qpu_id, config=memento.compiler_config)
+        settings.update(overrides)
+        if "config" in settings:
+            settings["config"] = coerce_config(settings["config"])
+        if self._state.is_active and self.task_id is not None:
+            self._orphans.append((self.qpu_id, self.task_id))
+            self._sdk().schedule_orphan_cancel(self)
+        for name, value in settings.items():
+            if value is not None or name in ("config", "tag", "hybrid_marker"):
+                setattr(self, name, value)
+        self._reset()
+        return self
+
+    def take_orphans(self) -> list[tuple[str, UUID]]:
+        """Runs replaced by :meth:`reconfigure` that still need cancelling on the server."""
+        orphans, self._orphans = self._orphans, []
+        return orphans
+
+    def raise_for_status(self) -> Job:
+        """Raise :class:`JobFailed` if the latest run failed; else return the job."""
+        if self._state is JobState.FAILED or self._error is not None:
+            error = self._error
+            raise JobFailed(
+                self.task_id or "<unsubmitted>",
+                self.qpu_id,
+                error.error_code if error else -1,
+                error.error_message if error else "Unknown error.",
+            )
+        return self
+
+    # --- snapshots -----------------------------------------------------------------------------
+
+    def to_snapshot(self) -> JobSnapshot:
+        """The job's whole state as a pydantic model (no network, no live client)."""
+        state = self._state
+        if state is JobState.UNKNOWN:  # persist as in flight, so a reload resumes polling
+            state = JobState.SUBMITTED if self.task_id else JobState.CREATED
+        return JobSnapshot(
+            program=self.program,
+            qpu_id=self.qpu_id,
+            config_json=self.config.to_json() if self.config else None,
+            config_type="CompilerConfig" if self.config else None,
+            tag=self.tag,
+            hybrid_marker=self.hybrid_marker,
+            timings=self.timings,
+            metrics=self.metrics,
+            metadata=self.metadata,
+            task_id=self.task_id,
+            state=state.value,
+            raise_on_error=self.raise_on_error,
+            fetch_diagnostics=self.fetch_diagnostics,
+            result=_output_snapshot(self._result),
+            error=_output_snapshot(self._error),
+            history=[_output_snapshot(item) for item in self._history],
+            annotations=self._annotations_to_save(),
+        )
+
+    def _annotations_to_save(self) -> dict[str, Any]:
+        if not self.external_config:
+            return dict(self.annotations)
+        return {**self.annotations, "external_config": self.external_config}
+
+    def save(self, path: str) -> None:
+        """Write the job's snapshot to ``path`` as JSON, atomically."""
+        write_atomic(path, self.to_snapshot().model_dump_json(indent=2))
+
+    @classmethod
+    def from_snapshot(cls, snapshot: JobSnapshot, client: OqcSdk | None = None) -> Job:
+        """Rebuild a job from its snapshot (no network).
+
+        Raises:
+            SnapshotError: the snapshot's config cannot be read.
+        """
+        annotations = dict(snapshot.annotations)
+        try:
+            job = cls(
+                snapshot.program,
+                snapshot.qpu_id,
+                config=CompilerConfig.from_json(snapshot.config_json) if snapshot.config_json else None,
+                task_id=snapshot.task_id,
+                tag=snapshot.tag,
+                hybrid_marker=snapshot.hybrid_marker,
+                fetch_diagnostics=snapshot.fetch_diagnostics,
+                _client=client,
+                raise_on_error=snapshot.raise_on_error,
+                external_config=annotations.pop("external_config", None),
+            )
+        except (ConfigDecodeError, ValueError) as exc:
+            raise SnapshotError(f"Invalid job snapshot: {exc}") from None
+        job.annotations = annotations
+        job.timings, job.metrics, job.metadata = snapshot.timings, snapshot.metrics, snapshot.metadata
+        job._history = [_output_from_snapshot(item, job) for item in snapshot.history]
+        job._result = _find_in_history(job._history, snapshot.result, job)  # type: ignore[assignment]
+        job._error = _find_in_history(job._history, snapshot.error, job)  # type: ignore[assignment]
+        job._state = JobState(snapshot.state)
+        if job._state.is_terminal:
+            job._recorded_task = job.task_id
+        return job
+
+    def __repr__(self) -> str:
+        text = (
+            f"Job(id={self.task_id}, qpu={self.qpu_id!r}, state={self._state.value}, "
+            f"history_len={len(self._history)}"
+        )
+        if self._error is not None:
+            text += f", error={self._error.short}"
+        if self._result is not None and isinstance(self._result.data, dict):
+            text += f", result_keys={list(self._result.data)}"
+        return text + ")"
+
+
+def _code_for(exc: Exception) -> int:
+    """An error code for failures that are not server answers (too large: 413, unknown QPU: 404)."""
+    from oqc_provider.qcaas.errors import RequestTooLargeError, UnknownQpuError
+
+    if isinstance(exc, RequestTooLargeError):
+        return 413
+    if isinstance(exc, UnknownQpuError):
+        return 404
+    return -1
+
+
+def _completion_time(info: TaskInfo) -> datetime:
+    """When the server finished the task, if it says; otherwise now (UTC, timezone-aware)."""
+    finished = (info.timings or {}).get("RECEIVER_FROM_SCC")
+    if isinstance(finished, str):
+        try:
+            return datetime.fromisoformat(finished)
+        except ValueError:
+            pass
+    return datetime.now(timezone.utc)
+
+
+def _output_snapshot(output: JobOutput | None) -> Any:
+    if output is None:
+        return None
+    common = {
+        "qpu_id": output.qpu_id,
+        "task_id": output.task_id,
+        "program": output.program,
+        "received": output.received,
+        "config_json": output.compiler_config.to_json() if output.compiler_config else None,
+        "config_type": "CompilerConfig" if output.compiler_config else None,
+        "timings": output.timings,
+        "metrics": output.metrics,
+        "metadata": output.metadata,
+    }
+    if isinstance(output, JobError):
+        return JobErrorSnapshot(error_code=output.error_code, error_message=output.error_message, **common)
+    assert isinstance(output, JobResult)
+    return JobResultSnapshot(data=output.data, **common)
+
+
+def _output_from_snapshot(item: JobResultSnapshot | JobErrorSnapshot, job: Job) -> JobOutput:
+    try:
+        config = CompilerConfig.from_json(item.config_json) if item.config_json else None
+    except ConfigDecodeError as exc:
+        raise SnapshotError(f"Invalid output config in snapshot: {exc}") from None
+    common: dict[str, Any] = {
+        "qpu_id": item.qpu_id,
+        "task_id": item.task_id,
+        "program": item.program,
+        "received": item.received,
+        "compiler_config": config,
+        "timings": item.timings,
+        "metrics": item.metrics,
+        "metadata": item.metadata,
+        "job": job,
+    }
+    if isinstance(item, JobErrorSnapshot):
+        return JobError(error_code=item.error_code, error_message=item.error_message, **common)
+    return JobResult(data=item.data, **common)
+
+
+def _find_in_history(
+    history: list[JobOutput], item: JobResultSnapshot | JobErrorSnapshot | None, job: Job
+) -> JobOutput | None:
+    """The history entry a snapshot's ``result``/``error`` refers to, so they stay the same object."""
+    if item is None:
+        return None
+    rebuilt = _output_from_snapshot(item, job)
+    for entry in reversed(history):
+        if entry == rebuilt:
+            return entry
+    return rebuilt
+
+
+__all__ = ["RECONFIGURABLE", "Job"]

@@ -1,0 +1,364 @@
+"""``OqcSdk``: the entry point of the job engine, API-compatible with OQC's ``oqc-qcaas-sdk``.
+
+Code written for OQC's SDK runs after changing only its imports. With no URL configured it talks
+to the built-in emulator in-process, so the same code runs offline without an account.
+
+Example:
+    >>> import asyncio, os, tempfile
+    >>> os.environ["OQC_PROVIDER_HOME"] = tempfile.mkdtemp()
+    >>> from oqc_provider.engine import OqcSdk
+    >>> program = 'OPENQASM 2.0; include "qelib1.inc"; qreg q[1]; creg c[1]; x q[0]; measure q[0] -> c[0];'
+    >>> async def main():
+    ...     async with OqcSdk(default_qpu_id="qpu:uk:2:d865b5a184") as sdk:
+    ...         job = sdk.create_job(program=program)
+    ...         await job.execute(timeout_s=30)
+    ...         return job.result.data
+    >>> asyncio.run(main())
+    {'c': {'1': 1000}}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from oqc_provider.connection import Connection, resolve_connection
+from oqc_provider.engine import batch
+from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.job import Job
+from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, parse_snapshot, read_snapshot
+from oqc_provider.qcaas.client import QcaasClient, ServerMode
+from oqc_provider.qcaas.errors import ConfigurationError, OqcProviderError
+from oqc_provider.qcaas.retry import RetryPolicy
+
+logger = logging.getLogger("oqc_provider.engine")
+
+MAX_BROADCAST_ENV = "OQC_SDK_MAX_BROADCAST_JOBS"
+DEFAULT_MAX_BROADCAST = 200
+
+AllocationHook = Callable[[Sequence[Job]], None]
+
+
+class OqcSdk:
+    """A session with QCaaS (or the built-in emulator): creates, runs, saves and loads jobs.
+
+    Args:
+        url: the service URL; ``None`` reads ``OQC_URL``, and without it uses the built-in emulator.
+        authentication_token: the API token; ``None`` reads ``OQC_AUTHENTICATION_TOKEN``.
+        default_qpu_id: the QPU used when ``create_job`` is given none.
+        mode: ``"legacy"`` or ``"v4"``; ``None`` follows ``OQC_QCAAS_V4`` as OQC's SDK does.
+        transport: an httpx transport to send requests through (tests, custom proxies).
+        timeout: httpx timeouts for each request.
+        retry: the retry policy for idempotent requests.
+        allow_insecure: allow plain http to a non-loopback host.
+        max_concurrent_requests: the most requests in flight at once from this session.
+        poll_schedule: how often to poll unfinished jobs.
+        on_allocated: called with jobs whose task ids are known, before they are submitted
+            (the local job store's write-ahead hook).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        authentication_token: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
+        credential: Any = None,
+        default_qpu_id: str | None = None,
+        *,
+        mode: ServerMode | str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        allow_insecure: bool = False,
+        max_concurrent_requests: int = 8,
+        poll_schedule: batch.PollSchedule | None = None,
+        on_allocated: AllocationHook | None = None,
+    ) -> None:
+        if credential is not None and (authentication_token or email):
+            raise ConfigurationError("Pass either credential or authentication_token/email, not both.")
+        if email is not None or password is not None or credential is not None:
+            raise ConfigurationError(
+                "oqc_provider authenticates with an API token only: pass authentication_token=... "
+                "(or set OQC_AUTHENTICATION_TOKEN)."
+            )
+        if max_concurrent_requests < 1:
+            raise ConfigurationError("max_concurrent_requests must be at least 1.")
+        self.connection: Connection = resolve_connection(url, authentication_token, transport=transport)
+        self._default_qpu_id = default_qpu_id
+        self.max_concurrent_requests = max_concurrent_requests
+        self.poll_schedule = poll_schedule or batch.PollSchedule()
+        self.on_allocated = on_allocated
+        self._qcaas = QcaasClient(
+            self.connection.url,
+            token=self.connection.token,
+            mode=mode,
+            transport=self.connection.transport,
+            timeout=timeout,
+            retry=retry,
+            allow_insecure=allow_insecure,
+        )
+        self._opened = False
+        self._open_lock: asyncio.Lock | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> OqcSdk:
+        return await self.open()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def open(self) -> OqcSdk:
+        """Connect and check the service answers. Unlike OQC's SDK, a failure raises a typed error.
+
+        Raises:
+            ServiceUnavailableError: the service cannot be reached.
+            AuthenticationError: the token was refused.
+        """
+        await self.client()
+        return self
+
+    async def close(self) -> None:
+        """Cancel runs orphaned by ``reconfigure()``, then close the connection. Safe to repeat."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        await self._qcaas.close()
+        self._opened = False
+
+    async def client(self) -> QcaasClient:
+        """The open wire client (connecting on first use)."""
+        if self._opened:
+            return self._qcaas
+        if self._open_lock is None:
+            self._open_lock = asyncio.Lock()
+        async with self._open_lock:
+            if not self._opened:
+                await self._qcaas.open()
+                self._opened = True
+        return self._qcaas
+
+    @property
+    def is_client_initialized(self) -> bool:
+        """Whether the session has connected."""
+        return self._opened
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent by this session so far."""
+        return self._qcaas.request_count
+
+    # --- QPUs ------------------------------------------------------------------------------------
+
+    @property
+    def default_qpu_id(self) -> str | None:
+        """The QPU used when a job names none."""
+        return self._default_qpu_id
+
+    def set_default_qpu(self, qpu_id: str) -> None:
+        """Use ``qpu_id`` when a job names no QPU."""
+        self._default_qpu_id = qpu_id
+
+    def _resolve_qpu(self, qpu_id: str | None) -> str:
+        if qpu_id:
+            return qpu_id
+        if self._default_qpu_id:
+            return self._default_qpu_id
+        raise ValueError(
+            "No qpu_id given and no default QPU set.\n"
+            "  Pass qpu_id=... to create_job(), or\n"
+            "  pass default_qpu_id=... to OqcSdk(), or\n"
+            "  call sdk.set_default_qpu(...) (see `await sdk.list_qpus()` for ids)."
+        )
+
+    async def list_qpus(self) -> list[dict[str, Any]]:
+        """The QPUs this session may use, as dicts (``id``, ``name``, ``status``, ``feature_set``...)."""
+        records = await (await self.client()).list_qpus()
+        return [record.model_dump() for record in records]
+
+    async def get_features(self, qpu_id: str | None = None) -> dict[str, Any]:
+        """The QPU's features (qubit count, maximum shots, couplings...)."""
+        return await (await self.client()).get_features(self._resolve_qpu(qpu_id))
+
+    async def get_system_status(self, qpu_id: str | None = None) -> Any:
+        """The QPU's status document."""
+        return await (await self.client()).get_system_status(self._resolve_qpu(qpu_id))
+
+    async def get_calibration(
+        self, qpu_id: str | None = None, date_filter: date | datetime | str | None = None
+    ) -> Any:
+        """The QPU's calibration figures (optionally for one day, ``YYYY-MM-DD``)."""
+        return await (await self.client()).get_calibration(self._resolve_qpu(qpu_id), date_filter)
+
+    async def get_next_window(self, qpu_id: str | None = None) -> datetime | None:
+        """When the QPU's next execution window starts (legacy servers only)."""
+        return await (await self.client()).get_next_window(self._resolve_qpu(qpu_id))
+
+    # --- jobs ------------------------------------------------------------------------------------
+
+    def create_job(
+        self,
+        *,
+        program: str | Sequence[str],
+        qpu_id: str | Sequence[str] | None = None,
+        config: Any = None,
+        fetch_diagnostics: bool = False,
+        tag: str | None = None,
+    ) -> Job | CompositeJob:
+        """A Job for one program; a CompositeJob when any of program, qpu_id or config is a list.
+
+        Lists are broadcast: each has the same length or length 1. No network call is made.
+
+        Raises:
+            ValueError: lists of different lengths, an empty list, more children than
+                ``OQC_SDK_MAX_BROADCAST_JOBS`` (default 200), or no QPU.
+        """
+        lists = {
+            name: value
+            for name, value in (("programs", program), ("qpu_ids", qpu_id), ("configs", config))
+            if isinstance(value, list | tuple)
+        }
+        if not lists:
+            return Job(
+                program,  # type: ignore[arg-type]
+                self._resolve_qpu(qpu_id),  # type: ignore[arg-type]
+                config,
+                tag=tag,
+                fetch_diagnostics=fetch_diagnostics,
+                _client=self,
+            )
+        lengths = {name: len(value) for name, value in lists.items()}
+        if 0 in lengths.values():
+            raise ValueError(f"Cannot create jobs from an empty list ({lengths}).")
+        size = max(lengths.values())
+        if any(n not in (1, size) for n in lengths.values()):
+            shape = ", ".join(f"{name}={n}" for name, n in lengths.items())
+            raise ValueError(f"Cannot broadcast: {shape}. Lengths must be equal or 1.")
+        limit = _max_broadcast()
+        if size > limit:
+            raise ValueError(f"Maximum broadcast length exceeded: {size} attempted. Limit is {limit}.")
+
+        def pick(value: Any, index: int) -> Any:
+            if isinstance(value, list | tuple):
+                return value[0] if len(value) == 1 else value[index]
+            return value
+
+        jobs = [
+            Job(
+                pick(program, i),
+                self._resolve_qpu(pick(qpu_id, i)),
+                pick(config, i),
+                tag=tag,
+                fetch_diagnostics=fetch_diagnostics,
+                _client=self,
+            )
+            for i in range(size)
+        ]
+        return CompositeJob(jobs, self)
+
+    def from_snapshot(self, snapshot: AnySnapshot | dict[str, Any] | str) -> Job | CompositeJob:
+        """Rebuild a Job or CompositeJob attached to this session (no network).
+
+        Raises:
+            SnapshotError: the snapshot is invalid or of an unsupported version.
+        """
+        model = parse_snapshot(snapshot)
+        if isinstance(model, CompositeJobSnapshot):
+            return CompositeJob.from_snapshot(model, self)
+        return Job.from_snapshot(model, self)
+
+    def load(self, path: str | os.PathLike[str]) -> Job | CompositeJob:
+        """Load a job saved with ``save()`` (by this package or by OQC's SDK).
+
+        Raises:
+            FileNotFoundError: no such file.
+            SnapshotError: not a valid snapshot (a ``ValueError``, as in OQC's SDK).
+        """
+        return self.from_snapshot(read_snapshot(Path(path)))
+
+    # --- the engine's batch operations (used by Job and CompositeJob) ----------------------------
+
+    async def submit_jobs(self, jobs: Sequence[Job], *, timeout_s: float | None = None) -> None:
+        """Submit jobs in batched requests; failures are stored on the jobs."""
+        if not jobs:
+            return
+        client = await self.client()
+        await self._cancel_orphans(jobs)
+        await batch.submit_jobs(
+            client,
+            jobs,
+            concurrency=self.max_concurrent_requests,
+            deadline=batch.deadline_after(timeout_s),
+            on_allocated=self.on_allocated,
+        )
+
+    async def wait_for(self, jobs: Sequence[Job], timeout_s: float | None) -> None:
+        """Poll until every job has ended. Raises ``TimeoutError`` at the deadline."""
+        await self.client()
+        await batch.wait_for(
+            jobs,
+            deadline=batch.deadline_after(timeout_s),
+            schedule=self.poll_schedule,
+            concurrency=self.max_concurrent_requests,
+        )
+
+    async def refresh_jobs(self, jobs: Sequence[Job]) -> None:
+        """Refresh each job once, a bounded number at a time."""
+        gate = asyncio.Semaphore(self.max_concurrent_requests)
+
+        async def one(job: Job) -> None:
+            async with gate:
+                await job.refresh()
+
+        await asyncio.gather(*(one(job) for job in jobs))
+
+    async def cancel_jobs(self, jobs: Sequence[Job]) -> None:
+        """Cancel the jobs' runs on the server and record the outcome."""
+        client = await self.client()
+        await batch.cancel_jobs(client, jobs, concurrency=self.max_concurrent_requests)
+
+    def schedule_orphan_cancel(self, job: Job) -> None:
+        """Cancel, soon, the run a ``reconfigure()`` replaced (now if an event loop is running)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop in this thread: the next submission of the job cancels it first
+        task = loop.create_task(self._cancel_orphans([job]))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _cancel_orphans(self, jobs: Sequence[Job]) -> None:
+        orphans = [orphan for job in jobs for orphan in job.take_orphans()]
+        if not orphans:
+            return
+        client = await self.client()
+        for qpu_id in {qpu for qpu, _ in orphans}:
+            ids = [task_id for qpu, task_id in orphans if qpu == qpu_id]
+            try:
+                await client.cancel_tasks(qpu_id, ids)
+            except OqcProviderError as exc:
+                logger.warning("Could not cancel replaced run(s) %s: %s", ids, exc)
+
+    def __repr__(self) -> str:
+        return (
+            f"OqcSdk(url={self.connection.url!r}, target={self.connection.describe()!r}, "
+            f"initialized={self._opened}, default_qpu={self._default_qpu_id!r})"
+        )
+
+
+def _max_broadcast() -> int:
+    raw = os.environ.get(MAX_BROADCAST_ENV)
+    if raw is None:
+        return DEFAULT_MAX_BROADCAST
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise ConfigurationError(f"{MAX_BROADCAST_ENV} must be a whole number, got {raw!r}.") from None
