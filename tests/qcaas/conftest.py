@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from qcaas_fakes import BASE, FAST, TOKEN, FakeQcaas
 
 from oqc_provider.qcaas.client import QcaasClient
+from tests.qcaas.qcaas_fakes import BASE, FAST, TOKEN, FakeQcaas
 
 
 @pytest.fixture

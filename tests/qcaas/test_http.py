@@ -12,12 +12,12 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-from qcaas_fakes import BASE, QPU_ID, QPU_URL, TASK_ID, TOKEN, FakeQcaas, json_response
 
 from oqc_provider.qcaas import errors
 from oqc_provider.qcaas.client import QcaasClient, ServerMode
 from oqc_provider.qcaas.models import TaskPayload
 from oqc_provider.qcaas.retry import RetryPolicy
+from tests.qcaas.qcaas_fakes import BASE, QPU_ID, QPU_URL, TASK_ID, TOKEN, FakeQcaas, json_response
 
 QPU_PATH = "/d865b5a184"
 ALL_INFO = f"{QPU_PATH}/tasks/{TASK_ID}/all_info"
