@@ -8,7 +8,7 @@ batch, and it keeps every child's error.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,17 @@ class CompositeJob:
         self._client = _client
         #: Free-form data a front end keeps with the batch; persisted in snapshots.
         self.annotations: dict[str, Any] = {}
+        #: Called to save the batch (the local job store sets it): once task ids are known and
+        #: before they are sent, after submission, and when the batch ends.
+        self.persist: Callable[[], None] | None = None
+
+    def save_state(self) -> None:
+        """Run the :attr:`persist` hook, if any."""
+        if self.persist is not None:
+            self.persist()
+
+    def _persist_allocated(self, _jobs: object) -> None:
+        self.save_state()
 
     def add(self, job: Job | Iterable[Job]) -> CompositeJob:
         """Add a job, or several."""
@@ -149,10 +160,17 @@ class CompositeJob:
         for job in self.jobs:
             if job.state.is_terminal:
                 job._reset()
-        await self._sdk().submit_jobs(
-            [job for job in self.jobs if job.needs_submission()], timeout_s=timeout_s
-        )
+        await self._submit_pending(timeout_s)
         return self
+
+    async def _submit_pending(self, timeout_s: float | None = 30.0) -> None:
+        """Send the children that have not reached the server (CREATED), leaving the others alone."""
+        await self._sdk().submit_jobs(
+            [job for job in self.jobs if job.state is JobState.CREATED],
+            timeout_s=timeout_s,
+            on_allocated=self._persist_allocated,
+        )
+        self.save_state()
 
     async def refresh(self) -> CompositeJob:
         """Read every submitted, unfinished child's state from the server once."""
@@ -167,8 +185,11 @@ class CompositeJob:
             TimeoutError: the deadline (for the whole batch) passed first; children keep their state.
         """
         if any(job.state is JobState.CREATED for job in self.jobs):
-            await self._sdk().submit_jobs([job for job in self.jobs if job.state is JobState.CREATED])
-        await self._sdk().wait_for(self.jobs, timeout_s)
+            await self._submit_pending()
+        try:
+            await self._sdk().wait_for(self.jobs, timeout_s)
+        finally:
+            self.save_state()
         return self
 
     async def execute(
@@ -189,6 +210,7 @@ class CompositeJob:
     async def cancel(self) -> CompositeJob:
         """Ask the server to cancel every child in flight, and record what it says."""
         await self._sdk().cancel_jobs(self.jobs)
+        self.save_state()
         return self
 
     async def cancel_if_active(self) -> CompositeJob:

@@ -107,6 +107,9 @@ class Job:
         self._orphans: list[tuple[str, UUID]] = []  # runs replaced by reconfigure(), to cancel
         self._submit_lock: asyncio.Lock | None = None
         self._listeners: list[StateListener] = []
+        #: Called to save the job (the local job store sets it): once its task id is known and
+        #: before it is sent, after submission, and when it ends.
+        self.persist: Callable[[], None] | None = None
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -201,8 +204,17 @@ class Job:
                 return self  # already on the server: never sent twice
             if self._state.is_terminal:
                 self._reset()
-            await self._sdk().submit_jobs([self], timeout_s=timeout_s)
+            await self._sdk().submit_jobs([self], timeout_s=timeout_s, on_allocated=self._persist_allocated)
+            self.save_state()
         return self
+
+    def save_state(self) -> None:
+        """Run the :attr:`persist` hook, if any."""
+        if self.persist is not None:
+            self.persist()
+
+    def _persist_allocated(self, _jobs: object) -> None:
+        self.save_state()
 
     def _mark_allocated(self, task_id: UUID) -> None:
         self.task_id = task_id
@@ -335,7 +347,10 @@ class Job:
             return self
         if self._state is JobState.CREATED:
             await self.submit()
-        await self._sdk().wait_for([self], timeout_s)
+        try:
+            await self._sdk().wait_for([self], timeout_s)
+        finally:
+            self.save_state()
         return self
 
     async def execute(
@@ -365,6 +380,7 @@ class Job:
         if self.task_id is None:
             return self
         await self._sdk().cancel_jobs([self])
+        self.save_state()
         return self
 
     async def cancel_if_active(self) -> Job:

@@ -286,18 +286,34 @@ class OqcSdk:
 
     # --- the engine's batch operations (used by Job and CompositeJob) ----------------------------
 
-    async def submit_jobs(self, jobs: Sequence[Job], *, timeout_s: float | None = None) -> None:
-        """Submit jobs in batched requests; failures are stored on the jobs."""
+    async def submit_jobs(
+        self,
+        jobs: Sequence[Job],
+        *,
+        timeout_s: float | None = None,
+        on_allocated: AllocationHook | None = None,
+    ) -> None:
+        """Submit jobs in batched requests; failures are stored on the jobs.
+
+        ``on_allocated`` (and the session's own hook) run once task ids are known, before the
+        submit request: a failure there stops the submission, so nothing runs unrecorded.
+        """
         if not jobs:
             return
         client = await self.client()
         await self._cancel_orphans(jobs)
+        hooks = [hook for hook in (self.on_allocated, on_allocated) if hook is not None]
+
+        def allocated(chunk: Sequence[Job]) -> None:
+            for hook in hooks:
+                hook(chunk)
+
         await batch.submit_jobs(
             client,
             jobs,
             concurrency=self.max_concurrent_requests,
             deadline=batch.deadline_after(timeout_s),
-            on_allocated=self.on_allocated,
+            on_allocated=allocated if hooks else None,
         )
 
     async def wait_for(self, jobs: Sequence[Job], timeout_s: float | None) -> None:

@@ -1,0 +1,158 @@
+"""The local job store: every job's snapshot in a folder, so a new process can find it again.
+
+Entries are ordinary snapshots (``<job id>.json``) under ``<provider home>/jobs`` (mode 0700,
+files 0600), written atomically. Front ends keep what they need to rebuild results in the
+snapshot's ``annotations``; the store adds a ``store`` record there (kind, backend, created,
+circuits, shots, tag) for listings. A corrupt entry is reported and skipped, never a crash, and a
+job id can never name a file outside the folder.
+
+Example:
+    >>> import os, tempfile
+    >>> os.environ["OQC_PROVIDER_HOME"] = tempfile.mkdtemp()
+    >>> from oqc_provider.engine import Job
+    >>> store = JobStore()
+    >>> job = Job("OPENQASM 2.0;", "qpu:uk:2:d865b5a184")
+    >>> _ = store.save("my-job", job, kind="engine")
+    >>> [entry.job_id for entry in store.list()]
+    ['my-job']
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.errors import JobStoreError, SnapshotError
+from oqc_provider.engine.job import Job
+from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, read_snapshot, write_atomic
+from oqc_provider.paths import provider_home
+
+logger = logging.getLogger("oqc_provider.engine")
+
+_JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class StoreEntry:
+    """One job in the store, as listings show it."""
+
+    job_id: str
+    kind: str
+    backend: str | None
+    qpu_ids: tuple[str, ...]
+    created: str
+    updated: str
+    state: str
+    circuits: int
+    shots: int | None
+    tag: str | None
+    path: Path
+
+
+def new_job_id() -> str:
+    """A fresh, unguessable job id."""
+    return str(uuid.uuid4())
+
+
+class JobStore:
+    """Snapshots of jobs, by job id, in one folder."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else provider_home() / "jobs"
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def path_for(self, job_id: str) -> Path:
+        """Where ``job_id`` is kept.
+
+        Raises:
+            JobStoreError: the id could name a file outside the store (``..``, ``/``, empty...).
+        """
+        if not isinstance(job_id, str) or not _JOB_ID.match(job_id) or ".." in job_id:
+            raise JobStoreError(
+                f"{job_id!r} is not a valid job id: use letters, digits, '.', '_' and '-' (128 at most)."
+            )
+        return self.root / f"{job_id}.json"
+
+    def save(
+        self,
+        job_id: str,
+        job: Job | CompositeJob,
+        *,
+        kind: str,
+        backend: str | None = None,
+        shots: int | None = None,
+    ) -> Path:
+        """Write (or update) ``job_id``'s entry atomically."""
+        path = self.path_for(job_id)
+        now = datetime.now(timezone.utc).isoformat()
+        previous = job.annotations.get("store", {})
+        job.annotations["store"] = {
+            "job_id": job_id,
+            "kind": kind,
+            "backend": backend,
+            "created": previous.get("created", now),
+            "updated": now,
+            "shots": shots,
+        }
+        write_atomic(path, job.to_snapshot().model_dump_json())
+        return path
+
+    def read(self, job_id: str) -> AnySnapshot:
+        """The snapshot of ``job_id``.
+
+        Raises:
+            JobStoreError: no such job, or its entry is unreadable.
+        """
+        path = self.path_for(job_id)
+        if not path.is_file():
+            raise JobStoreError(f"No job {job_id!r} in the local job store ({self.root}).")
+        try:
+            return read_snapshot(path)
+        except SnapshotError as exc:
+            raise JobStoreError(f"The store entry for {job_id!r} is damaged: {exc}") from None
+
+    def delete(self, job_id: str) -> None:
+        """Forget ``job_id`` locally (the tasks on the server are untouched)."""
+        self.path_for(job_id).unlink(missing_ok=True)
+
+    def list(self) -> list[StoreEntry]:
+        """Every readable entry, newest first; damaged entries are logged and skipped."""
+        entries = []
+        for path in self.root.glob("*.json"):
+            try:
+                entries.append(_entry(path, read_snapshot(path)))
+            except (SnapshotError, OSError, KeyError, ValueError) as exc:
+                logger.warning("Skipping damaged job store entry %s: %s", path.name, exc)
+        return sorted(entries, key=lambda entry: entry.created, reverse=True)
+
+
+def _entry(path: Path, snapshot: AnySnapshot) -> StoreEntry:
+    record: dict[str, Any] = snapshot.annotations.get("store", {})
+    children = snapshot.jobs if isinstance(snapshot, CompositeJobSnapshot) else [snapshot]
+    states = {child.state for child in children}
+    if not children:
+        state = "CREATED"
+    elif len(states) == 1:
+        state = next(iter(states))
+    else:
+        active = states & {"CREATED", "SUBMITTED", "RUNNING"}
+        state = "RUNNING" if active else ("FAILED" if "FAILED" in states else "COMPLETED")
+    return StoreEntry(
+        job_id=record.get("job_id", path.stem),
+        kind=record.get("kind", "engine"),
+        backend=record.get("backend"),
+        qpu_ids=tuple(dict.fromkeys(child.qpu_id for child in children)),
+        created=record.get("created", ""),
+        updated=record.get("updated", ""),
+        state=state,
+        circuits=len(children),
+        shots=record.get("shots"),
+        tag=next((child.tag for child in children if child.tag), None),
+        path=path,
+    )
