@@ -1,0 +1,119 @@
+"""Turning Aer's output into QCaaS result documents (protocol §4).
+
+Aer keys counts and memory by the hex value of the *whole* classical memory, clbit 0 being the
+least significant bit. QCaaS counts each register independently and writes ``c[0]`` as the
+*leftmost* character, full width. Every conversion between the two lives here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from oqc_provider.devices import Calibration
+from oqc_provider.emulator.programs import Layout
+from oqc_provider.qcaas.compiler_config import CompilerConfig, ErrorMitigationConfig, MetricsType
+
+#: Registers wider than this get no matrix mitigation (the dense inverse has 2**n entries).
+MAX_MATRIX_MITIGATION_BITS = 16
+
+
+def register_counts(hex_counts: dict[str, int], layout: Layout) -> dict[str, dict[str, int]]:
+    """``{register: {bitstring: count}}`` with ``register[0]`` leftmost, each register marginalised."""
+    out: dict[str, dict[str, int]] = {name: {} for name, _ in layout.registers}
+    for key, count in hex_counts.items():
+        value = int(key, 16)
+        for name, indices in layout.registers:
+            bits = "".join("1" if (value >> index) & 1 else "0" for index in indices)
+            out[name][bits] = out[name].get(bits, 0) + count
+    return out
+
+
+def register_memory(hex_memory: Iterable[str], layout: Layout) -> dict[str, list[list[int]]]:
+    """Raw format: ``{register: [[bit 0 of each shot], [bit 1 of each shot], ...]}`` of 0/1."""
+    values = [int(key, 16) for key in hex_memory]
+    return {
+        name: [[(value >> index) & 1 for value in values] for index in indices]
+        for name, indices in layout.registers
+    }
+
+
+def _invert_readout(
+    probabilities: dict[str, float], errors: list[float], keep_support: bool
+) -> dict[str, float]:
+    """Apply the inverse of each bit's symmetric 2x2 readout matrix, one bit at a time.
+
+    The tensor product of per-bit inverses is the inverse of the full confusion matrix, but
+    working bit by bit keeps the vector sparse. With ``keep_support`` only bitstrings that were
+    observed are kept (the linear method), which bounds the work for wide registers.
+    """
+    current = dict(probabilities)
+    for position, p in enumerate(errors):
+        if p <= 0:
+            continue
+        scale = 1.0 / (1.0 - 2.0 * p)
+        updated: dict[str, float] = {}
+        for bits, value in current.items():
+            flipped = f"{bits[:position]}{'1' if bits[position] == '0' else '0'}{bits[position + 1 :]}"
+            updated[bits] = updated.get(bits, 0.0) + scale * (1.0 - p) * value
+            updated[flipped] = updated.get(flipped, 0.0) - scale * p * value
+        current = updated
+        if keep_support:
+            current = {bits: value for bits, value in current.items() if bits in probabilities}
+    return {bits: value for bits, value in current.items() if abs(value) > 1e-12}
+
+
+def mitigate(
+    counts: dict[str, int], readout_errors: list[float], mode: ErrorMitigationConfig
+) -> dict[str, dict[str, float]]:
+    """The readout-mitigated quasi-probabilities QCaaS adds next to the register's counts."""
+    shots = sum(counts.values()) or 1
+    probabilities = {bits: count / shots for bits, count in counts.items()}
+    extra: dict[str, dict[str, float]] = {}
+    if mode & ErrorMitigationConfig.MatrixMitigation and len(readout_errors) <= MAX_MATRIX_MITIGATION_BITS:
+        extra["matrix_readout_mitigation"] = _invert_readout(probabilities, readout_errors, False)
+    if mode & ErrorMitigationConfig.LinearMitigation:
+        linear = _invert_readout(probabilities, readout_errors, True)
+        positive = {bits: value for bits, value in linear.items() if value > 0}
+        total = sum(positive.values()) or 1.0
+        extra["linear_readout_mitigation"] = {bits: value / total for bits, value in positive.items()}
+    return extra
+
+
+def build_results(
+    config: CompilerConfig,
+    layout: Layout,
+    calibration: Calibration,
+    hex_counts: dict[str, int],
+    hex_memory: list[str] | None,
+) -> Any:
+    """The ``results`` document of a COMPLETED task, in the format ``config`` asks for."""
+    if not config.is_binary_count:
+        return register_memory(hex_memory or [], layout)
+    results: dict[str, Any] = register_counts(hex_counts, layout)
+    mode = config.error_mitigation
+    wanted = ErrorMitigationConfig.MatrixMitigation | ErrorMitigationConfig.LinearMitigation
+    if mode is not None and mode & wanted:
+        ((name, indices),) = layout.registers  # validated: exactly one register
+        errors = [
+            calibration.qubits[layout.clbit_qubits[i]].readout_error
+            if i in layout.clbit_qubits and layout.clbit_qubits[i] in calibration.qubits
+            else 0.0
+            for i in indices
+        ]
+        results.update(mitigate(results[name], errors, mode))
+    return results
+
+
+def execution_metadata(config: CompilerConfig, layout: Layout, program: str) -> dict[str, Any]:
+    """The ``execution_metadata`` metrics the config's MetricsType flags select."""
+    metrics = config.metrics
+    out: dict[str, Any] = {}
+    if metrics & MetricsType.OptimizedCircuit:
+        # The emulator runs the program as given (it is already native), so that is the circuit.
+        out["optimized_circuit"] = program
+    if metrics & MetricsType.OptimizedInstructionCount:
+        out["optimized_instruction_count"] = layout.instruction_count
+    if metrics & MetricsType.PhysicalQubitIndices:
+        out["physical_qubit_indices"] = list(layout.used_qubits)
+    return out

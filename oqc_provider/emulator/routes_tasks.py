@@ -1,0 +1,245 @@
+"""Task routes (protocol §1.3-1.7): allocate, submit, poll, cancel, list.
+
+Mounted twice by :mod:`.app`: under each legacy per-QPU prefix and at the v4 root. The handlers
+only differ by mode in their error bodies and in the shape of the id-allocation answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from email.utils import formatdate
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from oqc_provider.devices import DeviceSpec
+from oqc_provider.emulator.app import ApiError, Ctx, RouteSpec, now_due, parse_model, read_json
+from oqc_provider.emulator.store import TaskRecord
+from oqc_provider.qcaas.models import (
+    CancelRequest,
+    SubmitRequest,
+    TaskError,
+    TaskIdRequestLegacy,
+    TaskIdRequestV4,
+    TaskInfo,
+    TaskStatus,
+)
+
+
+def rfc1123(timestamp: float) -> str:
+    """``Wed, 12 Jun 2024 20:11:15 GMT``: how the service writes ``created_at``."""
+    return formatdate(timestamp, usegmt=True)
+
+
+def timing(timestamp: float) -> str:
+    """``2023-10-17 11:24:35.904885+00:00``: how the service writes timings."""
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(sep=" ", timespec="microseconds")
+
+
+def task_info(record: TaskRecord) -> dict[str, Any]:
+    """The ``all_info`` document (protocol §1.5) of ``record``."""
+    created = rfc1123(record.created_at)
+    info = TaskInfo(
+        id=record.id,
+        qpu_id=record.qpu_id,
+        status=record.status.value,
+        tag=record.tag,
+        created_at=created,
+        config=record.config,
+        results=record.results if record.status is TaskStatus.COMPLETED else None,
+        task_error=TaskError(**record.task_error)
+        if record.status is TaskStatus.FAILED and record.task_error
+        else None,
+        execution_metadata=record.execution_metadata or {},
+        metadata={
+            "allow_support_access": False,
+            "config": record.config,
+            "created_at": created,
+            "id": record.id,
+            "qpu_id": record.qpu_id,
+            "tag": record.tag,
+        },
+        timings={name: timing(value) for name, value in record.timings.items()},
+    )
+    return info.model_dump(mode="json")
+
+
+def _canonical_uuid(value: str, ctx: Ctx) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise ApiError(ctx.bad_request, f"Task id {value!r} is not a valid UUID.") from exc
+
+
+def _find(request: Request, ctx: Ctx) -> TaskRecord:
+    task_id = request.path_params["task_id"]
+    try:
+        key = str(uuid.UUID(task_id))
+    except ValueError:
+        key = task_id
+    record = ctx.state.store.get(key)
+    if record is None:
+        raise ApiError(404, f"Task {task_id} not found.")
+    return record
+
+
+def _target(qpu_id: str, ctx: Ctx) -> DeviceSpec:
+    """The device a body's ``qpu_id`` names; on a per-QPU prefix an unknown id means that QPU."""
+    spec = ctx.state.devices.get(qpu_id)
+    if spec is not None:
+        return spec
+    if ctx.spec is not None:
+        return ctx.spec
+    known = ", ".join(sorted(ctx.state.devices))
+    raise ApiError(ctx.bad_request, f"Unknown qpu_id {qpu_id!r}. Known QPUs: {known}.")
+
+
+async def tasks_root(request: Request, ctx: Ctx) -> Response:
+    """``POST /tasks`` allocates ids (either body shape); ``GET /tasks`` lists tasks by date."""
+    if request.method == "GET":
+        return _list_tasks(request, ctx)
+    body = await read_json(request, ctx)
+    if isinstance(body, dict) and "tasks" in body:
+        slots = parse_model(TaskIdRequestV4, body, ctx).tasks
+        wanted = [(_target(slot.qpu_id, ctx), slot.tag) for slot in slots]
+    else:
+        legacy = parse_model(TaskIdRequestLegacy, body, ctx)
+        wanted = [(_target(legacy.qpu_id, ctx), legacy.tag)] * legacy.task_count
+    ids: list[str] = []
+    for spec in dict.fromkeys(spec for spec, _ in wanted):
+        ids += ctx.state.store.allocate(spec.qpu_id, [tag for s, tag in wanted if s == spec])
+    return JSONResponse(ids if ctx.legacy else {"tasks": ids})
+
+
+def _parse_date(value: str | None, default: float, ctx: Ctx) -> float:
+    if not value:
+        return default
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ApiError(ctx.bad_request, f"Invalid date {value!r}: use 'YYYY-MM-DD HH:MM:SS'.") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def _list_tasks(request: Request, ctx: Ctx) -> Response:
+    start = _parse_date(request.query_params.get("start_date"), 0.0, ctx)
+    end = _parse_date(request.query_params.get("end_date"), float("inf"), ctx)
+    qpu_id = ctx.spec.qpu_id if ctx.spec is not None else None
+    records = ctx.state.store.between(start, min(end, 1e12), qpu_id)
+    return JSONResponse(
+        [
+            {
+                "id": r.id,
+                "qpu_id": r.qpu_id,
+                "status": r.status.value,
+                "tag": r.tag,
+                "created_at": rfc1123(r.created_at),
+            }
+            for r in records
+        ]
+    )
+
+
+async def submit(request: Request, ctx: Ctx) -> Response:
+    """``POST /tasks/submit``: queue programs; an already-submitted id is answered, not re-run."""
+    payloads = parse_model(SubmitRequest, await read_json(request, ctx), ctx).tasks
+    store = ctx.state.store
+    prepared = []
+    for payload in payloads:
+        spec = _target(payload.qpu_id, ctx)
+        task_id = None if payload.task_id is None else _canonical_uuid(payload.task_id, ctx)
+        if task_id is not None:
+            existing = store.get(task_id)
+            resubmitted = existing is not None and existing.status is not TaskStatus.CREATED
+            if resubmitted and existing.program != payload.program:
+                raise ApiError(
+                    409,
+                    f"Task {task_id} was already submitted with a different program. Submit the new "
+                    "program without a task_id (or with a freshly allocated one).",
+                )
+        prepared.append((payload, spec, task_id))
+    answer = []
+    queued = False
+    due = now_due(ctx.state)
+    for payload, spec, task_id in prepared:
+        outcome = store.submit(
+            task_id=task_id,
+            qpu_id=spec.qpu_id,
+            program=payload.program,
+            config=payload.config,
+            tag=payload.tag,
+            external_config=payload.external_config,
+            due_at=due,
+        )
+        queued = queued or outcome.queued
+        answer.append({"task_id": outcome.task_id})
+    if queued:
+        ctx.state.worker.notify()
+    return JSONResponse(answer)
+
+
+async def all_info(request: Request, ctx: Ctx) -> Response:
+    """``GET /tasks/{id}/all_info``: the one document the SDK polls."""
+    return JSONResponse(task_info(_find(request, ctx)))
+
+
+async def status(request: Request, ctx: Ctx) -> Response:
+    """``GET /tasks/{id}/status``."""
+    return JSONResponse({"status": _find(request, ctx).status.value})
+
+
+async def results(request: Request, ctx: Ctx) -> Response:
+    """``GET /tasks/{id}/results``: results (null until COMPLETED) and the metrics."""
+    info = task_info(_find(request, ctx))
+    return JSONResponse({"results": info["results"], "metrics": info["execution_metadata"]})
+
+
+async def error(request: Request, ctx: Ctx) -> Response:
+    """``GET /tasks/{id}/error``."""
+    return JSONResponse({"task_error": task_info(_find(request, ctx))["task_error"]})
+
+
+async def execution_metadata(request: Request, ctx: Ctx) -> Response:
+    """``GET /tasks/{id}/execution_metadata``."""
+    return JSONResponse({"execution_metadata": task_info(_find(request, ctx))["execution_metadata"]})
+
+
+async def metadata(request: Request, ctx: Ctx) -> Response:
+    """``GET /tasks/{id}/metadata`` (V3 shape)."""
+    return JSONResponse({"metadata": task_info(_find(request, ctx))["metadata"]})
+
+
+async def timings(request: Request, ctx: Ctx) -> Response:
+    """``GET /tasks/{id}/timings``."""
+    return JSONResponse({"timings": task_info(_find(request, ctx))["timings"]})
+
+
+async def cancel_many(request: Request, ctx: Ctx) -> Response:
+    """``POST /tasks/cancel_many``: cancel active tasks; unknown and terminal ids are ignored."""
+    ids = parse_model(CancelRequest, await read_json(request, ctx), ctx).tasks
+    canonical = []
+    for task_id in ids:
+        try:
+            canonical.append(str(uuid.UUID(str(task_id))))
+        except ValueError:
+            continue  # never a task of ours: nothing to cancel
+    ctx.state.store.cancel(canonical)
+    return PlainTextResponse("OK")
+
+
+ROUTES: list[RouteSpec] = [
+    ("/tasks", ["GET", "POST"], tasks_root, True),
+    ("/tasks/submit", ["POST"], submit, True),
+    ("/tasks/cancel_many", ["POST"], cancel_many, True),
+    ("/tasks/{task_id}/all_info", ["GET"], all_info, True),
+    ("/tasks/{task_id}/status", ["GET"], status, True),
+    ("/tasks/{task_id}/results", ["GET"], results, True),
+    ("/tasks/{task_id}/error", ["GET"], error, True),
+    ("/tasks/{task_id}/execution_metadata", ["GET"], execution_metadata, True),
+    ("/tasks/{task_id}/metadata", ["GET"], metadata, True),
+    ("/tasks/{task_id}/timings", ["GET"], timings, True),
+]
