@@ -113,9 +113,9 @@ class EmulatorState:
         self.executor = Executor(self.devices, self.calibration, settings.seed)
         self.worker = Worker(self.store, self.executor)
         self.requests: Counter[str] = Counter()
-        requeued = self.store.requeue_interrupted()
+        requeued = self.store.requeue_interrupted(settings.latency)
         if requeued:
-            logger.info("Re-queued %d task(s) interrupted by the previous shutdown", requeued)
+            logger.info("Re-queued %d task(s) left queued by a previous run", requeued)
         if self.store.queued():
             # A previous process left work queued: finish it without waiting for a new submit.
             self.worker.ensure_started()

@@ -255,12 +255,21 @@ class TaskStore:
             )
         return True
 
-    def requeue_interrupted(self) -> int:
-        """Put tasks a previous process left RUNNING back in the queue (run now); return how many."""
+    def requeue_interrupted(self, latency: float = 0.0) -> int:
+        """Re-queue what a previous process left SUBMITTED or RUNNING; return how many tasks.
+
+        They become due within this process's ``latency``: a restarted emulator finishes old work
+        on its own schedule, not on the one of the process that accepted it.
+        """
         with self._lock, self._db:
             cursor = self._db.execute(
-                "UPDATE tasks SET status = ?, due_at = MIN(COALESCE(due_at, 0), ?) WHERE status = ?",
-                (TaskStatus.SUBMITTED.value, time.time(), TaskStatus.RUNNING.value),
+                "UPDATE tasks SET status = ?, due_at = MIN(COALESCE(due_at, 0), ?) WHERE status IN (?, ?)",
+                (
+                    TaskStatus.SUBMITTED.value,
+                    time.time() + max(0.0, latency),
+                    TaskStatus.SUBMITTED.value,
+                    TaskStatus.RUNNING.value,
+                ),
             )
         return cursor.rowcount
 
