@@ -141,7 +141,7 @@ class Job:
     @property
     def outputs(self) -> JobOutputProxy:
         """The latest run's outcome: ``[result]``, ``[error]`` or ``[]``."""
-        latest = self._result or self._error
+        latest = self._result if self._result is not None else self._error
         return JobOutputProxy([latest] if latest is not None else [])
 
     @property
