@@ -4,6 +4,12 @@ Simulation is CPU work that must never block the event loop answering polls, so 
 The thread starts lazily (on the first submit, or at start-up when a previous process left work
 queued) because ``httpx.ASGITransport`` does not run ASGI lifespan events: in-process use has no
 start-up hook to rely on.
+
+Parsing and simulation themselves run on ONE process-wide thread that never exits. A thread that
+has run both Qiskit's (Rust) OpenQASM parser and Aer (OpenMP), then exits, makes the next thread
+to parse OpenQASM segfault (observed with qiskit 2.6 / qiskit-aer 0.18), and every emulator app
+owns a worker thread that stops with the app. The long-lived thread sidesteps that, and costs
+nothing: one worker per app already ran one batch at a time.
 """
 
 from __future__ import annotations
@@ -11,11 +17,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from oqc_provider.emulator.executor import Executor
 from oqc_provider.emulator.store import TaskStore
 
 logger = logging.getLogger(__name__)
+
+_simulation_pool: ThreadPoolExecutor | None = None
+_simulation_pool_lock = threading.Lock()
+
+
+def simulation_pool() -> ThreadPoolExecutor:
+    """The process-wide single thread that parses and simulates (see the module docstring)."""
+    global _simulation_pool
+    with _simulation_pool_lock:
+        if _simulation_pool is None:
+            _simulation_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oqc-emulator-sim")
+        return _simulation_pool
+
 
 #: Longest sleep between queue checks when nothing is due; a submit wakes the worker at once.
 _IDLE_WAIT = 5.0
@@ -68,7 +88,8 @@ class Worker:
         records = self._store.take_due()
         if not records:
             return 0
-        for outcome in self._executor.run(records):
+        outcomes = simulation_pool().submit(self._executor.run, records).result()
+        for outcome in outcomes:
             stored = self._store.finish(
                 outcome.task_id,
                 results=outcome.results,
