@@ -283,10 +283,17 @@ class QcaasClient:
             return None
 
     async def get_qpu_wait_times(self, qpu_ids: Sequence[str]) -> list[QpuWaitTime]:
-        """Queue length and availability estimates for each QPU."""
-        body = QpuWaitTimeRequest(targets=list(qpu_ids)).model_dump()
+        """Queue length and availability estimates for each QPU.
+
+        Legacy QPUs may live on different servers: each is asked only about its own QPUs (as
+        OQC's SDK does), so no QPU is reported twice.
+        """
+        by_base: dict[str, list[str]] = {}
+        for qpu_id in dict.fromkeys(qpu_ids):
+            by_base.setdefault(await self._qpu_path(qpu_id, ""), []).append(qpu_id)
         answers: list[QpuWaitTime] = []
-        for base in dict.fromkeys([await self._qpu_path(q, "") for q in qpu_ids]):
+        for base, targets in by_base.items():
+            body = QpuWaitTimeRequest(targets=targets).model_dump()
             raw = await self._send.request_json(
                 "POST", f"{base}/monitoring/qpu_wait_time", json_body=body, idempotent=True
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -28,3 +28,43 @@ def make_client(fake: FakeQcaas) -> Callable[..., QcaasClient]:
         return QcaasClient(BASE, transport=httpx.MockTransport(fake), **kwargs)
 
     return make
+
+
+# --- emulators shared by the whole session -----------------------------------------------------------
+#
+# Session-scoped on purpose: stopping an emulator's worker thread and then running a task on a new
+# emulator in the same process intermittently segfaults inside qiskit.qasm2.loads (reported to the
+# emulator's owner). One long-lived emulator per flavour sidesteps that and is faster anyway.
+
+EMULATOR_SETTINGS: dict[str, Any] = {"required_token": TOKEN, "seed": 11}
+
+
+@pytest.fixture(scope="session")
+def served_url() -> Iterator[str]:
+    """An emulator served by uvicorn on a loopback port (both server layouts at once)."""
+    from oqc_provider.emulator import EmulatorSettings, serve_in_thread
+
+    with serve_in_thread(EmulatorSettings(**EMULATOR_SETTINGS)) as url:
+        yield url
+
+
+def _app(**settings: Any) -> Iterator[Any]:
+    from oqc_provider.emulator import EmulatorSettings, create_app
+
+    app = create_app(EmulatorSettings(**{**EMULATOR_SETTINGS, **settings}))
+    try:
+        yield app
+    finally:
+        app.state.emulator.close()
+
+
+@pytest.fixture(scope="session")
+def emulator_app() -> Iterator[Any]:
+    """An in-process emulator app (mount with ``httpx.ASGITransport``)."""
+    yield from _app()
+
+
+@pytest.fixture(scope="session")
+def slow_emulator_app() -> Iterator[Any]:
+    """An in-process emulator whose tasks wait 30 s before running, so they can be cancelled."""
+    yield from _app(latency=30.0)
