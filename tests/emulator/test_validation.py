@@ -1,0 +1,89 @@
+"""Programs a device cannot run end FAILED (code 400) with a message naming the problem and the fix."""
+
+from __future__ import annotations
+
+import pytest
+from emulator_helpers import BELL, LUCY, LUCY_SIM, config
+
+from oqc_provider.qcaas.compiler_config import ErrorMitigationConfig
+
+HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
+
+CASES = {
+    "unparsable": (LUCY_SIM, HEADER + "qreg q[2];\nfoo q[0];\n", config(), ["parse", "line 4", "foo"]),
+    "not qasm": (LUCY_SIM, "print('hello')", config(), ["OPENQASM"]),
+    "non-native gate": (
+        LUCY_SIM,
+        HEADER + "qreg q[2];\ncreg c[2];\nh q[0];\nmeasure q -> c;\n",
+        config(),
+        ["'h'", "rz, sx, x, ecr", "transpile"],
+    ),
+    "too many qubits": (LUCY_SIM, HEADER + "qreg q[9];\nsx q[8];\n", config(), ["9 qubits", "8"]),
+    "too many shots": (LUCY_SIM, BELL, config(shots=100_001), ["100001", "Maximum Shots", "100000"]),
+    "zero shots": (
+        LUCY_SIM,
+        BELL,
+        config(shots=5).replace('"repeats": 5', '"repeats": 0'),
+        ["shot", "at least 1"],
+    ),
+    "uncoupled ecr": (LUCY_SIM, HEADER + "qreg q[3];\necr q[0],q[2];\n", config(), ["0", "2", "not coupled"]),
+    "wrong direction ecr": (
+        LUCY_SIM,
+        HEADER + "qreg q[2];\necr q[1],q[0];\n",
+        config(),
+        ["wrong direction", "control 0", "target 1"],
+    ),
+    "reset unsupported": (LUCY, HEADER + "qreg q[1];\nreset q[0];\n", config(), ["'reset'", "not supported"]),
+    "mid-circuit measurement": (
+        LUCY,
+        HEADER + "qreg q[1];\ncreg c[1];\nmeasure q[0] -> c[0];\nx q[0];\n",
+        config(),
+        ["mid-circuit", "Qubit 0", "end of the circuit"],
+    ),
+    "unsupported config": (
+        LUCY_SIM,
+        BELL,
+        '{"$type": "<class \'compiler_config.config.FancyConfig\'>", "$data": {}}',
+        ["Unsupported", "FancyConfig"],
+    ),
+    "mitigation with two registers": (
+        LUCY_SIM,
+        HEADER + "qreg q[2];\ncreg a[1];\ncreg b[1];\nmeasure q[0] -> a[0];\nmeasure q[1] -> b[0];\n",
+        config(mitigation=ErrorMitigationConfig.LinearMitigation),
+        ["Cannot have multiple registers in conjunction with readout error mitigation."],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+async def test_bad_program_fails_with_a_message_naming_the_problem(api, case):
+    qpu_id, program, cfg, fragments = CASES[case]
+    info = await api.run(program, qpu_id=qpu_id, cfg=cfg)
+    assert info["status"] == "FAILED"
+    assert info["results"] is None
+    error = info["task_error"]
+    assert error["error_code"] == 400
+    for fragment in fragments:
+        assert fragment in error["error_message"], (fragment, error["error_message"])
+    prefix = api.prefix(qpu_id)
+    single = (await api.client.get(f"{prefix}/tasks/{info['id']}/error")).json()
+    assert single == {"task_error": error}
+
+
+async def test_reset_and_mid_circuit_measurement_run_where_supported(api):
+    program = (
+        HEADER
+        + "qreg q[1];\ncreg c[2];\nx q[0];\nmeasure q[0] -> c[0];\nreset q[0];\nmeasure q[0] -> c[1];\n"
+    )
+    info = await api.run(program, qpu_id=LUCY_SIM, cfg=config(shots=50))
+    assert info["status"] == "COMPLETED", info["task_error"]
+    assert info["results"] == {"c": {"10": 50}}
+
+
+async def test_program_defining_its_own_ecr_runs_as_the_native_ecr(api):
+    program = BELL.replace(
+        'include "qelib1.inc";\n', 'include "qelib1.inc";\ngate ecr a,b { cx a,b; x a; }\n'
+    )
+    info = await api.run(program, cfg=config(shots=200))
+    assert info["status"] == "COMPLETED", info["task_error"]
+    assert set(info["results"]["c"]) <= {"00", "11"}
