@@ -108,3 +108,32 @@ async def test_unknown_qpu_answers_404_in_each_modes_shape(api):
     assert v4.status_code == 404 and "qpu:uk:9:0000000000" in v4.json()["detail"]
     prefix = await api.client.get("/0000000000/windows/next")
     assert prefix.status_code == 404 and prefix.json()["meta"]["code"] == 404
+
+
+async def test_fault_injector_seam_can_answer_an_expired_token(make_api):
+    from starlette.responses import JSONResponse
+
+    seen: list[str] = []
+
+    async def expire_qpus(request, template):
+        seen.append(template)
+        if template == "/qpus":
+            return JSONResponse({"detail": "Token has expired"}, status_code=401)
+        return None
+
+    api = await make_api(fault_injector=expire_qpus)
+    expired = await api.client.get("/qpus")
+    assert expired.status_code == 401 and expired.json() == {"detail": "Token has expired"}
+    assert (await api.client.get("/healthz")).status_code == 200
+    assert seen == ["/qpus", "/healthz"]
+
+
+def test_cli_serve_documents_its_options():
+    from typer.testing import CliRunner
+
+    from oqc_provider.cli import app
+
+    result = CliRunner().invoke(app, ["emulator", "serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--host", "--port", "--db", "--latency", "--seed", "--token"):
+        assert option in result.output
