@@ -32,9 +32,9 @@ def make_client(fake: FakeQcaas) -> Callable[..., QcaasClient]:
 
 # --- emulators shared by the whole session -----------------------------------------------------------
 #
-# Session-scoped on purpose: stopping an emulator's worker thread and then running a task on a new
-# emulator in the same process intermittently segfaults inside qiskit.qasm2.loads (reported to the
-# emulator's owner). One long-lived emulator per flavour sidesteps that and is faster anyway.
+# Session-scoped: one long-lived emulator per flavour is faster, and it kept these tests clear of a
+# segfault (qiskit.qasm2 on a fresh worker thread after an earlier emulator's worker had exited)
+# that the emulator has since fixed by running every task on one long-lived thread (8c80063).
 
 EMULATOR_SETTINGS: dict[str, Any] = {"required_token": TOKEN, "seed": 11}
 
