@@ -1,0 +1,19 @@
+"""The Qiskit front end: OQC's QPUs as ``BackendV2`` backends, over the job engine.
+
+Modules: :mod:`~oqc_provider.qiskit.provider` (``OQCProvider``), :mod:`~oqc_provider.qiskit.backend`
+(``OQCBackend``), :mod:`~oqc_provider.qiskit.target` (Target from device and calibration),
+:mod:`~oqc_provider.qiskit.translate` (circuit checks, OpenQASM 2), :mod:`~oqc_provider.qiskit.results`
+(engine outputs to ``Result``) and :mod:`~oqc_provider.qiskit.job` (``OQCJob``).
+
+Example:
+    >>> from oqc_provider import OQCProvider
+    >>> OQCProvider().get_backend("Lucy Simulator").num_qubits
+    8
+"""
+
+from oqc_provider.qiskit.backend import OQCBackend
+from oqc_provider.qiskit.job import OQCJob, OQCJobTimeoutError
+from oqc_provider.qiskit.provider import OQCProvider
+from oqc_provider.qiskit.translate import CircuitValidationError
+
+__all__ = ["CircuitValidationError", "OQCBackend", "OQCJob", "OQCJobTimeoutError", "OQCProvider"]

@@ -1,0 +1,262 @@
+"""``OQCBackend``: one OQC QPU (or cloud simulator, or the emulator's stand-in) as a Qiskit ``BackendV2``.
+
+``run()`` checks each circuit against the Target, writes it as OpenQASM 2, records the batch in
+the local job store and submits it as one engine CompositeJob, returning an :class:`OQCJob` at
+once. Options set per call apply to that call only.
+
+Run options (``backend.set_options`` or ``run(..., **options)``):
+
+* ``shots`` (default 1000, at most the QPU's maximum), ``memory`` (per-shot results);
+* ``seed_simulator``: circuit ``i`` of a batch runs with seed ``seed_simulator + i`` on simulators
+  (the emulator honours it, so runs are reproducible; hardware ignores it);
+* ``meas_level``: 2 only (classified counts); ``meas_return`` is accepted and ignored;
+* ``timeout`` (seconds ``result()`` waits by default), ``tag``, ``optimizations`` and
+  ``error_mitigation`` (QCaaS compiler settings), ``fetch_diagnostics``.
+
+Anything else (``rep_delay``, ``init_qubits``, ``parameter_binds``...) is dropped with a warning.
+
+Example:
+    >>> from qiskit import QuantumCircuit, transpile
+    >>> from oqc_provider.qiskit import OQCProvider
+    >>> backend = OQCProvider().get_backend("qpu:uk:2:d865b5a184")
+    >>> backend.name, backend.num_qubits, backend.max_circuits
+    ('Lucy Simulator', 8, None)
+    >>> bell = QuantumCircuit(2, 2, name="bell")
+    >>> _ = bell.h(0)
+    >>> _ = bell.cx(0, 1)
+    >>> _ = bell.measure([0, 1], [0, 1])
+    >>> counts = backend.run(transpile(bell, backend), shots=200, seed_simulator=1).result().get_counts()
+    >>> sorted(counts), sum(counts.values())
+    (['00', '11'], 200)
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from qiskit import QuantumCircuit
+from qiskit.providers import BackendV2, Options
+from qiskit.transpiler import Target
+
+from oqc_provider.devices import Calibration, DeviceSpec
+from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.job import Job
+from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot
+from oqc_provider.engine.store import new_job_id
+from oqc_provider.qcaas.errors import ConfigurationError
+from oqc_provider.qiskit.job import ANNOTATION_KEY, ANNOTATION_SCHEMA, OQCJob
+from oqc_provider.qiskit.results import CircuitRecord
+from oqc_provider.qiskit.target import build_target
+from oqc_provider.qiskit.translate import check_circuit, to_wire
+from oqc_provider.run_options import DEFAULT_SHOTS, DEFAULT_TIMEOUT_S, RunOptions
+from oqc_provider.session import QpuInfo
+
+if TYPE_CHECKING:
+    from oqc_provider.qiskit.provider import OQCProvider
+
+logger = logging.getLogger("oqc_provider.qiskit")
+
+#: Accepted by ``run()`` and ignored without a warning: meaningful only for ``meas_level=1``.
+_QUIETLY_IGNORED = frozenset({"meas_return"})
+#: The job store's ``kind`` for Qiskit jobs.
+STORE_KIND = "qiskit"
+
+
+class OQCBackend(BackendV2):
+    """An OQC QPU as a Qiskit backend. Get one from :meth:`OQCProvider.get_backend`."""
+
+    def __init__(self, provider: OQCProvider, qpu: QpuInfo) -> None:
+        super().__init__(
+            provider=provider,
+            name=qpu.name,
+            description=f"OQC {qpu.name} ({qpu.qpu_id}) via {provider.session.sdk.connection.describe()}",
+            backend_version="1",
+        )
+        self.qpu = qpu
+        self._target: Target | None = None
+        self.options.set_validator("shots", (1, qpu.device.max_shots))
+
+    def __repr__(self) -> str:
+        return f"<OQCBackend {self.name!r} ({self.qpu_id})>"
+
+    # --- what the device is --------------------------------------------------------------------
+
+    @property
+    def qpu_id(self) -> str:
+        """The QCaaS id of the QPU, e.g. ``'qpu:uk:2:d865b5a184'``."""
+        return self.qpu.qpu_id
+
+    @property
+    def device(self) -> DeviceSpec:
+        """The device's catalogue entry (couplings, native gates, limits, durations)."""
+        return self.qpu.device
+
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration figures behind the Target's errors and ``QubitProperties``."""
+        return self.provider.session.calibration(self.qpu)
+
+    @property
+    def target(self) -> Target:
+        """The QPU's Target: native gates, directed ECR couplings, errors, durations, T1/T2."""
+        if self._target is None:
+            self._target = build_target(self.device, self.calibration)
+        return self._target
+
+    @property
+    def max_circuits(self) -> None:
+        """No limit: big batches are split into requests the service accepts."""
+        return None
+
+    @classmethod
+    def _default_options(cls) -> Options:
+        return Options(
+            shots=DEFAULT_SHOTS,
+            memory=False,
+            seed_simulator=None,
+            meas_level=2,
+            meas_return="avg",
+            timeout=DEFAULT_TIMEOUT_S,
+            tag=None,
+            optimizations=None,
+            error_mitigation=None,
+            fetch_diagnostics=False,
+        )
+
+    # --- running -------------------------------------------------------------------------------
+
+    def _settings(self, overrides: dict[str, Any]) -> tuple[RunOptions, dict[str, Any]]:
+        """This call's options: the backend's, then ``overrides`` (validated; unknown ones dropped)."""
+        settings = dict(self.options.items())
+        unknown = []
+        for key, value in overrides.items():
+            if key in settings:
+                if value is not None:  # None (as clients often pass) means "the backend's setting"
+                    settings[key] = value
+            elif key not in _QUIETLY_IGNORED:
+                unknown.append(key)
+        if unknown:
+            warnings.warn(
+                f"{self.name} ignores run option(s) {sorted(unknown)}; known options are {sorted(settings)}.",
+                UserWarning,
+                stacklevel=3,
+            )
+        if not _is_classified(settings["meas_level"]):
+            raise ConfigurationError(
+                f"meas_level={settings['meas_level']!r} is not available on {self.name}: it returns "
+                "classified counts only (meas_level=2)."
+            )
+        seed = settings["seed_simulator"]
+        options = RunOptions.build(
+            shots=settings["shots"],
+            memory=bool(settings["memory"]),
+            seed=None if seed is None else int(seed),
+            timeout=settings["timeout"],
+            tag=settings["tag"],
+            optimizations=settings["optimizations"],
+            error_mitigation=settings["error_mitigation"],
+            fetch_diagnostics=bool(settings["fetch_diagnostics"]),
+        )
+        options.check_device(self.device)
+        return options, settings
+
+    def run(self, run_input: QuantumCircuit | Sequence[QuantumCircuit], **options: Any) -> OQCJob:
+        """Check, convert and submit circuits; return their job at once.
+
+        Raises:
+            CircuitValidationError: a circuit cannot run here as it stands (the message names the
+                circuit, gate and qubits); transpile it for this backend.
+            ConfigurationError: a bad option value, ``meas_level`` other than 2, or too many shots.
+        """
+        circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
+        if not circuits:
+            raise ConfigurationError("run() needs at least one circuit.")
+        for index, circuit in enumerate(circuits):
+            if not isinstance(circuit, QuantumCircuit):
+                raise ConfigurationError(
+                    f"run() takes QuantumCircuits; item {index} is a {type(circuit).__name__}."
+                )
+        run_options, _ = self._settings(options)
+        target, device = self.target, self.device
+        sdk = self.provider.session.sdk
+        config_counts = run_options.merged(memory=False).compiler_config()
+        config_raw = run_options.merged(memory=True).compiler_config()
+        jobs, records = [], []
+        for index, circuit in enumerate(circuits):
+            check_circuit(circuit, target, device, index)
+            wire = to_wire(circuit, device.dt, index)
+            raw = run_options.memory or len(wire.registers) > 1
+            seed = None if run_options.seed is None else run_options.seed + index
+            jobs.append(
+                Job(
+                    wire.program,
+                    self.qpu_id,
+                    config_raw if raw else config_counts,
+                    tag=run_options.tag,
+                    fetch_diagnostics=run_options.fetch_diagnostics,
+                    external_config=None if seed is None else {"seed": seed},
+                    _client=sdk,
+                )
+            )
+            records.append(CircuitRecord.of(circuit, wire.registers, raw))
+        job_id = new_job_id()
+        composite = CompositeJob(jobs, sdk)
+        composite.annotations[ANNOTATION_KEY] = {
+            "schema": ANNOTATION_SCHEMA,
+            "job_id": job_id,
+            "backend": self.name,
+            "qpu_id": self.qpu_id,
+            "shots": run_options.shots,
+            "memory": run_options.memory,
+            "seed_simulator": run_options.seed,
+            "timeout": run_options.timeout,
+            "circuits": [record.to_json() for record in records],
+        }
+        job = self._attach(job_id, composite, live_metadata=[circuit.metadata for circuit in circuits])
+        job.submit()
+        logger.info("Submitting job %s: %d circuit(s) to %s", job_id, len(circuits), self.name)
+        return job
+
+    def _attach(self, job_id: str, composite: CompositeJob, live_metadata: list[Any] | None = None) -> OQCJob:
+        """An OQCJob for ``composite``, saved to the local job store whenever the engine says."""
+        store = self.provider.job_store
+        shots = composite.annotations[ANNOTATION_KEY]["shots"]
+
+        def persist() -> None:
+            store.save(job_id, composite, kind=STORE_KIND, backend=self.name, shots=shots)
+
+        composite.persist = persist
+        return OQCJob(self, job_id, composite, live_metadata=live_metadata)
+
+    # --- finding jobs again --------------------------------------------------------------------
+
+    def job_from_snapshot(self, job_id: str, snapshot: AnySnapshot) -> OQCJob:
+        """The job a snapshot describes, attached to this backend (no network call)."""
+        if not isinstance(snapshot, CompositeJobSnapshot) or ANNOTATION_KEY not in snapshot.annotations:
+            raise ConfigurationError(f"Job {job_id!r} was not created by the Qiskit front end.")
+        qpu_id = snapshot.annotations[ANNOTATION_KEY].get("qpu_id")
+        if qpu_id != self.qpu_id:
+            raise ConfigurationError(f"Job {job_id!r} ran on {qpu_id}, not on {self.name} ({self.qpu_id}).")
+        composite = self.provider.session.sdk.from_snapshot(snapshot)
+        assert isinstance(composite, CompositeJob)
+        return self._attach(job_id, composite)
+
+    def retrieve_job(self, job_id: str) -> OQCJob:
+        """A job this provider ran, from the local job store (works in a new Python process).
+
+        Raises:
+            JobStoreError: no such job in the store.
+            ConfigurationError: the job ran on another backend, or is not a Qiskit job.
+        """
+        return self.job_from_snapshot(job_id, self.provider.job_store.read(job_id))
+
+
+def _is_classified(meas_level: Any) -> bool:
+    """Whether ``meas_level`` asks for classified counts (2, ``MeasLevel.CLASSIFIED``)."""
+    try:
+        return int(meas_level) == 2
+    except (TypeError, ValueError):
+        return False

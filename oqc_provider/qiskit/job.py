@@ -1,0 +1,233 @@
+"""``OQCJob``: a Qiskit ``JobV1`` over one engine :class:`~oqc_provider.engine.CompositeJob`.
+
+One child task per circuit. The batch is recorded in the local job store before anything is sent
+(write-ahead), with everything needed to rebuild its Result in another process, so
+``backend.retrieve_job(job.job_id())`` and ``OQCJob.load(path)`` work after a restart.
+
+Example:
+    >>> from qiskit import QuantumCircuit, transpile
+    >>> from oqc_provider.qiskit import OQCProvider
+    >>> backend = OQCProvider().get_backend("Lucy Simulator")
+    >>> qc = QuantumCircuit(1, 1, name="flip")
+    >>> _ = qc.x(0)
+    >>> _ = qc.measure(0, 0)
+    >>> job = backend.run(transpile(qc, backend), shots=10)
+    >>> job.result(timeout=60).get_counts("flip")
+    {'1': 10}
+    >>> job.status().name
+    'DONE'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qiskit.providers import JobStatus, JobTimeoutError, JobV1
+from qiskit.result import Result
+
+from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.snapshots import CompositeJobSnapshot, read_snapshot
+from oqc_provider.engine.states import JobState
+from oqc_provider.qcaas.errors import ConfigurationError, OqcProviderError
+from oqc_provider.qiskit.results import CircuitRecord, build_result
+
+if TYPE_CHECKING:
+    from oqc_provider.qiskit.backend import OQCBackend
+    from oqc_provider.qiskit.provider import OQCProvider
+
+logger = logging.getLogger("oqc_provider.qiskit")
+
+#: The key of the job's data in the CompositeJob's annotations.
+ANNOTATION_KEY = "qiskit"
+ANNOTATION_SCHEMA = 1
+
+#: Every engine state as a Qiskit job status (UNKNOWN: the server said something this client does
+#: not know; the job is still in flight, so it reads as queued).
+STATUS_OF_STATE: dict[JobState, JobStatus] = {
+    JobState.CREATED: JobStatus.INITIALIZING,
+    JobState.SUBMITTED: JobStatus.QUEUED,
+    JobState.RUNNING: JobStatus.RUNNING,
+    JobState.UNKNOWN: JobStatus.QUEUED,
+    JobState.COMPLETED: JobStatus.DONE,
+    JobState.FAILED: JobStatus.ERROR,
+    JobState.CANCELLED: JobStatus.CANCELLED,
+}
+
+
+class OQCJobTimeoutError(OqcProviderError, JobTimeoutError):
+    """``result(timeout=...)`` gave up waiting; the job goes on and can be waited for again."""
+
+
+class OQCJob(JobV1):
+    """The Qiskit job of one ``backend.run()``: a batch of tasks, one per circuit.
+
+    Create jobs with :meth:`OQCBackend.run`; find old ones with :meth:`OQCBackend.retrieve_job`
+    or :meth:`OQCJob.load`.
+    """
+
+    def __init__(
+        self,
+        backend: OQCBackend,
+        job_id: str,
+        composite: CompositeJob,
+        *,
+        live_metadata: list[Any] | None = None,
+    ) -> None:
+        super().__init__(backend, job_id)
+        data = composite.annotations.get(ANNOTATION_KEY)
+        if not isinstance(data, dict) or "circuits" not in data:
+            raise ConfigurationError(f"Job {job_id!r} was not created by the Qiskit front end.")
+        self.composite = composite
+        self._records = [CircuitRecord.from_json(record) for record in data["circuits"]]
+        self._shots = int(data["shots"])
+        self._memory = bool(data["memory"])
+        self._timeout: float | None = data.get("timeout")
+        self._live_metadata = live_metadata
+        self._submission: concurrent.futures.Future[Any] | None = None
+        self._result: Result | None = None
+
+    def __repr__(self) -> str:
+        return f"<OQCJob {self._job_id} on {self._backend.name}: {len(self._records)} circuit(s)>"
+
+    @property
+    def _session(self) -> Any:
+        return self._backend.provider.session
+
+    # --- submission ----------------------------------------------------------------------------
+
+    def submit(self) -> None:
+        """Send the batch without waiting (``backend.run`` already does; a second call does nothing)."""
+        if self._submission is not None:
+            return
+        if not any(job.state is JobState.CREATED for job in self.composite.jobs):
+            return  # every task is on the server already: never sent twice
+        self.composite.save_state()  # write-ahead: recorded before the first request
+        loop = self._session.loop.loop
+        self._submission = asyncio.run_coroutine_threadsafe(self._submit(), loop)
+
+    async def _submit(self) -> None:
+        await self.composite._submit_pending(timeout_s=60.0)
+
+    def _wait_for_submission(self, deadline: float | None) -> None:
+        if self._submission is None:
+            return
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            self._submission.result(remaining)
+        except concurrent.futures.TimeoutError:
+            raise OQCJobTimeoutError(
+                f"Job {self._job_id} is still being submitted; call result() again later."
+            ) from None
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def status(self) -> JobStatus:
+        """The job's status, read from the server when it has not finished.
+
+        A batch is DONE when every circuit completed, ERROR when any failed, CANCELLED when all
+        were cancelled, and otherwise as far as its least advanced circuit.
+        """
+        if self._submission is not None:
+            if not self._submission.done():
+                return JobStatus.INITIALIZING
+            if self._submission.exception() is not None:
+                return JobStatus.ERROR
+        if not self.composite.state.is_terminal:
+            try:
+                self._session.run(self._refresh(), timeout=60)
+            except (OqcProviderError, TimeoutError) as exc:
+                logger.warning("Could not refresh job %s: %s", self._job_id, exc)
+        return STATUS_OF_STATE[self.composite.state]
+
+    async def _refresh(self) -> None:
+        await self.composite.refresh()
+        if self.composite.state.is_terminal:
+            self.composite.save_state()
+
+    def result(self, timeout: float | None = None) -> Result:
+        """Wait for every circuit to end and return the Result (failed circuits unsuccessful).
+
+        Args:
+            timeout: seconds to wait; ``None`` uses the run's ``timeout`` option.
+
+        Raises:
+            OQCJobTimeoutError: the deadline passed first (the job goes on; call again later).
+        """
+        if self._result is not None:
+            return self._result
+        wait_s = timeout if timeout is not None else self._timeout
+        deadline = None if wait_s is None else time.monotonic() + wait_s
+        self._wait_for_submission(deadline)
+        if self._submission is not None and self._submission.exception() is not None:
+            raise self._submission.exception()  # type: ignore[misc]
+        if not self.composite.state.is_terminal or any(
+            job.state is JobState.CREATED for job in self.composite.jobs
+        ):
+            remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
+            try:
+                self._session.run(self.composite.wait(timeout_s=remaining))
+            except TimeoutError:
+                progress = self.composite.progress
+                raise OQCJobTimeoutError(
+                    f"Job {self._job_id} did not finish within {wait_s} s ({progress.done} of "
+                    f"{progress.total} circuits done). It goes on: call result() again, or "
+                    f"backend.retrieve_job({self._job_id!r}) later."
+                ) from None
+        result = build_result(
+            self.composite,
+            self._records,
+            job_id=self._job_id,
+            backend_name=self._backend.name,
+            shots=self._shots,
+            memory=self._memory,
+            metadata=self._live_metadata,
+        )
+        self._result = result
+        return result
+
+    def cancel(self) -> bool:
+        """Ask the server to cancel every circuit still in flight; ``True`` if any was cancelled."""
+        self._wait_for_submission(time.monotonic() + 60)
+        self._session.run(self.composite.cancel(), timeout=60)
+        return any(job.state is JobState.CANCELLED for job in self.composite.jobs)
+
+    # --- persistence ---------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write the job (the engine snapshot with its Qiskit data) to ``path`` as JSON, atomically."""
+        self._wait_for_submission(time.monotonic() + 60)
+        self.composite.save(str(path))
+
+    @classmethod
+    def load(cls, path: str | Path, source: OQCProvider | OQCBackend | None = None) -> OQCJob:
+        """A job saved with :meth:`save`, attached to a provider (or backend); no network call.
+
+        With no ``source`` a new :class:`OQCProvider` is made from the environment (nothing
+        configured: the built-in emulator).
+
+        Raises:
+            ConfigurationError: the file is not a Qiskit job.
+            SnapshotError: the file is not a valid snapshot.
+        """
+        snapshot = read_snapshot(Path(path))
+        if not isinstance(snapshot, CompositeJobSnapshot) or ANNOTATION_KEY not in snapshot.annotations:
+            raise ConfigurationError(f"{path} does not hold a job saved by OQCJob.save().")
+        data = snapshot.annotations[ANNOTATION_KEY]
+        return _backend_for(source, str(data["qpu_id"])).job_from_snapshot(str(data["job_id"]), snapshot)
+
+
+def _backend_for(source: OQCProvider | OQCBackend | None, qpu_id: str) -> OQCBackend:
+    from oqc_provider.qiskit.backend import OQCBackend
+    from oqc_provider.qiskit.provider import OQCProvider
+
+    if isinstance(source, OQCBackend):
+        if source.qpu_id == qpu_id:
+            return source
+        source = source.provider
+    provider = source if isinstance(source, OQCProvider) else OQCProvider()
+    return provider.get_backend(qpu_id)

@@ -1,0 +1,153 @@
+"""``OQCProvider``: OQC's QPUs as Qiskit backends.
+
+A plain class (Qiskit 2 has no ``ProviderV1``). With a URL and token (arguments, or ``OQC_URL`` /
+``OQC_AUTHENTICATION_TOKEN``) it talks to OQC's QCaaS; with nothing configured it uses the
+built-in emulator in-process, and says so in its ``repr`` and in a log line.
+
+Example:
+    >>> from oqc_provider.qiskit import OQCProvider
+    >>> provider = OQCProvider()
+    >>> provider
+    OQCProvider(the built-in emulator (in-process))
+    >>> [backend.name for backend in provider.backends(simulator=True)]
+    ['Lucy Simulator']
+    >>> provider.get_backend("lucy simulator") is provider.get_backend("qpu:uk:2:d865b5a184")
+    True
+    >>> provider.close()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from oqc_provider.engine.store import JobStore, StoreEntry
+from oqc_provider.qcaas.client import ServerMode
+from oqc_provider.qcaas.errors import ConfigurationError
+from oqc_provider.qcaas.retry import RetryPolicy
+from oqc_provider.qiskit.backend import STORE_KIND, OQCBackend
+from oqc_provider.session import ProviderSession, QpuInfo
+
+logger = logging.getLogger("oqc_provider.qiskit")
+
+#: What ``backends(**filters)`` can filter on: QPU fields, then device fields.
+_QPU_FILTERS = ("qpu_id", "name", "status", "active", "available")
+_DEVICE_FILTERS = (
+    "qubit_count",
+    "simulator",
+    "noisy",
+    "region",
+    "generation",
+    "supports_reset",
+    "supports_mid_circuit_measurement",
+    "max_shots",
+)
+
+
+class OQCProvider:
+    """Qiskit backends for OQC's QPUs, through QCaaS or the built-in emulator.
+
+    Args:
+        url: the QCaaS URL; ``None`` reads ``OQC_URL``; neither means the built-in emulator.
+        token: the API token; ``None`` reads ``OQC_AUTHENTICATION_TOKEN``.
+        transport: an httpx transport to send requests through (e.g. an emulator app in tests).
+        mode: ``"legacy"`` or ``"v4"`` QCaaS routes (``None``: from the environment).
+        timeout: httpx timeouts for each request.
+        retry: the retry policy for idempotent requests.
+        allow_insecure: allow plain http to a non-loopback host.
+        job_store: the local job store (or its folder); default: ``jobs`` in the provider's folder.
+        session: an existing :class:`ProviderSession` to share (the other arguments are then unused).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        mode: ServerMode | str | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        allow_insecure: bool = False,
+        job_store: JobStore | str | Path | None = None,
+        session: ProviderSession | None = None,
+    ) -> None:
+        self.session = session or ProviderSession(
+            url,
+            token,
+            mode=mode,
+            transport=transport,
+            timeout=timeout,
+            retry=retry,
+            allow_insecure=allow_insecure,
+        )
+        self.job_store = job_store if isinstance(job_store, JobStore) else JobStore(job_store)
+        self._backends: dict[str, OQCBackend] = {}
+        self._lock = threading.Lock()
+        logger.info("OQCProvider is using %s", self.session.sdk.connection.describe())
+
+    def __repr__(self) -> str:
+        return f"OQCProvider({self.session.sdk.connection.describe()})"
+
+    def __enter__(self) -> OQCProvider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection and its background thread."""
+        self.session.close()
+
+    def _backend(self, qpu: QpuInfo) -> OQCBackend:
+        with self._lock:
+            backend = self._backends.get(qpu.qpu_id)
+            if backend is None:
+                backend = self._backends[qpu.qpu_id] = OQCBackend(self, qpu)
+            return backend
+
+    def get_backend(self, name: str) -> OQCBackend:
+        """The backend of the QPU with this name or QPU id (case-insensitive).
+
+        Raises:
+            UnknownQpuError: no such QPU; the message lists the available ones.
+        """
+        return self._backend(self.session.resolve(name))
+
+    def backends(self, name: str | None = None, **filters: Any) -> list[OQCBackend]:
+        """Every backend, or those matching ``name`` (or QPU id) and every filter.
+
+        Filters compare a QPU's fields (``available``, ``status``...) or its device's
+        (``simulator``, ``noisy``, ``qubit_count``...) for equality, e.g. ``backends(simulator=True)``.
+
+        Raises:
+            ConfigurationError: an unknown filter.
+        """
+        unknown = sorted(set(filters) - set(_QPU_FILTERS) - set(_DEVICE_FILTERS))
+        if unknown:
+            raise ConfigurationError(
+                f"Unknown backend filter(s) {unknown}; filter on {sorted(_QPU_FILTERS + _DEVICE_FILTERS)}."
+            )
+        selected = []
+        for qpu in self.session.qpus():
+            if name is not None and name.strip().lower() not in (qpu.name.lower(), qpu.qpu_id.lower()):
+                continue
+            if all(_field(qpu, key) == value for key, value in filters.items()):
+                selected.append(self._backend(qpu))
+        return selected
+
+    def jobs(self, backend: str | None = None) -> list[StoreEntry]:
+        """Qiskit jobs in the local job store, newest first (optionally for one backend name)."""
+        return [
+            entry
+            for entry in self.job_store.list()
+            if entry.kind == STORE_KIND and (backend is None or entry.backend == backend)
+        ]
+
+
+def _field(qpu: QpuInfo, key: str) -> Any:
+    return getattr(qpu, key) if key in _QPU_FILTERS else getattr(qpu.device, key)

@@ -1,0 +1,193 @@
+"""The one place where engine outputs become a Qiskit :class:`~qiskit.result.Result`.
+
+QCaaS answers per classical register: BinaryCount gives ``{register: {bitstring: count}}`` with
+``register[0]`` the *leftmost* character, each register counted on its own (so correlations between
+registers are lost); the raw format gives ``{register: [[bit 0 of every shot], [bit 1 ...], ...]}``.
+Qiskit wants one value per shot over the circuit's whole classical memory, clbit 0 the least
+significant bit, keyed by hex (``'0x5'``) in ``data.counts`` and ``data.memory``, and a header
+(``name``, ``creg_sizes``, ``memory_slots``, ``qreg_sizes``, ``n_qubits``, ``metadata``) that
+``get_counts()`` uses to print register-separated keys (``'1 00'``).
+
+So a circuit with one register and no per-shot memory asks for BinaryCount; anything else asks for
+the raw format, and the joint counts are rebuilt here shot by shot. Clbits that are never measured
+read 0 and circuits without clbits have no counts, exactly as with ``AerSimulator``.
+
+Example:
+    >>> from qiskit import QuantumCircuit, ClassicalRegister, QuantumRegister
+    >>> qc = QuantumCircuit(QuantumRegister(2, "q"), ClassicalRegister(2, "a"), ClassicalRegister(1, "b"))
+    >>> record = CircuitRecord.of(qc, registers=(("a", (0, 1)), ("b", (2,))), raw=True)
+    >>> values = shot_values({"a": [[0, 0], [1, 1]], "b": [[1, 0]]}, record.registers)
+    >>> [hex(v) for v in values]
+    ['0x6', '0x2']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from qiskit import QuantumCircuit
+from qiskit.result import Result
+from qiskit.result.models import ExperimentResult, ExperimentResultData
+
+from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.job import Job
+from oqc_provider.engine.states import JobState
+
+logger = logging.getLogger("oqc_provider.qiskit")
+
+Registers = tuple[tuple[str, tuple[int, ...]], ...]
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` made JSON-safe for the job store: NumPy scalars and arrays become plain numbers
+    and lists, tuples lists, anything else unknown its ``repr``."""
+    return json.loads(json.dumps(value, default=_fallback))
+
+
+def _fallback(value: Any) -> Any:
+    for attribute in ("tolist", "item"):  # NumPy arrays and scalars
+        method = getattr(value, attribute, None)
+        if callable(method):
+            return method()
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    if isinstance(value, complex):
+        return [value.real, value.imag]
+    return repr(value)
+
+
+@dataclass
+class CircuitRecord:
+    """What rebuilding one circuit's result needs, kept in the job's annotations (JSON)."""
+
+    name: str
+    header: dict[str, Any]
+    registers: Registers
+    raw: bool
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, circuit: QuantumCircuit, registers: Registers, raw: bool) -> CircuitRecord:
+        """The record of ``circuit`` sent with the program's ``registers`` (see ``to_wire``)."""
+        header = {
+            "creg_sizes": [[creg.name, creg.size] for creg in circuit.cregs],
+            "global_phase": float(circuit.global_phase) if not circuit.parameters else 0.0,
+            "memory_slots": circuit.num_clbits,
+            "n_qubits": circuit.num_qubits,
+            "name": circuit.name,
+            "qreg_sizes": [[qreg.name, qreg.size] for qreg in circuit.qregs],
+        }
+        return cls(circuit.name, header, registers, raw, jsonable(circuit.metadata or {}))
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON-ready data."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CircuitRecord:
+        """Read a record written by :meth:`to_json`."""
+        registers = tuple((str(name), tuple(int(i) for i in indices)) for name, indices in data["registers"])
+        return cls(str(data["name"]), dict(data["header"]), registers, bool(data["raw"]), data["metadata"])
+
+
+def shot_values(data: dict[str, Any], registers: Registers) -> list[int]:
+    """Each shot's classical memory as an integer (clbit ``i`` is bit ``i``), from raw results."""
+    values: list[int] = []
+    for name, indices in registers:
+        columns = data.get(name)
+        if columns is None:
+            raise ValueError(f"the results have no register {name!r} (they have {sorted(data)})")
+        for position, clbit in enumerate(indices):
+            column = columns[position]
+            if not values:
+                values = [0] * len(column)
+            for shot, bit in enumerate(column):
+                if bit:
+                    values[shot] |= 1 << clbit
+    return values
+
+
+def count_values(data: dict[str, Any], registers: Registers) -> Counter[int]:
+    """Counts by classical-memory integer, from BinaryCount results of a one-register program."""
+    ((name, indices),) = registers
+    counts: Counter[int] = Counter()
+    for bitstring, count in data[name].items():
+        value = 0
+        for position, character in enumerate(bitstring):
+            if character == "1":
+                value |= 1 << indices[position]
+        counts[value] += int(count)
+    return counts
+
+
+def experiment_data(data: Any, record: CircuitRecord, memory: bool) -> ExperimentResultData:
+    """Qiskit's hex-keyed counts (and per-shot memory) from one task's results document."""
+    if not record.registers:
+        return ExperimentResultData()  # no clbits: no counts, as with AerSimulator
+    if not isinstance(data, dict):
+        raise ValueError(f"unexpected results document {type(data).__name__}")
+    if record.raw:
+        values = shot_values(data, record.registers)
+        counts: Counter[int] = Counter(values)
+        shots_memory = [hex(value) for value in values] if memory else None
+    else:
+        counts = count_values(data, record.registers)
+        shots_memory = None
+    hex_counts = {hex(value): count for value, count in sorted(counts.items())}
+    return ExperimentResultData(counts=hex_counts, memory=shots_memory)
+
+
+def _experiment(job: Job, record: CircuitRecord, shots: int, memory: bool, metadata: Any) -> ExperimentResult:
+    header = {**record.header, "metadata": metadata}
+    if job.completed and job.result is not None:
+        try:
+            data = experiment_data(job.result.data, record, memory)
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            message = f"Could not read the results of task {job.task_id}: {exc}"
+            logger.error(message)
+            return ExperimentResult(shots, False, ExperimentResultData(), status=message, header=header)
+        return ExperimentResult(shots, True, data, meas_level=2, status="DONE", header=header)
+    if job.error is not None:
+        status = f"ERROR: {job.error.short}"
+    elif job.state is JobState.CANCELLED:
+        status = "CANCELLED"
+    else:
+        status = f"not finished ({job.state.value})"
+    return ExperimentResult(shots, False, ExperimentResultData(), status=status, header=header)
+
+
+def build_result(
+    composite: CompositeJob,
+    records: list[CircuitRecord],
+    *,
+    job_id: str,
+    backend_name: str,
+    shots: int,
+    memory: bool,
+    metadata: list[Any] | None = None,
+) -> Result:
+    """The Qiskit Result of a finished batch, one experiment per circuit, in circuit order.
+
+    ``metadata`` overrides each circuit's stored (JSON) metadata with the live objects, so a result
+    read in the submitting process carries exactly what the circuits carried.
+    """
+    if len(records) != len(composite.jobs):
+        raise ValueError(f"{len(records)} circuit records for {len(composite.jobs)} tasks")
+    results = [
+        _experiment(job, record, shots, memory, metadata[i] if metadata is not None else record.metadata)
+        for i, (job, record) in enumerate(zip(composite.jobs, records, strict=True))
+    ]
+    success = all(result.success for result in results)
+    failed = [r.status for r in results if not r.success]
+    return Result(
+        backend_name=backend_name,
+        backend_version="1",
+        job_id=job_id,
+        success=success,
+        results=results,
+        status="COMPLETED" if success else f"{len(failed)} of {len(results)} circuits failed: {failed[0]}",
+    )
