@@ -1,0 +1,48 @@
+"""Typed errors of the pytket front end.
+
+Each derives from :class:`~oqc_provider.qcaas.errors.OqcProviderError` (catch everything from the
+provider with one class) *and* from the pytket exception generic code already catches, so tools
+written for any pytket backend keep working.
+
+Example:
+    >>> from pytket.backends import CircuitNotValidError
+    >>> issubclass(InvalidCircuitError, CircuitNotValidError)
+    True
+"""
+
+from __future__ import annotations
+
+from pytket.backends import CircuitNotValidError
+from pytket.backends.backend import ResultHandleTypeError
+
+from oqc_provider.qcaas.errors import OqcProviderError
+
+
+class InvalidCircuitError(OqcProviderError, CircuitNotValidError):
+    """A circuit does not satisfy the backend's predicates (or cannot be written for the QPU).
+
+    Attributes:
+        index: the circuit's position in the submitted batch (``None`` when not known).
+        predicate: the name of the predicate it failed, if any.
+    """
+
+    def __init__(self, message: str, index: int | None = None, predicate: str | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+        self.predicate = predicate
+
+
+class HandleError(OqcProviderError, ResultHandleTypeError):
+    """A ResultHandle that this backend cannot use: malformed, or from another backend or QPU."""
+
+
+class ResultTimeoutError(OqcProviderError, TimeoutError):
+    """The result was not ready before the deadline; the circuit keeps running and its handle
+    stays valid (ask again later, from this or any other process)."""
+
+
+class CircuitCancelledError(OqcProviderError):
+    """The circuit was cancelled, so it has no result."""
+
+
+__all__ = ["CircuitCancelledError", "HandleError", "InvalidCircuitError", "ResultTimeoutError"]

@@ -1,0 +1,173 @@
+"""What a circuit must satisfy to run on an OQC QPU, and the pytket passes that get it there.
+
+OQC QPUs run ``rz`` (virtual), ``sx``, ``x`` and a *directed* ``ecr``: each coupling has one
+direction. Every compilation level therefore does the same skeleton, with more optimisation at
+higher levels:
+
+1. decompose boxes and rebase everything (CCX, CSWAP, 3-qubit gates...) to CX + TK1, so routing
+   only ever sees 1- and 2-qubit gates;
+2. (levels 1-3) optimise the logical circuit;
+3. place and route onto the device graph with CX gates in the *allowed* direction only
+   (``directed_cx=True``), delaying measurements where the device has no mid-circuit measurement;
+4. rebase to ``{ECR, Rz, SX, X}`` (a directed CX becomes an ECR in the same direction) and squash
+   single-qubit runs, which never touches connectivity or direction.
+
+Example:
+    >>> from pytket import Circuit
+    >>> from oqc_provider.devices import LUCY_SIMULATOR
+    >>> compiled = Circuit(3).CCX(0, 1, 2).CX(2, 0).measure_all()
+    >>> default_compilation_pass(LUCY_SIMULATOR, 1).apply(compiled)
+    True
+    >>> all(p.verify(compiled) for p in required_predicates(LUCY_SIMULATOR))
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pytket.architecture import Architecture
+from pytket.circuit import Node, OpType
+from pytket.passes import (
+    AutoRebase,
+    AutoSquash,
+    BasePass,
+    CXMappingPass,
+    DecomposeBoxes,
+    FullPeepholeOptimise,
+    RemoveRedundancies,
+    SequencePass,
+    SynthesiseTket,
+)
+from pytket.placement import GraphPlacement, NoiseAwarePlacement, Placement
+from pytket.predicates import (
+    ConnectivityPredicate,
+    DirectednessPredicate,
+    GateSetPredicate,
+    MaxNQubitsPredicate,
+    NoClassicalControlPredicate,
+    NoMidMeasurePredicate,
+    NoSymbolsPredicate,
+    Predicate,
+)
+
+from oqc_provider.devices import DeviceSpec
+
+#: The one table from the device catalogue's native gate names to pytket OpTypes.
+OPTYPE_OF_GATE: dict[str, OpType] = {"rz": OpType.Rz, "sx": OpType.SX, "x": OpType.X, "ecr": OpType.ECR}
+
+#: The gates every level squashes single-qubit runs into (``x`` is kept only where rebase emits it).
+_SQUASH_GATES = frozenset({OpType.Rz, OpType.SX})
+
+#: The highest optimisation level :func:`default_compilation_pass` accepts.
+MAX_OPTIMISATION_LEVEL = 3
+
+
+def architecture(spec: DeviceSpec) -> Architecture:
+    """The device's directed ECR couplings as a pytket Architecture of ``Node(i)``."""
+    return Architecture([(Node(control), Node(target)) for control, target in spec.couplings])
+
+
+def native_gate_types(spec: DeviceSpec) -> set[OpType]:
+    """The device's native gates as OpTypes (gates pytket does not know are left out)."""
+    return {OPTYPE_OF_GATE[name] for name in spec.native_gates if name in OPTYPE_OF_GATE}
+
+
+def gate_set(spec: DeviceSpec) -> set[OpType]:
+    """Every OpType a circuit may contain: native gates, measure, barrier, and reset where supported."""
+    gates = native_gate_types(spec) | {OpType.Measure, OpType.Barrier}
+    if spec.supports_reset:
+        gates.add(OpType.Reset)
+    return gates
+
+
+def required_predicates(spec: DeviceSpec) -> list[Predicate]:
+    """What the device (and the emulator, which checks the same) requires of a circuit.
+
+    Native gates only; 2-qubit gates on coupled qubits and in the coupling's direction; no free
+    symbols; no classical control (QCaaS runs no conditional gates or classical operations);
+    measurements only at the end where the device has no mid-circuit measurement.
+    """
+    arch = architecture(spec)
+    predicates: list[Predicate] = [
+        GateSetPredicate(gate_set(spec)),
+        MaxNQubitsPredicate(spec.qubit_count),
+        ConnectivityPredicate(arch),
+        DirectednessPredicate(arch),
+        NoSymbolsPredicate(),
+        NoClassicalControlPredicate(),
+    ]
+    if not spec.supports_mid_circuit_measurement:
+        predicates.append(NoMidMeasurePredicate())
+    return predicates
+
+
+def rebase_pass(spec: DeviceSpec) -> BasePass:
+    """Convert every gate to the device's native gates (ignoring connectivity and direction)."""
+    return AutoRebase(native_gate_types(spec))
+
+
+def _finish(spec: DeviceSpec) -> list[BasePass]:
+    """Rebase to native gates and squash single-qubit runs: keeps connectivity and direction."""
+    squash = _SQUASH_GATES & native_gate_types(spec)
+    return [rebase_pass(spec), AutoSquash(squash), RemoveRedundancies(), rebase_pass(spec)]
+
+
+def default_compilation_pass(
+    spec: DeviceSpec,
+    optimisation_level: int = 2,
+    *,
+    node_errors: Mapping[Node, float] | None = None,
+    link_errors: Mapping[tuple[Node, Node], float] | None = None,
+    readout_errors: Mapping[Node, float] | None = None,
+) -> BasePass:
+    """A pass that turns any circuit of 1-, 2- and 3-qubit gates and boxes into one the device runs.
+
+    Levels: 0 routes and rebases only; 1 adds light optimisation (``SynthesiseTket``) before and
+    after routing; 2 uses ``FullPeepholeOptimise`` and noise-aware placement from the error figures;
+    3 is level 2 plus a second optimisation round after routing.
+
+    Raises:
+        ValueError: ``optimisation_level`` is not 0-3.
+    """
+    if optimisation_level not in range(MAX_OPTIMISATION_LEVEL + 1):
+        raise ValueError(f"optimisation_level must be 0, 1, 2 or 3, got {optimisation_level!r}.")
+    arch = architecture(spec)
+    placer: Placement
+    if optimisation_level >= 2:
+        placer = NoiseAwarePlacement(
+            arch, dict(node_errors or {}), dict(link_errors or {}), dict(readout_errors or {})
+        )
+    else:
+        placer = GraphPlacement(arch)
+    passes: list[BasePass] = [DecomposeBoxes(), AutoRebase({OpType.CX, OpType.TK1})]
+    if optimisation_level == 1:
+        passes.append(SynthesiseTket())
+    elif optimisation_level >= 2:
+        passes.append(FullPeepholeOptimise())
+    passes.append(
+        CXMappingPass(
+            arch,
+            placer,
+            directed_cx=True,
+            delay_measures=not spec.supports_mid_circuit_measurement,
+        )
+    )
+    if optimisation_level >= 1:
+        passes.append(SynthesiseTket())  # commutes and merges; CX stay on their (directed) pairs
+    if optimisation_level >= 3:
+        passes += [RemoveRedundancies(), SynthesiseTket()]
+    passes += _finish(spec)
+    return SequencePass(passes)
+
+
+__all__ = [
+    "MAX_OPTIMISATION_LEVEL",
+    "OPTYPE_OF_GATE",
+    "architecture",
+    "default_compilation_pass",
+    "gate_set",
+    "native_gate_types",
+    "rebase_pass",
+    "required_predicates",
+]

@@ -1,0 +1,87 @@
+"""Engine outputs -> pytket ``BackendResult``: the front end's one conversion module.
+
+Programs measure every bit of the circuit into one register ``c`` (see
+:mod:`oqc_provider.pytket.programs`), so the service's answer is either
+
+* BinaryCount: ``{"c": {"0110": 12, ...}}``, ``c[0]`` the leftmost character, joint over all bits;
+* raw (per-shot): ``{"c": [[bit 0 of each shot], [bit 1 of each shot], ...]}``.
+
+Both become a ``BackendResult`` whose ``c_bits`` are the circuit's own bits, so
+``result.get_counts(circuit.bits)`` and ``result.get_counts([Bit("d", 1)])`` work as on any backend.
+
+Example:
+    >>> from pytket import Bit
+    >>> bits = [Bit("c", 0), Bit("d", 0)]
+    >>> backend_result({"c": {"10": 3, "11": 1}}, bits).get_counts()
+    Counter({(1, 0): 3, (1, 1): 1})
+    >>> backend_result({"c": [[1, 1, 0], [0, 1, 1]]}, bits).get_shots().tolist()
+    [[1, 0], [1, 1], [0, 1]]
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from pytket.backends.backendresult import BackendResult
+from pytket.circuit import Bit
+from pytket.utils.outcomearray import OutcomeArray
+
+from oqc_provider.pytket.programs import WIRE_CREG
+from oqc_provider.qcaas.errors import ProtocolError
+
+logger = logging.getLogger("oqc_provider.pytket")
+
+
+def backend_result(data: Any, bits: Sequence[Bit], shots: int | None = None) -> BackendResult:
+    """The BackendResult for one task's ``results`` document.
+
+    Args:
+        data: the task's results, as the engine received them.
+        bits: the circuit's own bits, in wire order (``bits[i]`` was measured into ``c[i]``).
+        shots: the shots asked for; only needed for circuits without classical bits, whose
+            results carry no register to count.
+
+    Raises:
+        ProtocolError: the document is not in either results format, or its widths do not match.
+    """
+    if not isinstance(data, dict):
+        raise ProtocolError(f"Expected a results document keyed by register, got {type(data).__name__}.")
+    extra = sorted(set(data) - {WIRE_CREG})
+    if extra:
+        logger.debug("Ignoring result entries %s (not a measured register).", extra)
+    width = len(bits)
+    if width == 0:
+        return BackendResult(counts=Counter({OutcomeArray.from_readouts([[]]): shots or 0}), c_bits=[])
+    register = data.get(WIRE_CREG)
+    if isinstance(register, dict):
+        return BackendResult(counts=_counts(register, width), c_bits=list(bits))
+    if isinstance(register, list):
+        return BackendResult(shots=_shots(register, width), c_bits=list(bits))
+    raise ProtocolError(
+        f"The results have no register {WIRE_CREG!r} in a known format (keys: {sorted(data)})."
+    )
+
+
+def _counts(register: dict[str, Any], width: int) -> Counter[OutcomeArray]:
+    counts: Counter[OutcomeArray] = Counter()
+    for key, count in register.items():
+        if len(key) != width or set(key) - {"0", "1"}:
+            raise ProtocolError(f"Result key {key!r} is not a bitstring of the circuit's {width} bits.")
+        counts[OutcomeArray.from_readouts([[int(ch) for ch in key]])] += int(count)
+    return counts
+
+
+def _shots(register: list[Any], width: int) -> OutcomeArray:
+    if len(register) != width:
+        raise ProtocolError(f"Raw results hold {len(register)} bits, but the circuit has {width}.")
+    lengths = {len(column) for column in register}
+    if len(lengths) > 1:
+        raise ProtocolError(f"Raw results have bits with different shot counts: {sorted(lengths)}.")
+    readouts = [list(row) for row in zip(*register, strict=True)]
+    return OutcomeArray.from_readouts(readouts)
+
+
+__all__ = ["backend_result"]
