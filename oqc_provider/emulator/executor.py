@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.emulator.noise import build_noise_model
-from oqc_provider.emulator.programs import Layout, ProgramError, parse_program, validate
+from oqc_provider.emulator.programs import Layout, ProgramError, compile_to_native, parse_program, validate
 from oqc_provider.emulator.results import build_results, execution_metadata
 from oqc_provider.emulator.store import TaskRecord
 from oqc_provider.qcaas.compiler_config import CompilerConfig, ErrorMitigationConfig
@@ -58,6 +58,9 @@ class Prepared:
     config: CompilerConfig
     layout: Layout
     seed: int | None
+    #: The program as it runs: the client's text, or the compiled circuit when QCaaS-style
+    #: compilation rewrote it (the ``optimized_circuit`` metric).
+    program_run: str
 
 
 def _shots_of(config_text: str) -> int | None:
@@ -129,8 +132,10 @@ class Executor:
                 f"{config.shots} shots exceed {spec.name}'s Maximum Shots of {spec.max_shots}. "
                 f"Ask for at most {spec.max_shots} shots, or split the run into several tasks."
             )
-        circuit = parse_program(record.program or "")
+        parsed = parse_program(record.program or "")
+        circuit = compile_to_native(parsed, spec)
         layout = validate(circuit, spec)
+        program_run = record.program or "" if circuit is parsed else _dumps(circuit, record.program or "")
         mitigation = config.error_mitigation
         if mitigation is not None and mitigation & (
             ErrorMitigationConfig.MatrixMitigation | ErrorMitigationConfig.LinearMitigation
@@ -141,7 +146,7 @@ class Executor:
                 )
             if not config.is_binary_count:
                 raise ProgramError("Readout error mitigation needs the BinaryCount results format.")
-        return Prepared(record, circuit, config, layout, self._seed_for(record))
+        return Prepared(record, circuit, config, layout, self._seed_for(record), program_run)
 
     def _seed_for(self, record: TaskRecord) -> int | None:
         explicit = (record.external_config or {}).get("seed")
@@ -195,7 +200,14 @@ class Executor:
                 dict(data.get("counts", {})),
                 list(data["memory"]) if raw and "memory" in data else None,
             )
-            metadata = execution_metadata(prepared.config, prepared.layout, prepared.record.program or "")
+            metadata = execution_metadata(prepared.config, prepared.layout, prepared.program_run)
             outcomes.append(Outcome(prepared.record.id, results=results, metadata=metadata, started=started))
         logger.debug("Ran %d task(s) on %s in %.3fs", len(group), spec.qpu_id, time.time() - started)
         return outcomes
+
+
+def _dumps(circuit: QuantumCircuit, original: str) -> str:
+    """The compiled circuit in the OpenQASM version the client wrote."""
+    from qiskit import qasm2, qasm3
+
+    return qasm3.dumps(circuit) if original.lstrip().startswith("OPENQASM 3") else qasm2.dumps(circuit)

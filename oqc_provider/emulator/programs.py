@@ -1,15 +1,20 @@
-"""Reading OpenQASM programs and checking them against a device, before anything runs.
+"""Reading OpenQASM programs, compiling them as QCaaS does, and checking them against a device.
 
-A real QPU rejects what it cannot execute, so the emulator does too, with a message that names
-the problem and the fix: a front end's transpiler bug should surface here, not as plausible counts.
-Physical qubits are the program's qubits in declaration order (``q[0]`` is qubit 0).
+QCaaS compiles what it receives: standard gates (``h``, ``cx``, ``ccx``... from qelib1.inc or
+stdgates.inc) are rewritten in the device's native gates, and two-qubit gates are turned to the
+direction the device's ECR runs in. Like QCaaS with its default settings, it does not move qubits:
+physical qubits are the program's qubits in declaration order (``q[0]`` is qubit 0), so a gate on an
+uncoupled pair fails. A QPU rejects what it cannot execute, so the emulator does too, with a message
+that names the problem and the fix: a front end's transpiler bug surfaces here, not as plausible counts.
+An ``ecr`` the program writes itself is taken literally: in the wrong direction it fails.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import DeviceSpec
 
@@ -126,6 +131,88 @@ def native_operations(spec: DeviceSpec) -> list[str]:
     return names
 
 
+_targets: dict[DeviceSpec, Any] = {}
+_targets_lock = threading.Lock()
+
+
+def _device_target(spec: DeviceSpec) -> Any:
+    """A Qiskit Target of the device's native operations on its directed couplings (cached)."""
+    from qiskit.transpiler import CouplingMap, Target
+
+    with _targets_lock:
+        target = _targets.get(spec)
+        if target is None:
+            basis = [
+                *spec.native_gates,
+                "measure",
+                "delay",
+                "id",
+                *(["reset"] if spec.supports_reset else []),
+            ]
+            target = _targets[spec] = Target.from_configuration(
+                basis_gates=basis,
+                num_qubits=spec.qubit_count,
+                coupling_map=CouplingMap([list(edge) for edge in spec.couplings]),
+            )
+        return target
+
+
+def compile_to_native(circuit: QuantumCircuit, spec: DeviceSpec) -> QuantumCircuit:
+    """Rewrite standard gates in ``spec``'s native gates, keeping every qubit where it is.
+
+    A circuit already in native gates is returned unchanged (the common case: front ends
+    transpile before sending). Explicit ``ecr`` gates are checked, never flipped.
+
+    Raises:
+        ProgramError: too many qubits, a gate on an uncoupled pair, or a gate with no definition.
+    """
+    native = set(spec.native_gates) | _ALWAYS_ALLOWED | {"reset"}  # validate() explains a missing reset
+    if all(instruction.operation.name in native for instruction in circuit.data):
+        return circuit
+    _check_width(circuit, spec)
+    if not spec.supports_reset and any(i.operation.name == "reset" for i in circuit.data):
+        validate(circuit, spec)  # raises its clear message about reset
+    couplings = set(spec.couplings)
+    for instruction in circuit.data:
+        qubits = [circuit.find_bit(q).index for q in instruction.qubits]
+        name = instruction.operation.name
+        if name == "ecr":
+            _check_ecr(qubits[0], qubits[1], spec, couplings)
+        elif (
+            len(qubits) == 2
+            and name != "barrier"
+            and not ({tuple(qubits), tuple(reversed(qubits))} & couplings)
+        ):
+            raise ProgramError(_uncoupled_message(name, qubits[0], qubits[1], spec, couplings))
+    from qiskit import transpile
+    from qiskit.transpiler.exceptions import TranspilerError
+
+    try:
+        return transpile(
+            circuit,
+            target=_device_target(spec),
+            initial_layout=list(range(circuit.num_qubits)),
+            layout_method="trivial",
+            routing_method="none",
+            optimization_level=1,
+            seed_transpiler=0,
+        )
+    except TranspilerError as exc:
+        gates = sorted({i.operation.name for i in circuit.data if i.operation.name not in native})
+        raise ProgramError(
+            f"Could not compile {gates} for {spec.name} without moving qubits ({exc}). Use gates from "
+            f"qelib1.inc/stdgates.inc on coupled qubits, or transpile the circuit for the device first."
+        ) from exc
+
+
+def _check_width(circuit: QuantumCircuit, spec: DeviceSpec) -> None:
+    if circuit.num_qubits > spec.qubit_count:
+        raise ProgramError(
+            f"The program declares {circuit.num_qubits} qubits but {spec.name} has {spec.qubit_count} "
+            f"(0..{spec.qubit_count - 1}). Use at most {spec.qubit_count} qubits or pick a larger QPU."
+        )
+
+
 def validate(circuit: QuantumCircuit, spec: DeviceSpec) -> Layout:
     """Check ``circuit`` against ``spec`` and describe its classical layout.
 
@@ -133,11 +220,7 @@ def validate(circuit: QuantumCircuit, spec: DeviceSpec) -> Layout:
         ProgramError: too many qubits, a non-native gate, an ECR on an uncoupled pair or in the
             wrong direction, an unsupported reset, or a mid-circuit measurement.
     """
-    if circuit.num_qubits > spec.qubit_count:
-        raise ProgramError(
-            f"The program declares {circuit.num_qubits} qubits but {spec.name} has {spec.qubit_count} "
-            f"(0..{spec.qubit_count - 1}). Use at most {spec.qubit_count} qubits or pick a larger QPU."
-        )
+    _check_width(circuit, spec)
     native = set(spec.native_gates) | _ALWAYS_ALLOWED | ({"reset"} if spec.supports_reset else set())
     couplings = set(spec.couplings)
     measured: set[int] = set()
@@ -186,9 +269,15 @@ def _check_ecr(control: int, target: int, spec: DeviceSpec, couplings: set[tuple
             f"supports ecr with control {target} and target {control}. Swap control and target "
             "(wrap the ECR in single-qubit gates), or transpile with the device's coupling map."
         )
-    neighbours = sorted({edge for edge in couplings if control in edge or target in edge})
-    raise ProgramError(
-        f"Qubits {control} and {target} are not coupled on {spec.name}, so ecr cannot act on them. "
+    raise ProgramError(_uncoupled_message("ecr", control, target, spec, couplings))
+
+
+def _uncoupled_message(
+    gate: str, first: int, second: int, spec: DeviceSpec, couplings: set[tuple[int, int]]
+) -> str:
+    neighbours = sorted({edge for edge in couplings if first in edge or second in edge})
+    return (
+        f"Qubits {first} and {second} are not coupled on {spec.name}, so {gate} cannot act on them. "
         f"Couplings of these qubits (control, target): {neighbours}. Route the circuit with the "
         "device's coupling map (e.g. qiskit.transpile(..., coupling_map=...))."
     )

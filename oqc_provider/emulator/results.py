@@ -110,7 +110,6 @@ def execution_metadata(config: CompilerConfig, layout: Layout, program: str) -> 
     metrics = config.metrics
     out: dict[str, Any] = {}
     if metrics & MetricsType.OptimizedCircuit:
-        # The emulator runs the program as given (it is already native), so that is the circuit.
         out["optimized_circuit"] = program
     if metrics & MetricsType.OptimizedInstructionCount:
         out["optimized_instruction_count"] = layout.instruction_count

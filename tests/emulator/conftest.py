@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_helpers import Api
 
 from oqc_provider.emulator import EmulatorSettings, create_app
+from tests.emulator.emulator_helpers import Api
 
 MakeApi = Callable[..., Awaitable[Api]]
 

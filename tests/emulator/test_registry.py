@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from emulator_helpers import LUCY_SIM, TOSHIKO
-
 from oqc_provider.devices import CATALOGUE, reference_calibration
+from tests.emulator.emulator_helpers import LUCY_SIM, TOSHIKO
 
 
 async def test_health_in_both_modes_needs_no_auth(make_api):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from emulator_helpers import BELL, LUCY_SIM, TOSHIKO, Api, bell_on, config
 
 from oqc_provider.devices import CATALOGUE
 from oqc_provider.emulator import EmulatorSettings, serve_in_thread
+from tests.emulator.emulator_helpers import BELL, LUCY_SIM, TOSHIKO, Api, bell_on, config
 
 
 async def test_served_emulator_answers_both_modes_with_its_own_urls():

@@ -7,9 +7,9 @@ from collections import Counter
 from email.utils import parsedate_to_datetime
 
 import pytest
-from emulator_helpers import BELL, LUCY_SIM, config, counts_json
 
 from oqc_provider.qcaas.compiler_config import ErrorMitigationConfig, MetricsType
+from tests.emulator.emulator_helpers import BELL, LUCY_SIM, config, counts_json
 
 TWO_REGISTERS = """OPENQASM 2.0;
 include "qelib1.inc";

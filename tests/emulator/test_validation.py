@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import pytest
-from emulator_helpers import BELL, LUCY, LUCY_SIM, config
 
-from oqc_provider.qcaas.compiler_config import ErrorMitigationConfig
+from oqc_provider.qcaas.compiler_config import ErrorMitigationConfig, MetricsType
+from tests.emulator.emulator_helpers import BELL, LUCY, LUCY_SIM, config
 
 HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 
 CASES = {
     "unparsable": (LUCY_SIM, HEADER + "qreg q[2];\nfoo q[0];\n", config(), ["parse", "line 4", "foo"]),
     "not qasm": (LUCY_SIM, "print('hello')", config(), ["OPENQASM"]),
-    "non-native gate": (
+    "gate without a definition": (
         LUCY_SIM,
-        HEADER + "qreg q[2];\ncreg c[2];\nh q[0];\nmeasure q -> c;\n",
+        HEADER + "opaque magic q;\nqreg q[2];\ncreg c[2];\nmagic q[0];\nmeasure q -> c;\n",
         config(),
-        ["'h'", "rz, sx, x, ecr", "transpile"],
+        ["'magic'", "Lucy Simulator", "transpile"],
+    ),
+    "uncoupled cx": (
+        LUCY_SIM,
+        HEADER + "qreg q[3];\ncx q[0],q[2];\n",
+        config(),
+        ["0", "2", "not coupled", "cx"],
     ),
     "too many qubits": (LUCY_SIM, HEADER + "qreg q[9];\nsx q[8];\n", config(), ["9 qubits", "8"]),
     "too many shots": (LUCY_SIM, BELL, config(shots=100_001), ["100001", "Maximum Shots", "100000"]),
@@ -87,3 +93,18 @@ async def test_program_defining_its_own_ecr_runs_as_the_native_ecr(api):
     info = await api.run(program, cfg=config(shots=200))
     assert info["status"] == "COMPLETED", info["task_error"]
     assert set(info["results"]["c"]) <= {"00", "11"}
+
+
+async def test_standard_gates_are_compiled_to_native_gates_as_qcaas_does(api):
+    # h and a cx against the ECR direction (Lucy couples 0 -> 1 only), plus a ccx-free 3-qubit GHZ.
+    program = HEADER + "qreg q[3];\ncreg c[3];\nh q[1];\ncx q[1],q[0];\ncx q[1],q[2];\nmeasure q -> c;\n"
+    info = await api.run(program, cfg=config(shots=400, metrics=MetricsType.Default))
+    assert info["status"] == "COMPLETED", info["task_error"]
+    assert set(info["results"]["c"]) == {"000", "111"}
+    compiled = info["execution_metadata"]["optimized_circuit"]
+    body = [
+        line
+        for line in compiled.splitlines()
+        if not line.startswith(("OPENQASM", "include", "gate", "qreg", "creg"))
+    ]
+    assert {line.split()[0].split("(")[0] for line in body} <= {"rz", "sx", "x", "ecr", "measure"}, body
