@@ -62,6 +62,15 @@ class CompositeJob:
         if self.persist is not None:
             self.persist()
 
+    def add_listener(self, listener: Callable[[CompositeJob, Progress], None]) -> None:
+        """Call ``listener(composite, progress)`` whenever a child changes state (progress bars)."""
+
+        def on_child_change(_job: Job, _old: JobState, _new: JobState) -> None:
+            listener(self, self.progress)
+
+        for job in self.jobs:
+            job.add_listener(on_child_change)
+
     def _persist_allocated(self, _jobs: object) -> None:
         self.save_state()
 

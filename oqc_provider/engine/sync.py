@@ -67,6 +67,8 @@ class LoopThread:
             TimeoutError: ``timeout`` passed; the coroutine is cancelled.
         """
         if self._thread is threading.current_thread():
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()  # never awaited: close it so Python does not warn
             raise RuntimeError("LoopThread.run() called from its own loop: await the coroutine instead.")
         future = asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), self.loop)
         try:
