@@ -89,13 +89,13 @@ def required_predicates(spec: DeviceSpec) -> list[Predicate]:
     measurements only at the end where the device has no mid-circuit measurement.
     """
     arch = architecture(spec)
-    predicates: list[Predicate] = [
-        GateSetPredicate(gate_set(spec)),
-        MaxNQubitsPredicate(spec.qubit_count),
-        ConnectivityPredicate(arch),
-        DirectednessPredicate(arch),
+    predicates: list[Predicate] = [  # what compilation cannot fix first, for clearer errors
         NoSymbolsPredicate(),
         NoClassicalControlPredicate(),
+        MaxNQubitsPredicate(spec.qubit_count),
+        GateSetPredicate(gate_set(spec)),
+        ConnectivityPredicate(arch),
+        DirectednessPredicate(arch),
     ]
     if not spec.supports_mid_circuit_measurement:
         predicates.append(NoMidMeasurePredicate())

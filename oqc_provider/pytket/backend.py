@@ -1,0 +1,456 @@
+"""``OQCTketBackend``: a pytket Backend for OQC QPUs (and the built-in emulator) over the job engine.
+
+Each ``process_circuits`` call is one engine CompositeJob, recorded in the local job store before
+anything is sent; each handle names its batch, child, QPU, task and bit layout, so results can be
+fetched from a new process with a new backend (``_persistent_handles = True``).
+
+Example:
+    >>> from pytket import Circuit
+    >>> backend = OQCTketBackend("Lucy Simulator")
+    >>> circuit = backend.get_compiled_circuit(Circuit(2).H(0).CX(0, 1).measure_all())
+    >>> handle = backend.process_circuit(circuit, n_shots=100, seed=1)
+    >>> sorted(backend.get_result(handle, timeout=60).get_counts().items())
+    [((0, 0), 50), ((1, 1), 50)]
+    >>> backend.close()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pytket.backends import Backend, ResultHandle
+from pytket.backends.backendinfo import BackendInfo
+from pytket.backends.backendresult import BackendResult
+from pytket.backends.status import CircuitStatus
+from pytket.circuit import Circuit
+from pytket.passes import BasePass
+from pytket.predicates import Predicate
+
+from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.errors import JobStoreError
+from oqc_provider.engine.job import Job
+from oqc_provider.engine.snapshots import JobSnapshot
+from oqc_provider.engine.states import JobState
+from oqc_provider.engine.store import JobStore, new_job_id
+from oqc_provider.pytket import passes
+from oqc_provider.pytket.device_info import (
+    BACKEND_NAME,
+    backend_info,
+    link_errors,
+    node_errors,
+    readout_errors,
+)
+from oqc_provider.pytket.errors import (
+    CircuitCancelledError,
+    HandleError,
+    InvalidCircuitError,
+    ResultTimeoutError,
+)
+from oqc_provider.pytket.handles import RESULT_ID_TYPE, STATUS_OF_STATE, HandleData
+from oqc_provider.pytket.programs import WireProgram, to_program
+from oqc_provider.pytket.results import backend_result
+from oqc_provider.pytket.validation import check_circuit
+from oqc_provider.qcaas.client import ServerMode
+from oqc_provider.qcaas.retry import RetryPolicy
+from oqc_provider.run_options import RunOptions
+from oqc_provider.session import ProviderSession, QpuInfo
+
+logger = logging.getLogger("oqc_provider.pytket")
+
+#: The store's ``kind`` for batches made by this front end.
+STORE_KIND = "pytket"
+#: Keyword arguments of ``get_result`` that ``run_circuits`` also hands to ``process_circuits``.
+_RESULT_KWARGS = frozenset({"timeout", "wait"})
+_SUBMIT_KWARGS = frozenset({"seed", "tag", "memory", "postprocess", "simplify_initial"})
+
+
+class OQCTketBackend(Backend):
+    """Run pytket circuits on an OQC QPU; with no URL configured, on the built-in emulator.
+
+    Args:
+        device: the QPU's name or id (``"Lucy Simulator"``, ``"Toshiko"``, ``"qpu:uk:2:..."``).
+        url, token, transport, mode, timeout, retry, allow_insecure: where requests go, as for
+            ``OQCProvider`` (``OQC_URL`` / ``OQC_AUTHENTICATION_TOKEN``; neither: the emulator).
+            ``timeout`` is the per-request HTTP timeout.
+        job_store: the local job store (default: the provider's data folder).
+        session: an existing session to share (the backend then does not close it).
+        options: defaults for every run (shots when ``n_shots`` is None, ``memory``, ``seed``,
+            result ``timeout``, ``tag``, QCaaS optimisations and error mitigation).
+
+    Raises:
+        UnknownQpuError: no such QPU; the message lists the available ones.
+    """
+
+    _supports_shots = True
+    _supports_counts = True
+    _persistent_handles = True
+
+    def __init__(
+        self,
+        device: str,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        mode: ServerMode | str | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        allow_insecure: bool = False,
+        job_store: JobStore | str | Path | None = None,
+        session: ProviderSession | None = None,
+        options: RunOptions | None = None,
+    ) -> None:
+        super().__init__()
+        self._owns_session = session is None
+        self._session = session or ProviderSession(
+            url,
+            token,
+            mode=mode,
+            transport=transport,
+            timeout=timeout,
+            retry=retry,
+            allow_insecure=allow_insecure,
+        )
+        try:
+            self._qpu: QpuInfo = self._session.resolve(device)
+        except Exception:
+            self.close()
+            raise
+        self._options = options or RunOptions()
+        self._store = job_store if isinstance(job_store, JobStore) else JobStore(job_store)
+        self._batches: dict[str, CompositeJob] = {}
+        self._lone: dict[tuple[str, int], Job] = {}
+        self._lock = threading.RLock()
+        self._info: BackendInfo | None = None
+        logger.info("OQCTketBackend for %s via %s", self._qpu.name, self._session.sdk.connection.describe())
+
+    # --- the device ----------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"OQCTketBackend({self._qpu.name!r}, {self._session.sdk.connection.describe()})"
+
+    @property
+    def qpu(self) -> QpuInfo:
+        """The QPU this backend runs on."""
+        return self._qpu
+
+    @property
+    def options(self) -> RunOptions:
+        """The default run options (a frozen model: pass ``options=`` to change them)."""
+        return self._options
+
+    @property
+    def backend_info(self) -> BackendInfo:
+        """Architecture (directed ECR couplings), gate set, calibration error figures, limits."""
+        if self._info is None:
+            calibration = self._session.calibration(self._qpu)
+            self._info = backend_info(self._qpu.device, calibration, self._qpu.name)
+        return self._info
+
+    @classmethod
+    def available_devices(cls, **kwargs: Any) -> list[BackendInfo]:
+        """A BackendInfo for every QPU the service lists (connection keywords as the constructor).
+
+        Example:
+            >>> sorted(info.device_name for info in OQCTketBackend.available_devices())
+            ['Lucy', 'Lucy Simulator', 'Toshiko']
+        """
+        session = kwargs.pop("session", None)
+        own = session is None
+        session = session or ProviderSession(**kwargs)
+        try:
+            return [backend_info(q.device, session.calibration(q), q.name) for q in session.qpus()]
+        finally:
+            if own:
+                session.close()
+
+    @property
+    def required_predicates(self) -> list[Predicate]:
+        """Native gates, coupling and ECR direction, no symbols, no classical control, and (where the
+        device has none) no mid-circuit measurement."""
+        return passes.required_predicates(self._qpu.device)
+
+    def rebase_pass(self) -> BasePass:
+        """Convert gates to ``{ECR, Rz, SX, X}`` (ignoring connectivity)."""
+        return passes.rebase_pass(self._qpu.device)
+
+    def default_compilation_pass(self, optimisation_level: int = 2) -> BasePass:
+        """A pass making any circuit valid for the device; levels 0-3 (see :mod:`.passes`)."""
+        spec = self._qpu.device
+        if optimisation_level < 2:
+            return passes.default_compilation_pass(spec, optimisation_level)
+        calibration = self._session.calibration(self._qpu)
+        return passes.default_compilation_pass(
+            spec,
+            optimisation_level,
+            node_errors=node_errors(spec, calibration),
+            link_errors=link_errors(spec, calibration),
+            readout_errors=readout_errors(spec, calibration),
+        )
+
+    @property
+    def _result_id_type(self) -> tuple[type, ...]:  # type: ignore[override]
+        return RESULT_ID_TYPE
+
+    # --- submitting ----------------------------------------------------------------------------
+
+    def process_circuits(
+        self,
+        circuits: Sequence[Circuit],
+        n_shots: int | Sequence[int | None] | None = None,
+        valid_check: bool = True,
+        **kwargs: Any,
+    ) -> list[ResultHandle]:
+        """Submit circuits as one batch and return a handle per circuit, without waiting.
+
+        Args:
+            circuits: compiled circuits (see :meth:`get_compiled_circuits`).
+            n_shots: shots for all circuits, or one number per circuit; ``None``: the options' shots.
+            valid_check: check each circuit against :attr:`required_predicates` first.
+            seed: simulator seed (circuit ``i`` gets ``seed + i``); hardware ignores it.
+            tag: a label stored with each task on the server.
+            memory: also return each shot (``result.get_shots()``), not only counts.
+
+        Raises:
+            InvalidCircuitError: a circuit fails a predicate (named, with what to do).
+            ConfigurationError: bad options, e.g. more shots than the QPU's maximum.
+            JobFailed: the service accepted none of the circuits (nothing runs).
+        """
+        circuits = list(circuits)
+        shots = self._shots_list(n_shots, len(circuits))
+        for name in sorted(set(kwargs) - _SUBMIT_KWARGS - _RESULT_KWARGS):
+            warnings.warn(f"OQCTketBackend ignores the unknown option {name}={kwargs[name]!r}.", stacklevel=2)
+        if kwargs.get("postprocess"):
+            warnings.warn("OQCTketBackend does not support contextual optimisation; ignored.", stacklevel=2)
+        spec = self._qpu.device
+        options = []
+        for index, count in enumerate(shots):
+            seed = kwargs.get("seed", self._options.seed)
+            option = self._options.merged(
+                shots=count,
+                memory=bool(kwargs.get("memory", self._options.memory)),
+                seed=None if seed is None else int(seed) + index,
+                tag=kwargs.get("tag", self._options.tag),
+            )
+            option.check_device(spec)
+            options.append(option)
+        if valid_check:
+            predicates = self.required_predicates
+            for index, circuit in enumerate(circuits):
+                check_circuit(circuit, index, predicates, spec)
+        programs = [to_program(circuit, spec) for circuit in circuits]
+        if not circuits:
+            return []
+        composite = self._new_batch(programs, options)
+        key = new_job_id()
+        composite.annotations[STORE_KIND] = {
+            "backend": BACKEND_NAME,
+            "qpu_id": self._qpu.qpu_id,
+            "circuit_names": [circuit.name for circuit in circuits],
+        }
+        composite.persist = lambda: self._persist(key, composite)
+        composite.save_state()  # recorded before anything is sent
+        with self._lock:
+            self._batches[key] = composite
+        self._session.run(composite.submit())
+        if len(composite.failed_jobs) == len(composite.jobs):
+            composite.raise_for_status()
+        for job in composite.failed_jobs:
+            logger.warning("Circuit %d was not accepted: %s", composite.jobs.index(job), job.error)
+        handles = []
+        for index, (job, program) in enumerate(zip(composite.jobs, programs, strict=True)):
+            data = HandleData(key, index, self._qpu.qpu_id, str(job.task_id or ""), program.bits)
+            handle = data.to_handle()
+            self._cache[handle] = {"batch": key, "index": index}
+            handles.append(handle)
+        return handles
+
+    def _shots_list(self, n_shots: int | Sequence[int | None] | None, count: int) -> list[int]:
+        values = self._get_n_shots_as_list(n_shots, count, optional=True)
+        return [self._options.shots if value is None else value for value in values]
+
+    def _new_batch(self, programs: list[WireProgram], options: list[RunOptions]) -> CompositeJob:
+        """One CompositeJob (built in chunks, as the SDK caps one broadcast at 200 jobs)."""
+        sdk = self._session.sdk
+        composite: CompositeJob | None = None
+        chunk = 100
+        for start in range(0, len(programs), chunk):
+            part = sdk.create_job(
+                program=[p.qasm for p in programs[start : start + chunk]],
+                qpu_id=self._qpu.qpu_id,
+                config=[o.compiler_config() for o in options[start : start + chunk]],
+                tag=options[0].tag,
+            )
+            assert isinstance(part, CompositeJob)
+            composite = part if composite is None else composite.add(part.jobs)
+        assert composite is not None
+        for job, option in zip(composite.jobs, options, strict=True):
+            job.external_config = option.external_config()
+        return composite
+
+    def _persist(self, key: str, composite: CompositeJob) -> None:
+        shots = composite.jobs[0].config_to_send().shots if composite.jobs else None
+        self._store.save(key, composite, kind=STORE_KIND, backend=self._qpu.name, shots=shots)
+
+    # --- finding a handle's job ----------------------------------------------------------------
+
+    def _locate(self, handle: ResultHandle) -> tuple[HandleData, Job, CompositeJob | None]:
+        """The handle's job: from memory, else the local job store, else the server by task id.
+
+        Raises:
+            HandleError: not a handle of this backend's QPU.
+        """
+        data = HandleData.from_handle(handle)
+        if data.qpu_id != self._qpu.qpu_id:
+            raise HandleError(
+                f"This handle is for QPU {data.qpu_id!r}, but this backend runs {self._qpu.name!r} "
+                f"({self._qpu.qpu_id}): use OQCTketBackend({data.qpu_id!r}) to read it."
+            )
+        with self._lock:
+            composite = self._batches.get(data.store_key)
+            if composite is None:
+                composite = self._load_batch(data.store_key)
+            if composite is not None and 0 <= data.index < len(composite.jobs):
+                job = composite.jobs[data.index]
+                if not data.task_id or str(job.task_id) == data.task_id:
+                    return data, job, composite
+            if not data.task_id:
+                raise HandleError(f"{handle!r} names no task and is not in the local job store.")
+            lone = self._lone.get((data.store_key, data.index))
+            if lone is None:
+                snapshot = JobSnapshot(
+                    program="OPENQASM 2.0;", qpu_id=data.qpu_id, task_id=data.task_id, state="SUBMITTED"
+                )
+                lone = self._lone[(data.store_key, data.index)] = self._session.sdk.from_snapshot(snapshot)  # type: ignore[assignment]
+            return data, lone, None
+
+    def _load_batch(self, key: str) -> CompositeJob | None:
+        try:
+            snapshot = self._store.read(key)
+        except JobStoreError as exc:
+            logger.info("Batch %s is not in the local job store (%s); asking the server.", key, exc)
+            return None
+        batch = self._session.sdk.from_snapshot(snapshot)
+        if not isinstance(batch, CompositeJob):
+            return None
+        batch.persist = lambda: self._persist(key, batch)
+        self._batches[key] = batch
+        return batch
+
+    # --- status, results, cancellation ---------------------------------------------------------
+
+    def circuit_status(self, handle: ResultHandle) -> CircuitStatus:
+        """The circuit's status, read from the server when it has not ended (errors carry the
+        server's message)."""
+        _, job, composite = self._locate(handle)
+        if job.task_id is not None and not job.state.is_terminal:
+            self._session.run(job.refresh())
+            if job.state.is_terminal and composite is not None:
+                composite.save_state()
+        return _status_of(job)
+
+    def get_result(self, handle: ResultHandle, **kwargs: Any) -> BackendResult:
+        """The circuit's BackendResult, waiting for it if needed.
+
+        Args:
+            timeout: seconds to wait (default: the options' timeout; ``None`` there: forever).
+            wait: seconds between polls (default: the engine's back-off schedule).
+
+        Raises:
+            ResultTimeoutError: not finished in time (the handle stays valid).
+            JobFailed: the circuit failed on the server (its message says why).
+            CircuitCancelledError: the circuit was cancelled.
+            HandleError: the handle belongs to another backend or QPU.
+        """
+        cached = self._cache.get(handle)
+        if cached is not None and "result" in cached:
+            return cached["result"]  # type: ignore[no-any-return]
+        data, job, composite = self._locate(handle)
+        if not job.state.is_terminal:
+            timeout = kwargs.get("timeout", self._options.timeout)
+            self._wait(job, composite, timeout, kwargs.get("wait"))
+        if job.state is JobState.CANCELLED:
+            raise CircuitCancelledError(f"Circuit {data.index} (task {job.task_id}) was cancelled.")
+        job.raise_for_status()
+        if job.result is None:
+            raise ResultTimeoutError(f"Task {job.task_id} has ended without a result yet; ask again.")
+        result = backend_result(job.result.data, data.bits, shots=job.config_to_send().shots)
+        self._cache.setdefault(handle, {})["result"] = result
+        return result
+
+    def _wait(self, job: Job, composite: CompositeJob | None, timeout: float | None, wait: Any) -> None:
+        try:
+            if job.state is JobState.CREATED:  # recorded but never accepted: send it (same task id)
+                self._session.run(job.submit())
+            if wait is None:
+                self._session.run(self._session.sdk.wait_for([job], timeout))
+            else:
+                self._poll(job, timeout, float(wait))
+        except TimeoutError:
+            raise ResultTimeoutError(
+                f"Task {job.task_id} on {self._qpu.name} had not finished after {timeout} s; it keeps "
+                "running: call get_result again (from any process) to collect it."
+            ) from None
+        finally:
+            if composite is not None:
+                composite.save_state()
+
+    def _poll(self, job: Job, timeout: float | None, interval: float) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._session.run(job.refresh())
+            if job.state.is_terminal:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError
+            pause = interval if deadline is None else min(interval, max(0.0, deadline - time.monotonic()))
+            time.sleep(pause)  # the caller's requested polling interval
+
+    def cancel(self, handle: ResultHandle) -> None:
+        """Ask the server to cancel the circuit, if it has not ended."""
+        _, job, composite = self._locate(handle)
+        self._session.run(job.cancel_if_active())
+        if composite is not None:
+            composite.save_state()
+
+    def empty_cache(self) -> None:
+        """Forget cached results and batches (they stay in the local job store)."""
+        super().empty_cache()
+        with self._lock:
+            self._batches.clear()
+            self._lone.clear()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the backend's session (unless it was given one)."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> OQCTketBackend:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _status_of(job: Job) -> CircuitStatus:
+    status = STATUS_OF_STATE[job.state]
+    if job.error is not None:
+        message = job.error.error_message or "The circuit failed."
+        return CircuitStatus(
+            status, message, error_detail=f"code {job.error.error_code}", error_time=job.error.received
+        )
+    if job.state is JobState.COMPLETED and job.result is not None:
+        return CircuitStatus(status, f"Task {job.task_id} completed.", completed_time=job.result.received)
+    return CircuitStatus(status, f"Task {job.task_id} is {job.state.value} on {job.qpu_id}.")
+
+
+__all__ = ["STORE_KIND", "InvalidCircuitError", "OQCTketBackend"]
