@@ -12,7 +12,7 @@ Example:
     >>> try:
     ...     check_circuit(circuit, 0, required_predicates(LUCY_SIMULATOR), LUCY_SIMULATOR)
     ... except InvalidCircuitError as exc:
-    ...     print(exc.predicate, "|", str(exc)[:40])
+    ...     print(exc.predicate, "|", str(exc).split(":")[0])
     NoSymbolsPredicate | Circuit 0 has unbound symbols ['theta']
 """
 
