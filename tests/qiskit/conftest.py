@@ -39,8 +39,8 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OQCProvider]:
 
 @pytest.fixture(scope="session")
 def slow_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OQCProvider]:
-    """A provider whose emulator keeps tasks queued for a while (to cancel them, see them queued)."""
-    provider, app = _provider(tmp_path_factory.mktemp("qiskit-slow-jobs"), seed=7, latency=3.0)
+    """A provider whose emulator keeps tasks queued for 1.5 s (to cancel them, see them queued)."""
+    provider, app = _provider(tmp_path_factory.mktemp("qiskit-slow-jobs"), seed=7, latency=1.5)
     yield provider
     provider.close()
     app.state.emulator.close()  # type: ignore[attr-defined]
