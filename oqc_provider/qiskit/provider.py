@@ -93,6 +93,14 @@ class OQCProvider:
     def __repr__(self) -> str:
         return f"OQCProvider({self.session.sdk.connection.describe()})"
 
+    def __copy__(self) -> OQCProvider:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> OQCProvider:
+        # A provider is a connection: copies of a backend (qiskit-experiments deep-copies its
+        # experiments) share it rather than opening another session.
+        return self
+
     def __enter__(self) -> OQCProvider:
         return self
 
