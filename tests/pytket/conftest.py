@@ -65,7 +65,9 @@ def random_circuit(seed: int) -> Circuit:
     bits = [Bit(registers[i % len(registers)], i // len(registers)) for i in range(n + 1)]
     for bit in bits:
         circuit.add_bit(bit)
-    for _ in range(rng.randint(4, 10)):
+    for qubit in range(n):  # spread the state out first, so most outcomes are populated
+        circuit.Ry(rng.choice([0.2, 0.35, 0.6, 0.8]), qubit)
+    for _ in range(rng.randint(6, 12)):
         kind = rng.random()
         q = rng.sample(range(n), min(n, 3))
         if kind < 0.45:
