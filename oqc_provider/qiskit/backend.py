@@ -150,8 +150,9 @@ class OQCBackend(BackendV2):
                 "classified counts only (meas_level=2)."
             )
         seed = settings["seed_simulator"]
+        shots = settings["shots"]
         options = RunOptions.build(
-            shots=settings["shots"],
+            shots=int(shots) if hasattr(shots, "__index__") else shots,  # NumPy integers too
             memory=bool(settings["memory"]),
             seed=None if seed is None else int(seed),
             timeout=settings["timeout"],

@@ -35,74 +35,12 @@ from oqc_provider.qcaas.errors import OqcProviderError
 _BOOKKEEPING = frozenset({"barrier"})
 _IDENTIFIER = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 #: Names a register may not take in OpenQASM 2 (keywords, qelib1 and device gates).
-_RESERVED = frozenset(
-    [
-        "OPENQASM",
-        "include",
-        "qreg",
-        "creg",
-        "gate",
-        "opaque",
-        "measure",
-        "reset",
-        "barrier",
-        "if",
-        "U",
-        "CX",
-        "pi",
-        "sin",
-        "cos",
-        "tan",
-        "exp",
-        "ln",
-        "sqrt",
-        "q",
-        "ecr",
-        "delay",
-        "u0",
-        "u1",
-        "u2",
-        "u3",
-        "u",
-        "p",
-        "x",
-        "y",
-        "z",
-        "h",
-        "s",
-        "sdg",
-        "t",
-        "tdg",
-        "rx",
-        "ry",
-        "rz",
-        "sx",
-        "sxdg",
-        "cx",
-        "cy",
-        "cz",
-        "ch",
-        "swap",
-        "ccx",
-        "cswap",
-        "crx",
-        "cry",
-        "crz",
-        "cu1",
-        "cp",
-        "cu3",
-        "csx",
-        "cu",
-        "rxx",
-        "rzz",
-        "rccx",
-        "rc3x",
-        "c3x",
-        "c3sqrtx",
-        "c4x",
-        "id",
-    ]
+_RESERVED_WORDS = (
+    "OPENQASM include qreg creg gate opaque measure reset barrier if U CX pi sin cos tan exp ln sqrt q "
+    "ecr delay id u0 u1 u2 u3 u p x y z h s sdg t tdg rx ry rz sx sxdg cx cy cz ch swap ccx cswap crx cry "
+    "crz cu1 cp cu3 csx cu rxx rzz rccx rc3x c3x c3sqrtx c4x"
 )
+_RESERVED = frozenset(_RESERVED_WORDS.split())
 _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12}
 
 
