@@ -1,0 +1,89 @@
+"""The engine against OQC's own SDK on the same served emulator: wall time and HTTP requests.
+
+    python benchmarks/engine_vs_sdk.py [--circuits 200] [--repeats 3]
+
+Both run the same N one-program jobs as one CompositeJob against one emulator served on
+127.0.0.1. Requests are counted by the emulator itself (``/_emulator/stats``), so both clients
+are measured the same way. Needs ``pip install oqc-qcaas-sdk`` (the test extra has it).
+Goals: wall time <= 0.5x the SDK's, requests <= 0.5x, requests per circuit <= 1.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from oqc_provider.emulator import EmulatorSettings
+from oqc_provider.emulator.testing import serve_in_thread
+from oqc_provider.engine import OqcSdk
+
+LUCY_SIMULATOR = "qpu:uk:2:d865b5a184"
+BELL = (
+    'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\n'
+    "rz(pi/2) q[0];\nsx q[0];\nrz(-pi) q[1];\nsx q[1];\nrz(-pi) q[1];\necr q[0],q[1];\nx q[0];\n"
+    "measure q[0] -> c[0];\nmeasure q[1] -> c[1];\n"
+)
+
+
+async def run_ours(url: str, programs: list[str]) -> None:
+    async with OqcSdk(url, "benchmark-token") as sdk:
+        composite = sdk.create_job(program=programs, qpu_id=LUCY_SIMULATOR)
+        await composite.execute(timeout_s=600)
+        assert composite.completed, composite
+
+
+async def run_oqc_sdk(url: str, programs: list[str]) -> None:
+    from oqc_qcaas_sdk import OqcSdk as TheirSdk
+
+    async with TheirSdk(url=url, authentication_token="benchmark-token") as sdk:
+        composite = sdk.create_job(program=programs, qpu_id=LUCY_SIMULATOR)
+        await composite.execute(timeout_s=600)
+        assert composite.completed, composite
+
+
+def measure(
+    url: str, client: Callable[[str, list[str]], Awaitable[None]], programs: list[str]
+) -> tuple[float, int]:
+    """Wall seconds and HTTP requests (as the server counted them) for one run."""
+    with httpx.Client(base_url=url) as http:
+        http.post("/_emulator/reset-counters").raise_for_status()
+        started = time.perf_counter()
+        asyncio.run(client(url, programs))
+        elapsed = time.perf_counter() - started
+        requests = http.get("/_emulator/stats").json()["total_requests"]
+    return elapsed, requests - 1  # the stats request itself is counted
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--circuits", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    programs = [BELL] * args.circuits
+    with serve_in_thread(EmulatorSettings()) as url:
+        measure(url, run_ours, programs[:5])  # warm up Aer and the emulator's caches
+        ours = [measure(url, run_ours, programs) for _ in range(args.repeats)]
+        theirs = [measure(url, run_oqc_sdk, programs) for _ in range(args.repeats)]
+    our_time = statistics.median(t for t, _ in ours)
+    their_time = statistics.median(t for t, _ in theirs)
+    our_requests = statistics.median(r for _, r in ours)
+    their_requests = statistics.median(r for _, r in theirs)
+    print(f"{args.circuits} one-program jobs as one CompositeJob, served emulator, median of {args.repeats}")
+    print(f"{'':18}{'wall s':>10}{'requests':>10}{'req/circuit':>13}")
+    print(f"{'oqc_provider':18}{our_time:10.2f}{our_requests:10.0f}{our_requests / args.circuits:13.2f}")
+    print(
+        f"{'oqc-qcaas-sdk':18}{their_time:10.2f}{their_requests:10.0f}{their_requests / args.circuits:13.2f}"
+    )
+    print(
+        f"ratio (ours / SDK): wall {our_time / their_time:.2f}x (goal <= 0.5), "
+        f"requests {our_requests / their_requests:.2f}x (goal <= 0.5)"
+    )
+
+
+if __name__ == "__main__":
+    main()
