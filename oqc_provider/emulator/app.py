@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from oqc_provider.devices import CATALOGUE, Calibration, DeviceSpec, reference_calibration
 from oqc_provider.emulator.executor import Executor
+from oqc_provider.emulator.faults import FaultPlan, PlannedFaults, is_slow_placeholder, quiet_injected_drops
 from oqc_provider.emulator.store import TaskStore
 from oqc_provider.emulator.worker import Worker
 from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
@@ -63,6 +64,8 @@ class EmulatorSettings:
             ``Authorization: Bearer <t>``; when None any (or no) credential is accepted.
         devices: the emulated QPUs (the catalogue's three by default).
         fault_injector: see :data:`FaultInjector`.
+        faults: a seeded :class:`~oqc_provider.emulator.faults.FaultPlan` (500/502/503, 429, dropped
+            connections, slow answers, expired tokens), applied before or after the handler.
     """
 
     db_path: str | Path | None = None
@@ -71,6 +74,7 @@ class EmulatorSettings:
     required_token: str | None = None
     devices: list[DeviceSpec] = field(default_factory=_default_devices)
     fault_injector: FaultInjector | None = None
+    faults: FaultPlan | None = None
 
 
 class ApiError(Exception):
@@ -113,6 +117,9 @@ class EmulatorState:
         self.executor = Executor(self.devices, self.calibration, settings.seed)
         self.worker = Worker(self.store, self.executor)
         self.requests: Counter[str] = Counter()
+        self.faults = PlannedFaults(settings.faults) if settings.faults is not None else None
+        if self.faults is not None:
+            quiet_injected_drops()
         requeued = self.store.requeue_interrupted(settings.latency)
         if requeued:
             logger.info("Re-queued %d task(s) left queued by a previous run", requeued)
@@ -213,6 +220,13 @@ def _endpoint(state: EmulatorState, template: str, handler: Handler, *, legacy: 
             injected = await state.settings.fault_injector(request, template)
             if injected is not None:
                 return injected
+        planned = state.faults
+        fault = planned.decide(template, request.method) if planned is not None else None
+        if planned is not None and fault is not None and fault.phase == "before":
+            answer = await planned.respond(fault, legacy)
+            if not is_slow_placeholder(answer):
+                return answer
+            fault = None  # a late answer: the delay is over, now answer for real
         try:
             if auth and not state.authorised(request):
                 message = "Authentication required: send a valid token." if legacy else "Not authenticated"
@@ -222,9 +236,13 @@ def _endpoint(state: EmulatorState, template: str, handler: Handler, *, legacy: 
                 spec = state.by_hex.get(request.path_params["qpu_hex"])
                 if spec is None:
                     raise ApiError(404, f"No QPU is served under /{request.path_params['qpu_hex']}.")
-            return await handler(request, Ctx(state, legacy, spec))
+            response = await handler(request, Ctx(state, legacy, spec))
         except ApiError as exc:
-            return error_response(exc.status, exc.message, legacy)
+            response = error_response(exc.status, exc.message, legacy)
+        if planned is not None and fault is not None:
+            # The work is done (a submit's tasks are stored) but the client will not hear so.
+            return await planned.respond(fault, legacy, response)
+        return response
 
     return call
 
@@ -272,6 +290,9 @@ async def _stats(request: Request, ctx: Ctx) -> Response:
             "total_requests": sum(requests.values()),
             "tasks": counts,
             "task_count": sum(counts.values()),
+            # Tasks that were submitted (allocated-but-unsent ids stay CREATED and run nothing).
+            "submitted_task_count": sum(n for status, n in counts.items() if status != "CREATED"),
+            "faults": ctx.state.faults.stats() if ctx.state.faults is not None else None,
         }
     )
 
