@@ -10,7 +10,7 @@ from qiskit.circuit import Clbit
 
 def layout_circuits() -> list[QuantumCircuit]:
     """Named and unnamed circuits with several registers, unmeasured and partially measured bits,
-    loose clbits, barriers and no clbits at all."""
+    loose clbits, barriers, mid-circuit measurement with reset, and no clbits at all."""
     bell = QuantumCircuit(2, 2, name="bell")
     bell.h(0)
     bell.cx(0, 1)
@@ -68,6 +68,14 @@ def layout_circuits() -> list[QuantumCircuit]:
     extra_register.cx(0, 1)
     extra_register.measure_all()  # 'meas' after an unused 'c'
 
+    mid_circuit = QuantumCircuit(2, 3, name="mid_circuit_and_reset")
+    mid_circuit.h(0)
+    mid_circuit.measure(0, 0)
+    mid_circuit.reset(0)
+    mid_circuit.x(0)
+    mid_circuit.cx(0, 1)
+    mid_circuit.measure([0, 1], [1, 2])  # c = '11r' with r random
+
     no_clbits = QuantumCircuit(2, name="no_clbits")
     no_clbits.h(0)
 
@@ -83,6 +91,7 @@ def layout_circuits() -> list[QuantumCircuit]:
         unnamed,
         loose,
         extra_register,
+        mid_circuit,
         no_clbits,
     ]
 

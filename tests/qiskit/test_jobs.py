@@ -33,6 +33,7 @@ def test_run_returns_at_once_and_status_follows_the_job(slow_provider: OQCProvid
     started = time.monotonic()
     job = backend.run(circuit, shots=20)
     assert time.monotonic() - started < 0.5  # the emulator keeps it queued for 1.5 s
+    assert job.job_id() in {entry.job_id for entry in slow_provider.jobs()}  # recorded before sending
     assert job.status() in (JobStatus.INITIALIZING, JobStatus.QUEUED)
     with pytest.raises(OQCJobTimeoutError, match="call result"):
         job.result(timeout=0.2)
