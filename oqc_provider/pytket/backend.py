@@ -217,6 +217,8 @@ class OQCTketBackend(Backend):
             seed: simulator seed (circuit ``i`` gets ``seed + i``); hardware ignores it.
             tag: a label stored with each task on the server.
             memory: also return each shot (``result.get_shots()``), not only counts.
+            timeout, wait: accepted and ignored here (``run_circuits`` passes ``get_result``'s
+                keywords to both); other unknown keywords warn.
 
         Raises:
             InvalidCircuitError: a circuit fails a predicate (named, with what to do).
@@ -245,7 +247,7 @@ class OQCTketBackend(Backend):
             predicates = self.required_predicates
             for index, circuit in enumerate(circuits):
                 check_circuit(circuit, index, predicates, spec)
-        programs = [to_program(circuit, spec) for circuit in circuits]
+        programs = [self._program(circuit, index) for index, circuit in enumerate(circuits)]
         if not circuits:
             return []
         composite = self._new_batch(programs, options)
@@ -271,6 +273,12 @@ class OQCTketBackend(Backend):
             self._cache[handle] = {"batch": key, "index": index}
             handles.append(handle)
         return handles
+
+    def _program(self, circuit: Circuit, index: int) -> WireProgram:
+        try:
+            return to_program(circuit, self._qpu.device)
+        except InvalidCircuitError as exc:
+            raise InvalidCircuitError(f"Circuit {index}: {exc}", index, exc.predicate) from exc
 
     def _shots_list(self, n_shots: int | Sequence[int | None] | None, count: int) -> list[int]:
         values = self._get_n_shots_as_list(n_shots, count, optional=True)

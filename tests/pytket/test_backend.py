@@ -171,3 +171,28 @@ def test_available_devices_and_backend_info(lucy_sim: OQCTketBackend) -> None:
     info = lucy_sim.backend_info
     assert info.device_name == "Lucy Simulator" and len(info.architecture.nodes) == 8
     assert info.supports_reset and info.misc["qpu_id"] == lucy_sim.qpu.qpu_id
+
+
+def test_batch_is_recorded_before_it_is_sent(tmp_path) -> None:
+    """The service refuses the submit request: the batch is already in the store, with its task ids."""
+    from starlette.responses import JSONResponse
+
+    from oqc_provider.engine.store import JobStore
+    from tests.pytket.conftest import make_backend
+
+    async def refuse_submissions(request, template):
+        if request.method == "POST" and template.endswith("/submit"):
+            return JSONResponse({"detail": "Submissions are closed"}, status_code=400)
+        return None
+
+    backend, app = make_backend(tmp_path / "jobs", fault_injector=refuse_submissions)
+    try:
+        circuit = backend.get_compiled_circuit(bell_circuit(), 0)
+        with pytest.raises(JobFailed, match="Submissions are closed"):
+            backend.process_circuits([circuit, circuit], n_shots=10)
+        (entry,) = JobStore(tmp_path / "jobs").list()
+        snapshot = JobStore(tmp_path / "jobs").read(entry.job_id)
+        assert entry.kind == "pytket" and [job.task_id is not None for job in snapshot.jobs] == [True, True]
+    finally:
+        backend.close()
+        app.state.emulator.close()
