@@ -104,14 +104,14 @@ class OQCJob(JobV1):
         """Send the batch without waiting (``backend.run`` already does; a second call does nothing)."""
         if self._submission is not None:
             return
-        if not any(job.state is JobState.CREATED for job in self.composite.jobs):
-            return  # every task is on the server already: never sent twice
+        if not all(job.state is JobState.CREATED for job in self.composite.jobs):
+            return  # tasks already on the server are never sent twice (result() resumes the rest)
         self.composite.save_state()  # write-ahead: recorded before the first request
         loop = self._session.loop.loop
         self._submission = asyncio.run_coroutine_threadsafe(self._submit(), loop)
 
     async def _submit(self) -> None:
-        await self.composite._submit_pending(timeout_s=60.0)
+        await self.composite.submit(timeout_s=60.0)  # every child is CREATED: nothing is re-run
 
     def _wait_for_submission(self, deadline: float | None) -> None:
         if self._submission is None:
