@@ -1,0 +1,163 @@
+"""What every ``oqc-provider`` command shares: connection settings, output helpers, error handling.
+
+Commands print tables (rich) to a terminal and JSON with ``--json``; every expected failure
+becomes one line on stderr and a non-zero exit code, so scripts can rely on ``$?`` and people
+are not shown tracebacks for a typo. ``--verbose`` turns the package's per-layer loggers on.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from oqc_provider.qcaas.errors import OqcProviderError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from oqc_provider.session import ProviderSession
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit codes: 1 for a failure the user can act on, 2 for bad usage (as click), 130 on Ctrl-C.
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+#: Width used when output is not a terminal, so tables piped to a file are not cut short.
+PIPE_WIDTH = 200
+
+
+@dataclass
+class CliSettings:
+    """The global options, kept on the typer context for every command."""
+
+    url: str | None = None
+    token: str | None = None
+    verbose: int = 0
+
+    def session(self) -> ProviderSession:
+        """A provider session for these settings (the built-in emulator when nothing is set)."""
+        from oqc_provider.session import ProviderSession
+
+        return ProviderSession(self.url, self.token)
+
+
+def settings(ctx: typer.Context) -> CliSettings:
+    """The global options of this invocation (defaults when a command is invoked on its own)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliSettings):
+        root.obj = CliSettings()
+    return root.obj
+
+
+@contextmanager
+def open_session(ctx: typer.Context) -> Iterator[ProviderSession]:
+    """A session that is closed (and its loop thread stopped) whatever happens."""
+    session = settings(ctx).session()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def configure_logging(verbose: int) -> None:
+    """Send the package's loggers to stderr: INFO for ``-v``, DEBUG for ``-vv``."""
+    if verbose <= 0:
+        return
+    from rich.logging import RichHandler
+
+    level = logging.DEBUG if verbose > 1 else logging.INFO
+    handler = RichHandler(console=console(stderr=True), show_path=False, rich_tracebacks=True)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    package = logging.getLogger("oqc_provider")
+    package.handlers = [handler]
+    package.setLevel(level)
+    package.propagate = False
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console: colour in a terminal, plain and wide when piped."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = stream.isatty()
+    return Console(
+        file=stream,
+        stderr=stderr,
+        width=None if terminal else PIPE_WIDTH,
+        highlight=False,
+        soft_wrap=not terminal,
+    )
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as indented JSON to stdout (for ``--json``)."""
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
+    """Print ``message`` as one line on stderr; return the ``typer.Exit`` to raise."""
+    line = " ".join(str(message).split())
+    typer.secho(f"Error: {line}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def cli_errors(command: F) -> F:
+    """Turn the package's errors (and file, timeout and value errors) into one line and exit 1.
+
+    Anything else is a bug: one line too, unless ``--verbose`` asks for the traceback.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise fail("interrupted", EXIT_INTERRUPTED) from None
+        except (OqcProviderError, OSError, TimeoutError, ValueError) as exc:
+            raise fail(describe(exc)) from None
+        except Exception as exc:
+            if logging.getLogger("oqc_provider").isEnabledFor(logging.DEBUG):
+                raise
+            raise fail(f"unexpected {type(exc).__name__}: {exc} (run with -vv for a traceback)") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line description of an expected error."""
+    if isinstance(exc, FileNotFoundError):
+        return f"no such file: {exc.filename}"
+    if isinstance(exc, IsADirectoryError):
+        return f"{exc.filename} is a folder, not a file"
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {exc.filename}"
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, TimeoutError) and not isinstance(exc, OqcProviderError):
+        return f"timed out: {text}" if str(exc) else "timed out waiting for the service"
+    return text
+
+
+def format_counts(data: Any) -> list[tuple[str, dict[str, int]]]:
+    """A result's counts as ``[(register, {bitstring: count})]``, most frequent first."""
+    if not isinstance(data, dict):
+        return [("result", {"value": data})]  # type: ignore[dict-item]
+    rows = []
+    for register, counts in data.items():
+        if isinstance(counts, dict):
+            ordered = dict(sorted(counts.items(), key=lambda item: (-int(item[1]), str(item[0]))))
+            rows.append((str(register), {str(k): int(v) for k, v in ordered.items()}))
+        else:
+            rows.append((str(register), {"value": counts}))
+    return rows

@@ -1,0 +1,208 @@
+"""``oqc-provider jobs ...``: the local job store, for jobs made by the engine, Qiskit, pytket or the CLI.
+
+Every front end writes its batches to the same store (a folder of engine snapshots), so one
+command lists yesterday's Qiskit job beside this morning's pytket one, and ``jobs result ID``
+fetches any of them in a fresh process: the snapshot is loaded, refreshed from the service if it
+was still running, saved back, and each circuit's counts are printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from oqc_provider.cli_common import cli_errors, console, fail, open_session, print_json
+from oqc_provider.cli_run import _outcome, print_outcome
+
+if TYPE_CHECKING:
+    from oqc_provider.engine.composite import CompositeJob
+    from oqc_provider.engine.job import Job
+    from oqc_provider.engine.store import JobStore, StoreEntry
+    from oqc_provider.session import ProviderSession
+
+jobs_app = typer.Typer(
+    help="The local job store: list, show, fetch results, cancel, export.", no_args_is_help=True
+)
+JobId = Annotated[str, typer.Argument(help="A job id, as 'jobs list' shows it.")]
+JSON_HELP = "Print JSON instead of tables (for scripts)."
+
+
+def entry_record(entry: StoreEntry) -> dict[str, Any]:
+    """One store entry as ``jobs list --json`` prints it."""
+    record = asdict(entry)
+    record["qpu_ids"] = list(entry.qpu_ids)
+    record["path"] = str(entry.path)
+    return record
+
+
+def _store() -> JobStore:
+    from oqc_provider.engine.store import JobStore
+
+    return JobStore()
+
+
+def _entry(store: JobStore, job_id: str) -> StoreEntry:
+    store.read(job_id)  # raises JobStoreError naming the store when there is no such job
+    for entry in store.list():
+        if entry.job_id == job_id or entry.path.stem == job_id:
+            return entry
+    raise fail(f"job {job_id!r} is in the store but could not be read; see 'oqc-provider -v jobs list'")
+
+
+def _load(session: ProviderSession, store: JobStore, job_id: str) -> tuple[StoreEntry, Job | CompositeJob]:
+    entry = _entry(store, job_id)
+    job = session.sdk.from_snapshot(store.read(job_id))
+    job.persist = lambda: store.save(
+        entry.path.stem, job, kind=entry.kind, backend=entry.backend, shots=entry.shots
+    )
+    return entry, job
+
+
+def _children(job: Job | CompositeJob) -> list[Job]:
+    from oqc_provider.engine.composite import CompositeJob
+
+    return list(job.jobs) if isinstance(job, CompositeJob) else [job]
+
+
+@jobs_app.command("list")
+@cli_errors
+def list_jobs(
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    kind: Annotated[
+        str | None, typer.Option(help="Only jobs made by this: engine, qiskit, pytket or cli.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Show at most this many (newest first).")] = None,
+) -> None:
+    """List the jobs in the local job store, newest first (no network)."""
+    store = _store()
+    entries = [entry for entry in store.list() if kind is None or entry.kind == kind][:limit]
+    if as_json:
+        print_json([entry_record(entry) for entry in entries])
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Jobs in {store.root}", title_justify="left")
+    for column in ("job id", "made by", "backend", "QPU", "created", "state", "circuits", "shots", "tag"):
+        table.add_column(column, justify="right" if column in ("circuits", "shots") else "left")
+    for e in entries:
+        table.add_row(
+            e.job_id, e.kind, e.backend or "-", ", ".join(e.qpu_ids) or "-", e.created[:19].replace("T", " "),
+            _state(e.state), str(e.circuits), "-" if e.shots is None else str(e.shots), e.tag or "-",
+        )  # fmt: skip
+    out = console()
+    out.print(table)
+    if not entries:
+        out.print("[dim]No jobs yet: try 'oqc-provider demo'.[/]")
+
+
+def _state(state: str) -> str:
+    colour = {"COMPLETED": "green", "FAILED": "red", "CANCELLED": "yellow"}.get(state, "cyan")
+    return f"[{colour}]{state}[/]"
+
+
+@jobs_app.command("show")
+@cli_errors
+def show(job_id: JobId, as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
+    """Show one job from the store: where it ran, and each task's id, state and error (no network)."""
+    from oqc_provider.engine.snapshots import CompositeJobSnapshot
+
+    store = _store()
+    entry = _entry(store, job_id)
+    snapshot = store.read(job_id)
+    children = snapshot.jobs if isinstance(snapshot, CompositeJobSnapshot) else [snapshot]
+    tasks = [
+        {
+            "index": index,
+            "task_id": None if child.task_id is None else str(child.task_id),
+            "qpu_id": child.qpu_id,
+            "state": child.state,
+            "tag": child.tag,
+        }
+        for index, child in enumerate(children)
+    ]
+    if as_json:
+        print_json({**entry_record(entry), "tasks": tasks})
+        return
+    from rich.table import Table
+
+    out = console()
+    out.print(f"[bold]{entry.job_id}[/]  made by {entry.kind}, backend {entry.backend or '-'}")
+    out.print(f"  created {entry.created}, updated {entry.updated}, state {_state(entry.state)}")
+    out.print(f"  {entry.circuits} circuit(s), {entry.shots or '-'} shots, stored at {entry.path}")
+    table = Table()
+    for column in ("#", "task id", "QPU", "state", "tag"):
+        table.add_column(column)
+    for t in tasks:
+        table.add_row(str(t["index"]), t["task_id"] or "-", t["qpu_id"], _state(t["state"]), t["tag"] or "-")
+    out.print(table)
+
+
+@jobs_app.command("result")
+@cli_errors
+def result(
+    ctx: typer.Context,
+    job_id: JobId,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for unfinished tasks (0: look once).")] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Fetch a job's results: refresh unfinished tasks from the service, then print each circuit's counts."""
+    store = _store()
+    with open_session(ctx) as session:
+        entry, job = _load(session, store, job_id)
+        if not job.state.is_terminal and any(child.task_id for child in _children(job)):
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):  # still running: reported below
+                    session.run(job.wait(timeout_s=wait))
+            else:
+                session.run(job.refresh())
+            job.save_state()
+    children = _children(job)
+    outcomes = [
+        _outcome(child, child.annotations.get("file", f"circuit {index}"))
+        for index, child in enumerate(children)
+    ]
+    if as_json:
+        print_json({"job_id": entry.job_id, "state": job.state.value, "circuits": outcomes})
+    else:
+        out = console()
+        for item in outcomes:
+            print_outcome(out, item)
+    if not job.state.is_terminal:
+        done = sum(child.state.is_terminal for child in children)
+        raise fail(
+            f"job {job_id} is still {job.state.value} ({done}/{len(children)} tasks done); "
+            "run this again later, or pass --wait SECONDS"
+        )
+
+
+@jobs_app.command("cancel")
+@cli_errors
+def cancel(ctx: typer.Context, job_id: JobId) -> None:
+    """Ask the service to cancel a job's unfinished tasks (finished ones are left alone)."""
+    store = _store()
+    with open_session(ctx) as session:
+        _, job = _load(session, store, job_id)
+        active = [child for child in _children(job) if not child.state.is_terminal]
+        if active:
+            session.run(job.cancel())
+        job.save_state()
+    states = ", ".join(sorted({child.state.value for child in _children(job)}))
+    console().print(f"{job_id}: {len(active)} task(s) asked to cancel; now {states}")
+
+
+@jobs_app.command("export")
+@cli_errors
+def export(
+    job_id: JobId,
+    file: Annotated[Path, typer.Argument(help="Where to write the snapshot (JSON).")],
+) -> None:
+    """Write a job's snapshot to FILE: loadable with OqcSdk.load() here or with OQC's own SDK."""
+    from oqc_provider.engine.snapshots import write_atomic
+
+    snapshot = _store().read(job_id)
+    write_atomic(file, snapshot.model_dump_json(indent=2))
+    console().print(f"Job {job_id} written to {file}")

@@ -1,0 +1,106 @@
+"""``oqc-provider qpus`` and ``oqc-provider calibration QPU``: what you can run on, and how good it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from oqc_provider.cli_common import cli_errors, console, open_session, print_json
+
+if TYPE_CHECKING:
+    from oqc_provider.devices import Calibration
+    from oqc_provider.session import QpuInfo
+
+JSON_HELP = "Print JSON instead of a table (for scripts)."
+
+
+def qpu_record(qpu: QpuInfo) -> dict[str, Any]:
+    """One QPU as ``qpus --json`` prints it."""
+    return {
+        "id": qpu.qpu_id,
+        "name": qpu.name,
+        "qubits": qpu.device.qubit_count,
+        "status": qpu.status,
+        "available": qpu.available,
+        "kind": "simulator" if qpu.device.simulator else "hardware",
+        "max_shots": qpu.device.max_shots,
+    }
+
+
+@cli_errors
+def qpus(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """List the QPUs the service offers: id, name, qubits, status, simulator or hardware, max shots."""
+    with open_session(ctx) as session:
+        records = [qpu_record(qpu) for qpu in session.qpus()]
+        where = session.sdk.connection.describe()
+    if as_json:
+        print_json(records)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"QPUs on {where}", title_justify="left")
+    for column in ("id", "name", "qubits", "status", "kind", "max shots"):
+        table.add_column(column, justify="right" if column in ("qubits", "max shots") else "left")
+    for r in records:
+        status = f"[green]{r['status']}[/]" if r["available"] else f"[yellow]{r['status']}[/]"
+        table.add_row(r["id"], r["name"], str(r["qubits"]), status, r["kind"], f"{r['max_shots']:,}")
+    console().print(table)
+
+
+def _us(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e6:.1f}"
+
+
+def calibration_record(calibration: Calibration) -> dict[str, Any]:
+    """A calibration as ``calibration --json`` prints it (the service's own fields, in SI units)."""
+    return calibration.model_dump(mode="json")
+
+
+@cli_errors
+def calibration(
+    ctx: typer.Context,
+    qpu: Annotated[str, typer.Argument(help="QPU name or id, e.g. 'Lucy' or 'qpu:uk:2:1a2b3c4d5e'.")],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Also draw the device map (qubits by readout error, couplings by ECR error)."),
+    ] = None,
+) -> None:
+    """Show a QPU's calibration: T1, T2, readout and gate errors per qubit, ECR error per coupling."""
+    with open_session(ctx) as session:
+        info = session.resolve(qpu)
+        figures = session.calibration(info)
+    if plot is not None:
+        from oqc_provider.plots import plot_device_map
+
+        plot_device_map(figures, info.device, path=plot)
+    if as_json:
+        print_json(calibration_record(figures))
+        return
+    from rich.table import Table
+
+    out = console()
+    qubits = Table(title=f"{info.name} ({info.qpu_id}), calibrated {figures.date}", title_justify="left")
+    for column in ("qubit", "T1 (µs)", "T2 (µs)", "readout error", "1q error", "frequency (GHz)"):
+        qubits.add_column(column, justify="right")
+    for index, q in sorted(figures.qubits.items()):
+        frequency = "-" if q.frequency is None else f"{q.frequency / 1e9:.3f}"
+        qubits.add_row(
+            str(index), _us(q.t1), _us(q.t2), f"{q.readout_error:.4f}", f"{q.one_qubit_error:.2e}", frequency
+        )
+    out.print(qubits)
+    edges = Table(title="Directed ECR couplings", title_justify="left")
+    edges.add_column("control -> target")
+    edges.add_column("ECR error", justify="right")
+    for edge in figures.edges:
+        edges.add_row(f"{edge.control} -> {edge.target}", f"{edge.ecr_error:.4f}")
+    out.print(edges)
+    if figures.is_noiseless:
+        out.print("[dim]A noiseless simulator: every error is zero.[/]")
+    if plot is not None:
+        out.print(f"Device map written to {plot}")

@@ -1,0 +1,145 @@
+"""``oqc-provider run FILE.qasm`` and ``oqc-provider demo``: counts from the command line.
+
+``run`` sends OpenQASM 2 or 3 files through the job engine as they are (the service compiles
+standard gates to native ones), records the batch in the local job store first, so
+``oqc-provider jobs result ID`` finds it later, and prints counts per classical register.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from oqc_provider.cli_common import cli_errors, console, format_counts, open_session, print_json
+from oqc_provider.qcaas.errors import ConfigurationError
+
+STORE_KIND = "cli"
+_HEADER = re.compile(r"^\s*OPENQASM\s+([23])(\.\d+)?\s*;", re.MULTILINE)
+
+
+def read_program(path: Path) -> str:
+    """The text of an OpenQASM 2 or 3 file, after a cheap check that it is one.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ConfigurationError: the file has no ``OPENQASM 2.0;`` / ``OPENQASM 3.0;`` header.
+    """
+    text = path.read_text(encoding="utf-8")
+    stripped = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL)
+    if not _HEADER.match(stripped.lstrip()):
+        raise ConfigurationError(
+            f"{path} is not an OpenQASM program: it must start with 'OPENQASM 2.0;' or 'OPENQASM 3.0;'."
+        )
+    return text
+
+
+@cli_errors
+def run(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="OpenQASM 2 or 3 files; several run as one batch.")],
+    qpu: Annotated[str, typer.Option(help="QPU name or id.")] = "Lucy Simulator",
+    shots: Annotated[int, typer.Option(help="Shots per circuit.")] = 1000,
+    seed: Annotated[int | None, typer.Option(help="Seed for reproducible simulator counts.")] = None,
+    tag: Annotated[str | None, typer.Option(help="A label stored with each task.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for results.")] = 600.0,
+    plot: Annotated[Path | None, typer.Option(help="Also draw a histogram of the counts (PNG).")] = None,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: in a terminal).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (job id, task ids, counts).")] = False,
+) -> None:
+    """Run OpenQASM files on a QPU and print the counts of each classical register."""
+    from oqc_provider.engine.composite import CompositeJob
+    from oqc_provider.engine.store import JobStore, new_job_id
+    from oqc_provider.progress import progress_for
+    from oqc_provider.run_options import RunOptions
+
+    programs = [read_program(path) for path in files]
+    options = RunOptions.build(shots=shots, seed=seed, tag=tag, timeout=timeout)
+    if plot is not None:
+        from oqc_provider.plots import require_matplotlib
+
+        require_matplotlib()  # fail before anything is sent
+    with open_session(ctx) as session:
+        info = session.resolve(qpu)
+        options.check_device(info.device)
+        jobs = session.sdk.create_job(
+            program=list(programs), qpu_id=info.qpu_id, config=options.compiler_config(), tag=tag
+        )
+        assert isinstance(jobs, CompositeJob)
+        for job, path in zip(jobs, files, strict=True):
+            job.external_config = options.external_config()
+            job.annotations["file"] = str(path)
+        store, job_id = JobStore(), new_job_id()
+        jobs.persist = lambda: store.save(job_id, jobs, kind=STORE_KIND, backend=info.name, shots=shots)
+        jobs.save_state()
+        with progress_for(jobs, enabled=progress, description=f"{info.name}"):
+            session.run(jobs.execute(timeout_s=timeout))
+    results = [_outcome(job, path) for job, path in zip(jobs, files, strict=True)]
+    if as_json:
+        print_json({"job_id": job_id, "qpu": info.qpu_id, "backend": info.name, "circuits": results})
+    else:
+        out = console()
+        for item in results:
+            print_outcome(out, item)
+        out.print(f"Saved as job [bold]{job_id}[/] ({store.path_for(job_id)})")
+    if plot is not None:
+        _plot_first(results, plot)
+        if not as_json:
+            console().print(f"Histogram written to {plot}")
+    if any(item["error"] for item in results):
+        raise typer.Exit(1)
+
+
+def _outcome(job: Any, label: object) -> dict[str, Any]:
+    """One child's task id, state, counts or error, as ``--json`` prints it."""
+    error = job.error
+    return {
+        "circuit": str(label),
+        "task_id": None if job.task_id is None else str(job.task_id),
+        "qpu_id": job.qpu_id,
+        "state": job.state.value,
+        "counts": job.result.data if job.result is not None else None,
+        "error": None if error is None else error.short,
+    }
+
+
+def print_outcome(out: Any, item: dict[str, Any]) -> None:
+    """Print one circuit's counts (per register) or its error."""
+    from rich.table import Table
+
+    head = f"{item['circuit']}: task {item['task_id']} {item['state']}"
+    if item["error"]:
+        out.print(f"[red]{head}: {item['error']}[/]")
+        return
+    if item["counts"] is None:
+        out.print(head)
+        return
+    for register, counts in format_counts(item["counts"]):
+        table = Table(title=f"{head}, register {register}", title_justify="left")
+        table.add_column("outcome")
+        table.add_column("count", justify="right")
+        for outcome, count in counts.items():
+            table.add_row(outcome, str(count))
+        out.print(table)
+
+
+def _plot_first(results: list[dict[str, Any]], path: Path) -> None:
+    from oqc_provider.plots import plot_counts
+
+    for item in results:
+        if item["counts"]:
+            register, counts = format_counts(item["counts"])[0]
+            plot_counts(counts, path=path, title=f"{Path(item['circuit']).name}: register {register}")
+            return
+
+
+@cli_errors
+def demo(ctx: typer.Context) -> None:
+    """Run a Bell pair through Qiskit and through pytket on the built-in emulator (or QCaaS, if set)."""
+    from oqc_provider.cli_demo import run_demo
+
+    run_demo(ctx)
