@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,6 +46,14 @@ class QubitCalibration(BaseModel):
     frequency: float | None = Field(default=None, description="Qubit frequency, Hz.")
 
 
+_UNCALIBRATED = QubitCalibration()
+
+
+def _mean(values: Iterable[float]) -> float:
+    items = list(values)
+    return sum(items) / len(items) if items else 0.0
+
+
 class EdgeCalibration(BaseModel):
     """Figures for one directed ECR coupling (control, target)."""
 
@@ -61,12 +70,34 @@ class Calibration(BaseModel):
     qubits: dict[int, QubitCalibration]
     edges: list[EdgeCalibration] = Field(default_factory=list)
 
+    def qubit(self, index: int) -> QubitCalibration:
+        """The figures of qubit ``index`` (perfect figures when it was not calibrated)."""
+        return self.qubits.get(index) or _UNCALIBRATED
+
     def edge_error(self, control: int, target: int) -> float:
         """The ECR error of the coupling ``control -> target`` (0 when not calibrated)."""
-        for edge in self.edges:
-            if (edge.control, edge.target) == (control, target):
-                return edge.ecr_error
-        return 0.0
+        return self._edge_errors.get((control, target), 0.0)
+
+    @property
+    def _edge_errors(self) -> dict[tuple[int, int], float]:
+        # Built on first use: Target and BackendInfo construction look every edge up.
+        cached = self.__dict__.get("_edge_error_cache")
+        if cached is None:
+            cached = {(edge.control, edge.target): edge.ecr_error for edge in self.edges}
+            self.__dict__["_edge_error_cache"] = cached
+        return cached
+
+    def average_one_qubit_error(self) -> float:
+        """Mean ``sx``/``x`` error over the calibrated qubits."""
+        return _mean(q.one_qubit_error for q in self.qubits.values())
+
+    def average_readout_error(self) -> float:
+        """Mean readout error over the calibrated qubits."""
+        return _mean(q.readout_error for q in self.qubits.values())
+
+    def average_ecr_error(self) -> float:
+        """Mean ECR error over the calibrated couplings."""
+        return _mean(edge.ecr_error for edge in self.edges)
 
     @property
     def is_noiseless(self) -> bool:

@@ -59,6 +59,14 @@ class LoopThread:
                 self._loop = loop
             return self._loop
 
+    def submit(self, awaitable: Awaitable[T]) -> concurrent.futures.Future[T]:
+        """Start ``awaitable`` on the loop and return at once with a future of its result."""
+        if self._thread is threading.current_thread():
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()
+            raise RuntimeError("LoopThread.submit() called from its own loop: await the coroutine instead.")
+        return asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), self.loop)
+
     def run(self, awaitable: Awaitable[T], timeout: float | None = None) -> T:
         """Run ``awaitable`` on the loop and return its result, blocking this thread.
 
@@ -70,7 +78,7 @@ class LoopThread:
             if asyncio.iscoroutine(awaitable):
                 awaitable.close()  # never awaited: close it so Python does not warn
             raise RuntimeError("LoopThread.run() called from its own loop: await the coroutine instead.")
-        future = asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), self.loop)
+        future = self.submit(awaitable)
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:

@@ -15,8 +15,6 @@ Example:
 
 from __future__ import annotations
 
-from statistics import fmean
-
 from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Node, OpType
 
@@ -30,10 +28,7 @@ BACKEND_NAME = "OQCTketBackend"
 
 def node_errors(spec: DeviceSpec, calibration: Calibration) -> dict[Node, float]:
     """Average single-qubit gate error per node (``sx``/``x``; ``rz`` is free)."""
-    return {
-        Node(q): (calibration.qubits[q].one_qubit_error if q in calibration.qubits else 0.0)
-        for q in range(spec.qubit_count)
-    }
+    return {Node(q): calibration.qubit(q).one_qubit_error for q in range(spec.qubit_count)}
 
 
 def link_errors(spec: DeviceSpec, calibration: Calibration) -> dict[tuple[Node, Node], float]:
@@ -43,10 +38,7 @@ def link_errors(spec: DeviceSpec, calibration: Calibration) -> dict[tuple[Node, 
 
 def readout_errors(spec: DeviceSpec, calibration: Calibration) -> dict[Node, float]:
     """Symmetric readout error per node."""
-    return {
-        Node(q): (calibration.qubits[q].readout_error if q in calibration.qubits else 0.0)
-        for q in range(spec.qubit_count)
-    }
+    return {Node(q): calibration.qubit(q).readout_error for q in range(spec.qubit_count)}
 
 
 def backend_info(spec: DeviceSpec, calibration: Calibration, qpu_name: str | None = None) -> BackendInfo:
@@ -61,9 +53,9 @@ def backend_info(spec: DeviceSpec, calibration: Calibration, qpu_name: str | Non
         "simulator": spec.simulator,
         "region": spec.region,
         "calibration_date": calibration.date,
-        "average_one_qubit_error": fmean(one_q.values()) if one_q else 0.0,
-        "average_ecr_error": fmean(links.values()) if links else 0.0,
-        "average_readout_error": fmean(readout.values()) if readout else 0.0,
+        "average_one_qubit_error": calibration.average_one_qubit_error(),
+        "average_ecr_error": calibration.average_ecr_error(),
+        "average_readout_error": calibration.average_readout_error(),
         "t1": {str(q): fig.t1 for q, fig in qubits.items()},
         "t2": {str(q): fig.t2 for q, fig in qubits.items()},
         "dt": spec.dt,

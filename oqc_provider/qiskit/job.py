@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import logging
 import time
@@ -107,8 +106,7 @@ class OQCJob(JobV1):
         if not all(job.state is JobState.CREATED for job in self.composite.jobs):
             return  # tasks already on the server are never sent twice (result() resumes the rest)
         self.composite.save_state()  # write-ahead: recorded before the first request
-        loop = self._session.loop.loop
-        self._submission = asyncio.run_coroutine_threadsafe(self._submit(), loop)
+        self._submission = self._session.loop.submit(self._submit())
 
     async def _submit(self) -> None:
         await self.composite.submit(timeout_s=60.0)  # every child is CREATED: nothing is re-run

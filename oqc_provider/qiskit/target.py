@@ -26,7 +26,7 @@ from qiskit.circuit import Delay, Measure, Parameter, Reset
 from qiskit.circuit.library import ECRGate, RZGate, SXGate, XGate
 from qiskit.transpiler import InstructionProperties, QubitProperties, Target
 
-from oqc_provider.devices import Calibration, DeviceSpec, QubitCalibration
+from oqc_provider.devices import Calibration, DeviceSpec
 
 #: Native single-qubit gates besides the virtual ``rz``; their durations come from the spec.
 _PHYSICAL_1Q = {"sx": SXGate(), "x": XGate()}
@@ -36,7 +36,7 @@ def qubit_properties(calibration: Calibration, qubit_count: int) -> list[QubitPr
     """T1, T2 and frequency per qubit (``None`` where the device does not decohere or is unknown)."""
     properties = []
     for qubit in range(qubit_count):
-        figures = calibration.qubits.get(qubit, QubitCalibration())
+        figures = calibration.qubit(qubit)
         properties.append(QubitProperties(t1=figures.t1, t2=figures.t2, frequency=figures.frequency))
     return properties
 
@@ -51,7 +51,7 @@ def build_target(spec: DeviceSpec, calibration: Calibration) -> Target:
         qubit_properties=qubit_properties(calibration, count),
         concurrent_measurements=[list(range(count))],
     )
-    figures = {q: calibration.qubits.get(q, QubitCalibration()) for q in range(count)}
+    figures = {q: calibration.qubit(q) for q in range(count)}
     durations = spec.durations
     if "rz" in spec.native_gates:
         target.add_instruction(
