@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
-from oqc_provider.emulator.noise import build_noise_model
+from oqc_provider.emulator.noise import add_idle_relaxation, build_noise_model
 from oqc_provider.emulator.programs import Layout, ProgramError, compile_to_native, parse_program, validate
 from oqc_provider.emulator.results import build_results, execution_metadata
 from oqc_provider.emulator.store import TaskRecord
@@ -136,6 +136,7 @@ class Executor:
         circuit = compile_to_native(parsed, spec)
         layout = validate(circuit, spec)
         program_run = record.program or "" if circuit is parsed else _dumps(circuit, record.program or "")
+        circuit = add_idle_relaxation(circuit, spec, self._calibration(spec))
         mitigation = config.error_mitigation
         if mitigation is not None and mitigation & (
             ErrorMitigationConfig.MatrixMitigation | ErrorMitigationConfig.LinearMitigation

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from oqc_provider.devices import Calibration, DeviceSpec
 
 if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
     from qiskit_aer.noise import NoiseModel
 
 logger = logging.getLogger(__name__)
@@ -81,3 +82,24 @@ def build_noise_model(spec: DeviceSpec, calibration: Calibration) -> NoiseModel 
         len(calibration.edges),
     )
     return model
+
+
+def add_idle_relaxation(
+    circuit: QuantumCircuit, spec: DeviceSpec, calibration: Calibration
+) -> QuantumCircuit:
+    """``circuit`` with thermal relaxation over each ``delay``, from the qubits' T1 and T2.
+
+    Idling is where T1 and T2 show (a T1 experiment is delays and nothing else), so a noisy
+    device relaxes during delays exactly as its calibration says. Circuits without delays, and
+    noiseless devices, are returned unchanged.
+    """
+    if not spec.noisy or not any(instruction.operation.name == "delay" for instruction in circuit.data):
+        return circuit
+    from qiskit.circuit import Delay
+    from qiskit_aer.noise.passes import RelaxationNoisePass
+
+    count = circuit.num_qubits
+    # Qubits without figures never relax (infinite T1/T2), as on a noiseless device.
+    t1s = [calibration.qubit(q).t1 or float("inf") for q in range(count)]
+    t2s = [min(calibration.qubit(q).t2 or float("inf"), 2 * t1s[q]) for q in range(count)]
+    return RelaxationNoisePass(t1s, t2s, dt=spec.dt, op_types=Delay)(circuit)
