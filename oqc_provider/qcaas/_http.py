@@ -56,6 +56,8 @@ class RequestSender:
         self.retry = retry
         #: How many HTTP requests were sent (retries included); benchmarks report it.
         self.request_count = 0
+        #: How many of them were resends after a transient failure.
+        self.retry_count = 0
 
     async def request(
         self,
@@ -67,6 +69,7 @@ class RequestSender:
         authenticated: bool = True,
         idempotent: bool,
         deadline: float | None = None,
+        retry_refused: bool = True,
     ) -> httpx.Response:
         """Send a request and return its successful response.
 
@@ -74,6 +77,8 @@ class RequestSender:
             idempotent: whether a transient failure may be retried. When False, only failures
                 that provably never reached the server are retried.
             deadline: a ``time.monotonic()`` instant after which no retry starts.
+            retry_refused: whether a refused connection is retried. The first contact with a
+                service says False: a wrong URL should fail in milliseconds, not after backoff.
 
         Raises:
             RequestTooLargeError: the request is over the service's 128 KiB limit (not sent).
@@ -81,23 +86,27 @@ class RequestSender:
             ServiceUnavailableError: the service could not be reached or did not answer in time.
         """
         content = None if json_body is None else json.dumps(json_body, separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json"} if content is not None else {}
-        if authenticated:
-            headers.update(self._auth_headers())
-        self._check_size(method, url, content, headers)
         attempt = 0
         while True:
             attempt += 1
+            # Built per attempt, so a token renewed meanwhile is the one sent. A 401 is final (no
+            # resend): with a static token, as OQC's SDK does for TokenCredential (protocol §2.5).
+            headers = {"Content-Type": "application/json"} if content is not None else {}
+            if authenticated:
+                headers.update(self._auth_headers())
+            self._check_size(method, url, content, headers)
             try:
                 return await self._send_once(method, url, content, headers, params)
             except (TransientServerError, ServiceUnavailableError) as error:
-                if not idempotent and not (
-                    isinstance(error, ServiceUnavailableError) and error.connect_failed
-                ):
+                connect_failed = isinstance(error, ServiceUnavailableError) and error.connect_failed
+                if not idempotent and not connect_failed:
+                    raise
+                if connect_failed and not retry_refused:
                     raise
                 wait = self.retry.wait_before_retry(attempt, error, deadline)
                 if wait is None:
                     raise
+                self.retry_count += 1
                 logger.info("%s %s failed (%s); retry %d in %.2fs", method, url, error, attempt, wait)
                 await asyncio.sleep(wait)
 

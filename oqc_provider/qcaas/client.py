@@ -174,7 +174,7 @@ class QcaasClient:
             )
             self._sender = RequestSender(self._http, self._auth_headers, self._retry)
         try:
-            version = await self.health()
+            version = await self.health(first_contact=True)
         except BaseException:
             await self.close()  # `async with` does not call __aexit__ when __aenter__ raises
             raise
@@ -194,6 +194,16 @@ class QcaasClient:
         """HTTP requests sent so far by this client, retries included."""
         return self._sender.request_count if self._sender else 0
 
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The policy for transient failures (the engine paces its submit rounds by it too)."""
+        return self._retry
+
+    @property
+    def retry_count(self) -> int:
+        """Requests resent after a transient failure so far."""
+        return self._sender.retry_count if self._sender else 0
+
     def _auth_headers(self) -> dict[str, str]:
         if not self.__token:
             return {}
@@ -211,10 +221,16 @@ class QcaasClient:
 
     # --- health and QPUs ---------------------------------------------------------------------------
 
-    async def health(self) -> VersionInfo:
-        """The service's version, from ``/admin/version`` (legacy) or ``/healthz`` (v4)."""
+    async def health(self, *, first_contact: bool = False) -> VersionInfo:
+        """The service's version, from ``/admin/version`` (legacy) or ``/healthz`` (v4).
+
+        On ``first_contact`` a refused connection is not retried: nothing listens at the URL, and
+        the caller should hear so at once (5xx and timeouts are still retried).
+        """
         path = "/healthz" if self.mode is ServerMode.V4 else "/admin/version"
-        body = await self._send.request_json("GET", path, authenticated=False, idempotent=True)
+        body = await self._send.request_json(
+            "GET", path, authenticated=False, idempotent=True, retry_refused=not first_contact
+        )
         return _parse(VersionInfo, body, path)
 
     async def list_qpus(self) -> list[QpuRecord]:
