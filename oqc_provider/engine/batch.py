@@ -3,6 +3,10 @@
 * Submission groups jobs by QPU and packs them into requests under the service's 128 KiB limit;
   each request first pre-allocates its task ids, so a failed or ambiguous submit can be resent
   with the same ids and never runs a program twice. Requests run concurrently up to a cap.
+* A submit that fails for good is never assumed lost: the server is asked about the ids it
+  carried. Ids it knows are SUBMITTED; the others stay CREATED *with their ids*, so the next
+  submission resends the same ids; only a definitive rejection (4xx) marks a job FAILED. A FAILED
+  job is the only kind a later ``execute()`` gives a new id, so no program ever runs twice.
 * Polling follows one job at a time per group (the oldest still running) and, when it finishes,
   fetches the next few together: a queue finishes roughly in order, so this costs about one
   request per job instead of one request stream per job.
@@ -20,10 +24,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from oqc_provider.engine.errors import SubmissionIncomplete
 from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.client import QcaasClient
-from oqc_provider.qcaas.errors import OqcProviderError, RequestTooLargeError, TransientServerError
+from oqc_provider.qcaas.errors import (
+    NotFoundError,
+    OqcProviderError,
+    RequestTooLargeError,
+    ServerError,
+    TransientServerError,
+)
 from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
+from oqc_provider.qcaas.retry import provably_unsent
 
 if TYPE_CHECKING:
     from oqc_provider.engine.job import Job
@@ -36,6 +48,10 @@ T = TypeVar("T")
 _REQUEST_HEADROOM = 4 * 1024
 #: Most tasks sent in one submit request, whatever their size.
 MAX_TASKS_PER_REQUEST = 500
+#: Submit rounds per chunk (each already retried by the wire layer) before leaving it for later.
+SUBMIT_ROUNDS = 3
+#: Seconds granted to asking the server about ids after the caller's deadline has passed.
+RECONCILE_GRACE = 15.0
 
 
 @dataclass(frozen=True)
@@ -160,20 +176,104 @@ async def submit_jobs(
                         job._mark_allocated(task_id)
                 if on_allocated is not None:
                     on_allocated(members)
-                payloads = [job.payload(config_json) for job, config_json in chunk]
-                await within(deadline, client.submit_tasks(qpu_id, payloads, deadline=deadline))
             except (OqcProviderError, TimeoutError) as exc:
-                logger.warning("Submitting %d task(s) to %s failed: %s", len(members), qpu_id, exc)
+                # Nothing was submitted: ids (if any) are merely allocated, and run nothing.
+                logger.warning("Preparing %d task(s) for %s failed: %s", len(members), qpu_id, exc)
                 for job in members:
-                    if isinstance(exc, TimeoutError):
-                        job._fail(-1, "Timed out submitting the task; execute() again to resend it safely.")
-                    else:
+                    if _definitive(exc):
                         job._fail_from_exception(exc)
+                    else:
+                        job.last_submit_error = exc
                 return
-        for job in members:
-            job._mark_submitted()
+            await _submit_chunk(client, qpu_id, chunk, deadline)
 
     await asyncio.gather(*(send(qpu_id, chunk) for qpu_id, chunk in chunks))
+
+
+def _definitive(exc: BaseException) -> bool:
+    """Whether ``exc`` proves the request was refused (4xx, or refused before sending).
+
+    Timeouts, dropped connections, 5xx and 429 are not: the server may have acted on it.
+    """
+    if isinstance(exc, TransientServerError | TimeoutError):
+        return False
+    if isinstance(exc, ServerError):
+        return 400 <= exc.status_code < 500
+    return isinstance(exc, OqcProviderError) and not isinstance(exc, ServerError)
+
+
+async def _submit_chunk(
+    client: QcaasClient, qpu_id: str, chunk: list[tuple[Job, str]], deadline: float | None
+) -> None:
+    """Submit one request's worth of jobs (all holding ids), reconciling after any failure."""
+    pending = chunk
+    for round_number in range(1, SUBMIT_ROUNDS + 1):
+        members = [job for job, _ in pending]
+        try:
+            payloads = [job.payload(config_json) for job, config_json in pending]
+            await within(deadline, client.submit_tasks(qpu_id, payloads, deadline=deadline))
+        except (OqcProviderError, TimeoutError) as exc:
+            logger.warning(
+                "Submitting %d task(s) to %s failed (round %d): %s", len(members), qpu_id, round_number, exc
+            )
+            known, unknown = await _reconcile(client, qpu_id, members, exc)
+            for job in known:
+                job._mark_submitted()
+            if known:
+                logger.info(
+                    "%d of %d task(s) had reached %s despite the error", len(known), len(members), qpu_id
+                )
+            if _definitive(exc):
+                for job in unknown:
+                    job._fail_from_exception(exc)
+                return
+            for job in members:
+                if job.state is JobState.CREATED:
+                    job.last_submit_error = exc
+            pending = [(job, config_json) for job, config_json in pending if job.state is JobState.CREATED]
+            left = remaining(deadline)
+            if not pending or (left is not None and left <= 0):
+                return
+            wait = client.retry_policy.backoff(round_number)
+            await asyncio.sleep(wait if left is None else min(wait, left))
+            continue
+        for job in members:
+            job.last_submit_error = None
+            job._mark_submitted()
+        return
+
+
+async def _reconcile(
+    client: QcaasClient, qpu_id: str, jobs: Sequence[Job], error: BaseException
+) -> tuple[list[Job], list[Job]]:
+    """Ask the server which of ``jobs``' pre-allocated ids it has accepted.
+
+    Returns ``(known, unknown)``: ids past CREATED on the server, and ids it holds only as
+    allocated (or not at all). Jobs whose fate cannot be learnt now are in neither list: they keep
+    their ids and CREATED state, which is always safe (a resend with the same id cannot duplicate).
+    """
+    if provably_unsent(error) or isinstance(error, RequestTooLargeError):
+        return [], list(jobs)  # the request never left this machine
+    gate = asyncio.Semaphore(8)
+    known: list[Job] = []
+    unknown: list[Job] = []
+    budget = time.monotonic() + RECONCILE_GRACE
+
+    async def ask(job: Job) -> None:
+        assert job.task_id is not None
+        async with gate:
+            try:
+                status = await within(budget, client.get_task_status(qpu_id, job.task_id, deadline=budget))
+            except NotFoundError:
+                unknown.append(job)
+                return
+            except (OqcProviderError, TimeoutError) as exc:
+                logger.warning("Could not learn whether task %s reached %s: %s", job.task_id, qpu_id, exc)
+                return
+        (unknown if status.upper() in ("CREATED", "UNKNOWN") else known).append(job)
+
+    await asyncio.gather(*(ask(job) for job in jobs if job.task_id is not None))
+    return known, unknown
 
 
 # --- polling -------------------------------------------------------------------------------------
@@ -191,7 +291,14 @@ async def wait_for(
     Raises:
         TimeoutError: the deadline passed first; the jobs that had not ended stay active.
     """
-    pending = [job for job in jobs if not job.state.is_terminal and job.task_id is not None]
+    # A CREATED job holding an id was never accepted (its submit failed): polling it would only
+    # hear CREATED until the deadline. It is reported below, to be resent with the same id.
+    unsent = [job for job in jobs if job.state is JobState.CREATED]
+    pending = [
+        job
+        for job in jobs
+        if not job.state.is_terminal and job.state is not JobState.CREATED and job.task_id is not None
+    ]
     next_delay = schedule.delays()
     last_error: Exception | None = None
     gate = asyncio.Semaphore(concurrency)
@@ -227,6 +334,8 @@ async def wait_for(
             delay = min(delay, left)
         await asyncio.sleep(delay)
     pending = [job for job in pending if not job.state.is_terminal]
+    if unsent and not pending:
+        raise SubmissionIncomplete(unsent)
     if pending:
         task_ids = ", ".join(str(job.task_id) for job in pending[:3])
         more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""

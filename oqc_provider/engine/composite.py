@@ -56,6 +56,9 @@ class CompositeJob:
         #: Called to save the batch (the local job store sets it): once task ids are known and
         #: before they are sent, after submission, and when the batch ends.
         self.persist: Callable[[], None] | None = None
+        #: Set by ``OqcSdk.resume``: the next ``execute()`` finishes this run (fetching what the
+        #: server has, sending only what never left) instead of starting a fresh one.
+        self.resuming = False
 
     def save_state(self) -> None:
         """Run the :attr:`persist` hook, if any."""
@@ -174,6 +177,7 @@ class CompositeJob:
 
     async def _submit_pending(self, timeout_s: float | None = 30.0) -> None:
         """Send the children that have not reached the server (CREATED), leaving the others alone."""
+        self.save_state()  # write-ahead: recorded before any network call
         await self._sdk().submit_jobs(
             [job for job in self.jobs if job.state is JobState.CREATED],
             timeout_s=timeout_s,
@@ -208,9 +212,11 @@ class CompositeJob:
 
         Returns every child's outcome. Errors stay on the children unless ``raise_on_error``.
         """
-        for job in self.jobs:
-            if job.state.is_terminal:
-                job._reset()
+        if not self.resuming:
+            for job in self.jobs:
+                if job.state.is_terminal:
+                    job._reset()
+        self.resuming = False
         await self.wait(timeout_s)
         if raise_on_error:
             self.raise_for_status()

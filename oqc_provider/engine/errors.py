@@ -52,3 +52,24 @@ class SnapshotError(OqcProviderError, ValueError):
 
 class JobStoreError(OqcProviderError):
     """The local job store could not be read or written."""
+
+
+class SubmissionIncomplete(OqcProviderError, TimeoutError):
+    """Some jobs could not be submitted (the service kept failing); they are safe to resend.
+
+    Each keeps its pre-allocated task id (or has none yet), so ``execute()``/``wait()`` again sends
+    the same ids and the service recognises any that did arrive: nothing runs twice. A
+    ``TimeoutError`` too, like every "not finished yet, call again" outcome of the engine.
+
+    Attributes:
+        jobs: the jobs still CREATED.
+    """
+
+    def __init__(self, jobs: list[Any]) -> None:
+        self.jobs = jobs
+        errors = [job.last_submit_error for job in jobs if getattr(job, "last_submit_error", None)]
+        cause = f" Last error: {errors[-1]}" if errors else ""
+        super().__init__(
+            f"{len(jobs)} task(s) could not be submitted yet.{cause} They keep their task ids: call "
+            "execute() or wait() again to resend them safely (the service ignores an id it already has)."
+        )

@@ -12,22 +12,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError
-from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, JobResult
-from oqc_provider.engine.snapshots import (
-    JobErrorSnapshot,
-    JobResultSnapshot,
-    JobSnapshot,
-    SnapshotError,
-    write_atomic,
+from oqc_provider.engine.job_snapshots import (
+    code_for_exception,
+    completion_time,
+    job_to_snapshot,
+    restore_outcomes,
 )
+from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, JobResult
+from oqc_provider.engine.snapshots import JobSnapshot, SnapshotError, write_atomic
 from oqc_provider.engine.states import EXPIRED_ERROR_CODE, STATE_OF_TASK_STATUS, JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
-from oqc_provider.qcaas.errors import ConfigDecodeError, ServerError, TransientServerError
+from oqc_provider.qcaas.errors import (
+    AuthenticationError,
+    ConfigDecodeError,
+    ServerError,
+    TransientServerError,
+)
 from oqc_provider.qcaas.models import TaskInfo, TaskPayload, TaskStatus
 
 if TYPE_CHECKING:
@@ -110,6 +114,10 @@ class Job:
         #: Called to save the job (the local job store sets it): once its task id is known and
         #: before it is sent, after submission, and when it ends.
         self.persist: Callable[[], None] | None = None
+        #: Why the latest submission did not go through, while the job waits CREATED to be resent.
+        self.last_submit_error: Exception | None = None
+        #: Set by ``OqcSdk.resume``: the next ``execute()`` finishes this run instead of starting one.
+        self.resuming = False
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -204,7 +212,10 @@ class Job:
                 return self  # already on the server: never sent twice
             if self._state.is_terminal:
                 self._reset()
-            await self._sdk().submit_jobs([self], timeout_s=timeout_s, on_allocated=self._persist_allocated)
+            self.save_state()  # write-ahead: recorded before any network call
+            await self._sdk().submit_jobs(
+                [self], timeout_s=timeout_s, on_allocated=lambda _jobs: self.save_state()
+            )
             self.save_state()
         return self
 
@@ -212,9 +223,6 @@ class Job:
         """Run the :attr:`persist` hook, if any."""
         if self.persist is not None:
             self.persist()
-
-    def _persist_allocated(self, _jobs: object) -> None:
-        self.save_state()
 
     def _mark_allocated(self, task_id: UUID) -> None:
         self.task_id = task_id
@@ -233,7 +241,7 @@ class Job:
         self._set_state(JobState.FAILED)
 
     def _fail_from_exception(self, exc: Exception) -> None:
-        code = exc.server_error_code if isinstance(exc, ServerError) else _code_for(exc)
+        code = exc.server_error_code if isinstance(exc, ServerError) else code_for_exception(exc)
         message = exc.message if isinstance(exc, ServerError) else str(exc)
         self._fail(code, message)
 
@@ -278,9 +286,9 @@ class Job:
         try:
             client = await self._sdk().client()
             info = await client.get_task(self.qpu_id, self.task_id)
-        except TransientServerError:
-            raise
-        except ServerError as exc:  # 404 (purged), 401/403, 400...: the run cannot go on
+        except (TransientServerError, AuthenticationError):
+            raise  # the task is still on the server: a failed *read* must not end the job
+        except ServerError as exc:  # 404 (purged), 400...: the run cannot go on
             if not self._state.is_terminal:
                 self._fail_from_exception(exc)
             return self
@@ -309,7 +317,7 @@ class Job:
                     timings=self.timings,
                     metrics=self.metrics,
                     metadata=self.metadata,
-                    received=_completion_time(info),
+                    received=completion_time(info),
                     **self._output_fields(),
                 )
             )
@@ -362,8 +370,9 @@ class Job:
         never re-sent. Errors are stored on the job; pass ``raise_on_error=True`` (or call
         :meth:`raise_for_status`) to raise :class:`JobFailed` instead.
         """
-        if self._state.is_terminal:
+        if self._state.is_terminal and not self.resuming:
             self._reset()
+        self.resuming = False
         await self.wait(timeout_s)
         if raise_on_error if raise_on_error is not None else self.raise_on_error:
             self.raise_for_status()
@@ -440,33 +449,7 @@ class Job:
 
     def to_snapshot(self) -> JobSnapshot:
         """The job's whole state as a pydantic model (no network, no live client)."""
-        state = self._state
-        if state is JobState.UNKNOWN:  # persist as in flight, so a reload resumes polling
-            state = JobState.SUBMITTED if self.task_id else JobState.CREATED
-        return JobSnapshot(
-            program=self.program,
-            qpu_id=self.qpu_id,
-            config_json=self.config.to_json() if self.config else None,
-            config_type="CompilerConfig" if self.config else None,
-            tag=self.tag,
-            hybrid_marker=self.hybrid_marker,
-            timings=self.timings,
-            metrics=self.metrics,
-            metadata=self.metadata,
-            task_id=self.task_id,
-            state=state.value,
-            raise_on_error=self.raise_on_error,
-            fetch_diagnostics=self.fetch_diagnostics,
-            result=_output_snapshot(self._result),
-            error=_output_snapshot(self._error),
-            history=[_output_snapshot(item) for item in self._history],
-            annotations=self._annotations_to_save(),
-        )
-
-    def _annotations_to_save(self) -> dict[str, Any]:
-        if not self.external_config:
-            return dict(self.annotations)
-        return {**self.annotations, "external_config": self.external_config}
+        return job_to_snapshot(self)
 
     def save(self, path: str) -> None:
         """Write the job's snapshot to ``path`` as JSON, atomically."""
@@ -496,13 +479,7 @@ class Job:
         except (ConfigDecodeError, ValueError) as exc:
             raise SnapshotError(f"Invalid job snapshot: {exc}") from None
         job.annotations = annotations
-        job.timings, job.metrics, job.metadata = snapshot.timings, snapshot.metrics, snapshot.metadata
-        job._history = [_output_from_snapshot(item, job) for item in snapshot.history]
-        job._result = _find_in_history(job._history, snapshot.result, job)  # type: ignore[assignment]
-        job._error = _find_in_history(job._history, snapshot.error, job)  # type: ignore[assignment]
-        job._state = JobState(snapshot.state)
-        if job._state.is_terminal:
-            job._recorded_task = job.task_id
+        restore_outcomes(job, snapshot)
         return job
 
     def __repr__(self) -> str:
@@ -515,82 +492,6 @@ class Job:
         if self._result is not None and isinstance(self._result.data, dict):
             text += f", result_keys={list(self._result.data)}"
         return text + ")"
-
-
-def _code_for(exc: Exception) -> int:
-    """An error code for failures that are not server answers (too large: 413, unknown QPU: 404)."""
-    from oqc_provider.qcaas.errors import RequestTooLargeError, UnknownQpuError
-
-    if isinstance(exc, RequestTooLargeError):
-        return 413
-    if isinstance(exc, UnknownQpuError):
-        return 404
-    return -1
-
-
-def _completion_time(info: TaskInfo) -> datetime:
-    """When the server finished the task, if it says; otherwise now (UTC, timezone-aware)."""
-    finished = (info.timings or {}).get("RECEIVER_FROM_SCC")
-    if isinstance(finished, str):
-        try:
-            return datetime.fromisoformat(finished)
-        except ValueError:
-            pass
-    return datetime.now(timezone.utc)
-
-
-def _output_snapshot(output: JobOutput | None) -> Any:
-    if output is None:
-        return None
-    common = {
-        "qpu_id": output.qpu_id,
-        "task_id": output.task_id,
-        "program": output.program,
-        "received": output.received,
-        "config_json": output.compiler_config.to_json() if output.compiler_config else None,
-        "config_type": "CompilerConfig" if output.compiler_config else None,
-        "timings": output.timings,
-        "metrics": output.metrics,
-        "metadata": output.metadata,
-    }
-    if isinstance(output, JobError):
-        return JobErrorSnapshot(error_code=output.error_code, error_message=output.error_message, **common)
-    assert isinstance(output, JobResult)
-    return JobResultSnapshot(data=output.data, **common)
-
-
-def _output_from_snapshot(item: JobResultSnapshot | JobErrorSnapshot, job: Job) -> JobOutput:
-    try:
-        config = CompilerConfig.from_json(item.config_json) if item.config_json else None
-    except ConfigDecodeError as exc:
-        raise SnapshotError(f"Invalid output config in snapshot: {exc}") from None
-    common: dict[str, Any] = {
-        "qpu_id": item.qpu_id,
-        "task_id": item.task_id,
-        "program": item.program,
-        "received": item.received,
-        "compiler_config": config,
-        "timings": item.timings,
-        "metrics": item.metrics,
-        "metadata": item.metadata,
-        "job": job,
-    }
-    if isinstance(item, JobErrorSnapshot):
-        return JobError(error_code=item.error_code, error_message=item.error_message, **common)
-    return JobResult(data=item.data, **common)
-
-
-def _find_in_history(
-    history: list[JobOutput], item: JobResultSnapshot | JobErrorSnapshot | None, job: Job
-) -> JobOutput | None:
-    """The history entry a snapshot's ``result``/``error`` refers to, so they stay the same object."""
-    if item is None:
-        return None
-    rebuilt = _output_from_snapshot(item, job)
-    for entry in reversed(history):
-        if entry == rebuilt:
-            return entry
-    return rebuilt
 
 
 __all__ = ["RECONFIGURABLE", "Job"]

@@ -25,15 +25,17 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from oqc_provider.connection import Connection, resolve_connection
 from oqc_provider.engine import batch
 from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.errors import JobStoreError
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, parse_snapshot, read_snapshot
+from oqc_provider.engine.store import JobStore, StoreEntry, track
 from oqc_provider.qcaas.client import QcaasClient, ServerMode
 from oqc_provider.qcaas.errors import ConfigurationError, OqcProviderError
 from oqc_provider.qcaas.retry import RetryPolicy
@@ -44,6 +46,7 @@ MAX_BROADCAST_ENV = "OQC_SDK_MAX_BROADCAST_JOBS"
 DEFAULT_MAX_BROADCAST = 200
 
 AllocationHook = Callable[[Sequence[Job]], None]
+JobT = TypeVar("JobT", Job, CompositeJob)
 
 
 class OqcSdk:
@@ -62,6 +65,10 @@ class OqcSdk:
         poll_schedule: how often to poll unfinished jobs.
         on_allocated: called with jobs whose task ids are known, before they are submitted
             (the local job store's write-ahead hook).
+        job_store: where jobs made by ``create_job`` are recorded before anything is sent and as
+            they move, so :meth:`jobs` and :meth:`resume` find them from any process. ``None`` or
+            ``True``: a store under the provider's data folder; a :class:`JobStore`: that one;
+            ``False``: no store.
     """
 
     def __init__(
@@ -81,6 +88,7 @@ class OqcSdk:
         max_concurrent_requests: int = 8,
         poll_schedule: batch.PollSchedule | None = None,
         on_allocated: AllocationHook | None = None,
+        job_store: JobStore | bool | None = None,
     ) -> None:
         if credential is not None and (authentication_token or email):
             raise ConfigurationError("Pass either credential or authentication_token/email, not both.")
@@ -105,6 +113,8 @@ class OqcSdk:
             retry=retry,
             allow_insecure=allow_insecure,
         )
+        self._job_store_option = job_store
+        self._job_store: JobStore | None = job_store if isinstance(job_store, JobStore) else None
         self._opened = False
         self._open_lock: asyncio.Lock | None = None
         self._background: set[asyncio.Task[Any]] = set()
@@ -155,6 +165,52 @@ class OqcSdk:
     def request_count(self) -> int:
         """HTTP requests sent by this session so far."""
         return self._qcaas.request_count
+
+    @property
+    def retry_count(self) -> int:
+        """Requests this session resent after a failure so far."""
+        return self._qcaas.retry_count
+
+    # --- the local job store ---------------------------------------------------------------------
+
+    @property
+    def job_store(self) -> JobStore | None:
+        """The local job store (created on first use), or ``None`` when turned off."""
+        if self._job_store is None and self._job_store_option is not False:
+            self._job_store = JobStore()
+        return self._job_store
+
+    def jobs(self, kind: str | None = None) -> list[StoreEntry]:
+        """Jobs in the local store, newest first (damaged entries are logged and skipped).
+
+        Args:
+            kind: only entries of this kind (``"engine"``, ``"qiskit"``, ``"pytket"``).
+        """
+        store = self.job_store
+        if store is None:
+            return []
+        return [entry for entry in store.list() if kind is None or entry.kind == kind]
+
+    def resume(self, job_id: str) -> Job | CompositeJob:
+        """The job ``job_id`` from the local store, attached to this session (no network yet).
+
+        Its next ``execute()`` finishes the recorded run: tasks that reached the server are
+        polled and their results fetched, never resent; tasks that never left are sent once
+        (with their pre-allocated ids, if they had some). Finished children are kept as they are.
+
+        Raises:
+            JobStoreError: no store, no such job, an invalid id, or a damaged entry.
+        """
+        store = self.job_store
+        if store is None:
+            raise JobStoreError("This OqcSdk has no job store (job_store=False): nothing to resume.")
+        snapshot = store.read(job_id)
+        job = self.from_snapshot(snapshot)
+        record = snapshot.annotations.get("store", {})
+        track(store, job, job_id, kind=record.get("kind", "engine") if isinstance(record, dict) else "engine")
+        job.resuming = True
+        logger.info("Resumed job %s from the local store (%s)", job_id, type(job).__name__)
+        return job
 
     # --- QPUs ------------------------------------------------------------------------------------
 
@@ -227,13 +283,15 @@ class OqcSdk:
             if isinstance(value, list | tuple)
         }
         if not lists:
-            return Job(
-                program,  # type: ignore[arg-type]
-                self._resolve_qpu(qpu_id),  # type: ignore[arg-type]
-                config,
-                tag=tag,
-                fetch_diagnostics=fetch_diagnostics,
-                _client=self,
+            return self._track(
+                Job(
+                    program,  # type: ignore[arg-type]
+                    self._resolve_qpu(qpu_id),  # type: ignore[arg-type]
+                    config,
+                    tag=tag,
+                    fetch_diagnostics=fetch_diagnostics,
+                    _client=self,
+                )
             )
         lengths = {name: len(value) for name, value in lists.items()}
         if 0 in lengths.values():
@@ -262,7 +320,17 @@ class OqcSdk:
             )
             for i in range(size)
         ]
-        return CompositeJob(jobs, self)
+        return self._track(CompositeJob(jobs, self))
+
+    def _track(self, job: JobT) -> JobT:
+        """Record ``job`` in the local store from its first submission on (when there is a store).
+
+        A front end that keeps its own record replaces ``job.persist``; then nothing is written here.
+        """
+        store = self.job_store
+        if store is not None:
+            track(store, job)
+        return job
 
     def from_snapshot(self, snapshot: AnySnapshot | dict[str, Any] | str) -> Job | CompositeJob:
         """Rebuild a Job or CompositeJob attached to this session (no network).
@@ -292,6 +360,7 @@ class OqcSdk:
         *,
         timeout_s: float | None = None,
         on_allocated: AllocationHook | None = None,
+        job_store: JobStore | bool | None = None,
     ) -> None:
         """Submit jobs in batched requests; failures are stored on the jobs.
 

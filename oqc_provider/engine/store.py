@@ -60,12 +60,48 @@ def new_job_id() -> str:
     return str(uuid.uuid4())
 
 
+def job_id_of(job: Job | CompositeJob) -> str | None:
+    """The store id of ``job`` (``job.annotations["store"]["job_id"]``), or ``None`` if untracked."""
+    record = job.annotations.get("store")
+    return record.get("job_id") if isinstance(record, dict) else None
+
+
+def track(
+    store: JobStore, job: Job | CompositeJob, job_id: str | None = None, *, kind: str = "engine"
+) -> str:
+    """Make ``job`` save itself to ``store`` under ``job_id`` whenever the engine says (write-ahead).
+
+    The id is put in the job's annotations at once, so the caller can note it before anything is
+    sent; the first write happens when the job is first submitted, before any network call.
+    """
+    job_id = job_id or new_job_id()
+    store.path_for(job_id)  # reject a bad id now, not at the first save
+    previous = job.annotations.get("store") if isinstance(job.annotations.get("store"), dict) else {}
+    job.annotations["store"] = {**previous, "job_id": job_id, "kind": kind}
+
+    def persist() -> None:
+        record = job.annotations.get("store", {})
+        shots = record.get("shots")
+        if shots is None:
+            first = job.jobs[0] if isinstance(job, CompositeJob) and job.jobs else job
+            shots = first.config_to_send().shots if isinstance(first, Job) else None
+        store.save(job_id, job, kind=kind, backend=record.get("backend"), shots=shots)
+
+    job.persist = persist
+    return job_id
+
+
 class JobStore:
     """Snapshots of jobs, by job id, in one folder."""
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else provider_home() / "jobs"
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            # mkdir's mode is masked by the umask and ignored for an existing folder: set it.
+            self.root.chmod(0o700)
+        except OSError as exc:  # e.g. a folder owned by someone else: still usable, say so
+            logger.warning("Could not restrict the job store folder %s to its owner: %s", self.root, exc)
 
     def path_for(self, job_id: str) -> Path:
         """Where ``job_id`` is kept.

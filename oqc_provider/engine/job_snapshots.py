@@ -1,0 +1,136 @@
+"""Turning a job and its outputs into snapshot models and back, and small helpers of :mod:`.job`.
+
+Kept apart from :mod:`oqc_provider.engine.job` so that module stays about the job's lifecycle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from oqc_provider.engine.outputs import JobError, JobOutput, JobResult
+from oqc_provider.engine.snapshots import JobErrorSnapshot, JobResultSnapshot, JobSnapshot, SnapshotError
+from oqc_provider.engine.states import JobState
+from oqc_provider.qcaas.compiler_config import CompilerConfig
+from oqc_provider.qcaas.errors import ConfigDecodeError
+from oqc_provider.qcaas.models import TaskInfo
+
+if TYPE_CHECKING:
+    from oqc_provider.engine.job import Job
+
+
+def code_for_exception(exc: Exception) -> int:
+    """An error code for failures that are not server answers (too large: 413, unknown QPU: 404)."""
+    from oqc_provider.qcaas.errors import RequestTooLargeError, UnknownQpuError
+
+    if isinstance(exc, RequestTooLargeError):
+        return 413
+    if isinstance(exc, UnknownQpuError):
+        return 404
+    return -1
+
+
+def completion_time(info: TaskInfo) -> datetime:
+    """When the server finished the task, if it says; otherwise now (UTC, timezone-aware)."""
+    finished = (info.timings or {}).get("RECEIVER_FROM_SCC")
+    if isinstance(finished, str):
+        try:
+            return datetime.fromisoformat(finished)
+        except ValueError:
+            pass
+    return datetime.now(timezone.utc)
+
+
+def output_snapshot(output: JobOutput | None) -> Any:
+    if output is None:
+        return None
+    common = {
+        "qpu_id": output.qpu_id,
+        "task_id": output.task_id,
+        "program": output.program,
+        "received": output.received,
+        "config_json": output.compiler_config.to_json() if output.compiler_config else None,
+        "config_type": "CompilerConfig" if output.compiler_config else None,
+        "timings": output.timings,
+        "metrics": output.metrics,
+        "metadata": output.metadata,
+    }
+    if isinstance(output, JobError):
+        return JobErrorSnapshot(error_code=output.error_code, error_message=output.error_message, **common)
+    assert isinstance(output, JobResult)
+    return JobResultSnapshot(data=output.data, **common)
+
+
+def output_from_snapshot(item: JobResultSnapshot | JobErrorSnapshot, job: Job) -> JobOutput:
+    try:
+        config = CompilerConfig.from_json(item.config_json) if item.config_json else None
+    except ConfigDecodeError as exc:
+        raise SnapshotError(f"Invalid output config in snapshot: {exc}") from None
+    common: dict[str, Any] = {
+        "qpu_id": item.qpu_id,
+        "task_id": item.task_id,
+        "program": item.program,
+        "received": item.received,
+        "compiler_config": config,
+        "timings": item.timings,
+        "metrics": item.metrics,
+        "metadata": item.metadata,
+        "job": job,
+    }
+    if isinstance(item, JobErrorSnapshot):
+        return JobError(error_code=item.error_code, error_message=item.error_message, **common)
+    return JobResult(data=item.data, **common)
+
+
+def find_in_history(
+    history: list[JobOutput], item: JobResultSnapshot | JobErrorSnapshot | None, job: Job
+) -> JobOutput | None:
+    """The history entry a snapshot's ``result``/``error`` refers to, so they stay the same object."""
+    if item is None:
+        return None
+    rebuilt = output_from_snapshot(item, job)
+    for entry in reversed(history):
+        if entry == rebuilt:
+            return entry
+    return rebuilt
+
+
+def job_to_snapshot(job: Job) -> JobSnapshot:
+    """``job``'s whole state as a pydantic model (no network, no live client)."""
+    state = job._state
+    if state is JobState.UNKNOWN:  # persist as in flight, so a reload resumes polling
+        state = JobState.SUBMITTED if job.task_id else JobState.CREATED
+    return JobSnapshot(
+        program=job.program,
+        qpu_id=job.qpu_id,
+        config_json=job.config.to_json() if job.config else None,
+        config_type="CompilerConfig" if job.config else None,
+        tag=job.tag,
+        hybrid_marker=job.hybrid_marker,
+        timings=job.timings,
+        metrics=job.metrics,
+        metadata=job.metadata,
+        task_id=job.task_id,
+        state=state.value,
+        raise_on_error=job.raise_on_error,
+        fetch_diagnostics=job.fetch_diagnostics,
+        result=output_snapshot(job._result),
+        error=output_snapshot(job._error),
+        history=[output_snapshot(item) for item in job._history],
+        # external_config (simulator settings) has no snapshot field: it rides in the annotations.
+        annotations={
+            **job.annotations,
+            **({"external_config": job.external_config} if job.external_config else {}),
+        },
+    )
+
+
+def restore_outcomes(job: Job, snapshot: JobSnapshot) -> None:
+    """Give a freshly built ``job`` the state, diagnostics and history its snapshot recorded."""
+    job.timings, job.metrics, job.metadata = snapshot.timings, snapshot.metrics, snapshot.metadata
+    job._history = [output_from_snapshot(item, job) for item in snapshot.history]
+    job._result = find_in_history(job._history, snapshot.result, job)  # type: ignore[assignment]
+    job._error = find_in_history(job._history, snapshot.error, job)  # type: ignore[assignment]
+    job._state = JobState(snapshot.state)
+    if job._state.is_terminal:
+        job._recorded_task = job.task_id
