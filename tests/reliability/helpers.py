@@ -1,0 +1,78 @@
+"""Shared helpers for the reliability tests: emulators (in-process or served) and programs.
+
+Every test speaks HTTP to a real emulator app; nothing is patched. Faults come from the
+emulator's own seeded :class:`~oqc_provider.emulator.faults.FaultPlan`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from oqc_provider.emulator import EmulatorSettings, create_app
+from oqc_provider.engine import OqcSdk
+from oqc_provider.engine.batch import PollSchedule
+from oqc_provider.qcaas.compiler_config import CompilerConfig, QuantumResultsFormat
+from oqc_provider.qcaas.retry import RetryPolicy
+
+LUCY_SIM = "qpu:uk:2:d865b5a184"
+#: Fast retries, so fault-heavy tests finish in seconds (the policy's logic is unchanged).
+FAST_RETRY = RetryPolicy(max_attempts=6, initial_wait=0.01, max_wait=0.05, max_retry_after=1.0)
+FAST_POLL = PollSchedule(first=0.01, factor=2.0, longest=0.05)
+SHOTS = CompilerConfig(repeats=20, results_format=QuantumResultsFormat.binary_count())
+
+
+def program(index: int) -> str:
+    """A distinct one-qubit program per index (its angle differs), always measuring 1."""
+    return (
+        'OPENQASM 2.0; include "qelib1.inc"; qreg q[1]; creg c[1]; '
+        f"rz({index % 997}*0.001) q[0]; x q[0]; measure q[0] -> c[0];"
+    )
+
+
+class InProcess:
+    """An emulator app mounted in-process, with a raw HTTP view of its counters."""
+
+    def __init__(self, **settings: Any) -> None:
+        self.app = create_app(EmulatorSettings(**settings))
+
+    @property
+    def state(self) -> Any:
+        return self.app.state.emulator
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        return httpx.ASGITransport(app=self.app)
+
+    async def stats(self) -> dict[str, Any]:
+        async with httpx.AsyncClient(transport=self.transport(), base_url="http://emulator") as http:
+            response = await http.get("/_emulator/stats")
+            response.raise_for_status()
+            return response.json()
+
+    def sdk(self, **kwargs: Any) -> OqcSdk:
+        kwargs.setdefault("default_qpu_id", LUCY_SIM)
+        kwargs.setdefault("retry", FAST_RETRY)
+        kwargs.setdefault("poll_schedule", FAST_POLL)
+        return OqcSdk(
+            url="http://emulator", authentication_token="test-token", transport=self.transport(), **kwargs
+        )
+
+    def close(self) -> None:
+        self.state.close()
+
+
+def served_stats(url: str) -> dict[str, Any]:
+    """``/_emulator/stats`` of a served emulator."""
+    return httpx.get(f"{url}/_emulator/stats", timeout=10).json()
+
+
+def poll_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait (polling, with a deadline) until ``condition()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out after {timeout}s waiting for {what}.")
+        time.sleep(0.02)

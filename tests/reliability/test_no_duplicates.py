@@ -1,0 +1,118 @@
+"""Submission cannot duplicate: under faults, tasks on the server == programs sent.
+
+Each test runs the engine against an emulator that fails requests on purpose (seeded), then
+counts the tasks the emulator accepted through ``/_emulator/stats``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from oqc_provider.emulator.faults import NETWORK_KINDS, FaultPlan
+from oqc_provider.engine import CompositeJob, JobState
+from oqc_provider.engine.errors import SubmissionIncomplete
+from oqc_provider.qcaas.retry import RetryPolicy
+from tests.reliability.helpers import SHOTS, InProcess, program
+
+ONE_TRY = RetryPolicy(max_attempts=1, initial_wait=0.01, max_wait=0.02)
+
+
+@pytest.fixture
+def emulators():
+    made: list[InProcess] = []
+
+    def make(**settings) -> InProcess:
+        emulator = InProcess(**settings)
+        made.append(emulator)
+        return emulator
+
+    yield make
+    for emulator in made:
+        emulator.close()
+
+
+async def test_a_batch_under_thirty_percent_faults_completes_once_each(emulators):
+    plan = FaultPlan(rate=0.3, seed=5, kinds=NETWORK_KINDS, slow_seconds=0.01, retry_after=0.01)
+    emulator = emulators(faults=plan, seed=3)
+    async with emulator.sdk(job_store=False) as sdk:
+        batch = sdk.create_job(program=[program(i) for i in range(60)], config=SHOTS)
+        assert isinstance(batch, CompositeJob)
+        await batch.execute(timeout_s=60)
+        retries = sdk.retry_count
+    stats = await emulator.stats()
+    assert batch.completed, [job.error for job in batch.failed_jobs]
+    assert all(sum(job.result.data["c"].values()) == 20 for job in batch)
+    assert stats["submitted_task_count"] == 60
+    assert stats["faults"]["total"] > 0 and retries > 0
+
+
+async def test_a_submit_that_fails_after_the_server_stored_it_is_not_sent_again(emulators):
+    """Retries exhausted on an ambiguous 503: the engine asks the server, which knows the ids."""
+    plan = FaultPlan(rate=1.0, kinds=("503",), phases=("after",), routes=frozenset({"submit"}), limit=1)
+    emulator = emulators(faults=plan)
+    async with emulator.sdk(job_store=False, retry=ONE_TRY) as sdk:
+        batch = sdk.create_job(program=[program(i) for i in range(5)], config=SHOTS)
+        ids_before = [job.task_id for job in batch]
+        await batch.execute(timeout_s=30)
+    assert batch.completed
+    assert all(len(job.history) == 1 for job in batch)  # never failed, never re-run
+    stats = await emulator.stats()
+    assert stats["faults"]["by_route"] == {"submit:after": 1}
+    assert stats["submitted_task_count"] == 5
+    assert ids_before == [None] * 5 and all(job.task_id for job in batch)
+
+
+async def test_a_submit_that_never_arrives_keeps_its_ids_and_is_resent_with_them(emulators):
+    # Every submit round of the first execute() is dropped before the server acts on it.
+    plan = FaultPlan(rate=1.0, kinds=("drop",), phases=("before",), routes=frozenset({"submit"}), limit=3)
+    emulator = emulators(faults=plan)
+    async with emulator.sdk(job_store=False, retry=ONE_TRY) as sdk:
+        batch = sdk.create_job(program=[program(i) for i in range(4)], config=SHOTS)
+        with pytest.raises(SubmissionIncomplete, match="resend them safely") as info:
+            await batch.execute(timeout_s=30)
+        assert len(info.value.jobs) == 4
+        assert all(job.state is JobState.CREATED and job.task_id for job in batch)
+        kept = [job.task_id for job in batch]
+        assert (await emulator.stats())["submitted_task_count"] == 0
+        await batch.execute(timeout_s=30)  # the plan's limit is spent: this one goes through
+    assert batch.completed
+    assert [job.task_id for job in batch] == kept  # the same ids, not new ones
+    assert (await emulator.stats())["submitted_task_count"] == 4
+
+
+async def test_a_mixed_outcome_marks_only_the_known_ids_submitted(emulators):
+    """One submit lands (answer lost), the next chunk's never arrives: each is told apart."""
+    plan = FaultPlan(rate=1.0, kinds=("502",), phases=("after",), routes=frozenset({"submit"}), limit=1)
+    emulator = emulators(faults=plan)
+    async with emulator.sdk(job_store=False, retry=ONE_TRY) as sdk:
+        job = sdk.create_job(program=program(1), config=SHOTS)
+        await job.execute(timeout_s=30)
+        again = sdk.create_job(program=program(2), config=SHOTS)
+        await again.execute(timeout_s=30)
+    assert job.completed and again.completed
+    assert (await emulator.stats())["submitted_task_count"] == 2
+
+
+async def test_a_definitive_rejection_fails_the_jobs_and_a_later_run_gets_fresh_ids(emulators):
+    plan = FaultPlan(rate=1.0, kinds=("401",), phases=("before",), routes=frozenset({"submit"}), limit=1)
+    emulator = emulators(faults=plan)
+    async with emulator.sdk(job_store=False, retry=ONE_TRY) as sdk:
+        job = sdk.create_job(program=program(1), config=SHOTS)
+        await job.execute(timeout_s=30)
+        assert job.state is JobState.FAILED and job.error.error_code == 401
+        assert "expired" in job.error.error_message
+        first_id = job.task_id
+        await job.execute(timeout_s=30)  # rejected before it was stored: a fresh run is safe
+    assert job.completed and job.task_id != first_id
+    assert (await emulator.stats())["submitted_task_count"] == 1
+
+
+async def test_a_rejection_after_the_server_stored_the_task_does_not_fail_it(emulators):
+    """Even a 4xx is checked against the server before a job is declared FAILED."""
+    plan = FaultPlan(rate=1.0, kinds=("401",), phases=("after",), routes=frozenset({"submit"}), limit=1)
+    emulator = emulators(faults=plan)
+    async with emulator.sdk(job_store=False, retry=ONE_TRY) as sdk:
+        job = sdk.create_job(program=program(1), config=SHOTS)
+        await job.execute(timeout_s=30)
+    assert job.completed and len(job.history) == 1
+    assert (await emulator.stats())["submitted_task_count"] == 1
