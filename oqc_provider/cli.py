@@ -35,7 +35,7 @@ def _global_options(
     ] = 0,
 ) -> None:
     ctx.obj = CliSettings(url=url, token=token, verbose=verbose)
-    configure_logging(verbose)
+    ctx.call_on_close(configure_logging(verbose))
 
 
 def _register() -> None:

@@ -69,19 +69,31 @@ def open_session(ctx: typer.Context) -> Iterator[ProviderSession]:
         session.close()
 
 
-def configure_logging(verbose: int) -> None:
-    """Send the package's loggers to stderr: INFO for ``-v``, DEBUG for ``-vv``."""
+def configure_logging(verbose: int) -> Callable[[], None]:
+    """Send the package's loggers to stderr: INFO for ``-v``, DEBUG for ``-vv``.
+
+    Returns the function that undoes it (the CLI calls it when the command ends, so an
+    in-process caller, such as a test, is left as it was).
+    """
     if verbose <= 0:
-        return
+        return lambda: None
     from rich.logging import RichHandler
 
     level = logging.DEBUG if verbose > 1 else logging.INFO
     handler = RichHandler(console=console(stderr=True), show_path=False, rich_tracebacks=True)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     package = logging.getLogger("oqc_provider")
-    package.handlers = [handler]
+    saved = (package.level, package.propagate)
+    package.addHandler(handler)
     package.setLevel(level)
     package.propagate = False
+
+    def undo() -> None:
+        package.removeHandler(handler)
+        package.setLevel(saved[0])
+        package.propagate = saved[1]
+
+    return undo
 
 
 def console(stderr: bool = False) -> Console:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from oqc_provider.cli_common import cli_errors, console, format_counts, open_session, print_json
+from oqc_provider.cli_common import cli_errors, console, fail, format_counts, open_session, print_json
 from oqc_provider.qcaas.errors import ConfigurationError
 
 STORE_KIND = "cli"
@@ -53,6 +53,7 @@ def run(
 ) -> None:
     """Run OpenQASM files on a QPU and print the counts of each classical register."""
     from oqc_provider.engine.composite import CompositeJob
+    from oqc_provider.engine.job import Job
     from oqc_provider.engine.store import JobStore, new_job_id
     from oqc_provider.progress import progress_for
     from oqc_provider.run_options import RunOptions
@@ -66,12 +67,22 @@ def run(
     with open_session(ctx) as session:
         info = session.resolve(qpu)
         options.check_device(info.device)
-        jobs = session.sdk.create_job(
-            program=list(programs), qpu_id=info.qpu_id, config=options.compiler_config(), tag=tag
+        # Built directly (not with create_job) so the batch is recorded once, as the CLI's.
+        jobs = CompositeJob(
+            [
+                Job(
+                    program,
+                    info.qpu_id,
+                    options.compiler_config(),
+                    tag=tag,
+                    _client=session.sdk,
+                    external_config=options.external_config(),
+                )
+                for program in programs
+            ],
+            session.sdk,
         )
-        assert isinstance(jobs, CompositeJob)
         for job, path in zip(jobs, files, strict=True):
-            job.external_config = options.external_config()
             job.annotations["file"] = str(path)
         store, job_id = JobStore(), new_job_id()
         jobs.persist = lambda: store.save(job_id, jobs, kind=STORE_KIND, backend=info.name, shots=shots)
@@ -90,8 +101,10 @@ def run(
         _plot_first(results, plot)
         if not as_json:
             console().print(f"Histogram written to {plot}")
-    if any(item["error"] for item in results):
-        raise typer.Exit(1)
+    failed = [item for item in results if item["error"]]
+    if failed:
+        first = failed[0]
+        raise fail(f"{len(failed)} of {len(results)} circuit(s) failed; {first['circuit']}: {first['error']}")
 
 
 def _outcome(job: Any, label: object) -> dict[str, Any]:
