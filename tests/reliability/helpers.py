@@ -56,9 +56,8 @@ class InProcess:
         kwargs.setdefault("default_qpu_id", LUCY_SIM)
         kwargs.setdefault("retry", FAST_RETRY)
         kwargs.setdefault("poll_schedule", FAST_POLL)
-        return OqcSdk(
-            url="http://emulator", authentication_token="test-token", transport=self.transport(), **kwargs
-        )
+        kwargs.setdefault("authentication_token", "test-token")
+        return OqcSdk(url="http://emulator", transport=self.transport(), **kwargs)
 
     def close(self) -> None:
         self.state.close()
