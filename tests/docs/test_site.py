@@ -1,0 +1,39 @@
+"""The documentation site builds with ``mkdocs build --strict`` (every warning an error), as CI builds it.
+
+The pages' code runs elsewhere: pytest collects ``docs/*.md`` as doctests (``--doctest-glob``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "docs" / "mkdocs" / "mkdocs.yml"
+
+
+def test_the_site_builds_strictly(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(CONFIG), "-d", str(site)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (site / "index.html").is_file()
+    for page in ("quickstart", "emulator", "qiskit", "pytket", "engine-jobs", "cli", "configuration"):
+        assert (site / page / "index.html").is_file(), page
+    assert (site / "images" / "toshiko-device-map.png").is_file()
+    assert not (site / "conftest.py").exists() and not (site / "mkdocs").exists()
+
+
+def test_the_readme_starts_with_the_demo() -> None:
+    readme = (ROOT / "README.md").read_text()
+    first_command = readme.split("```bash\n", 1)[1].split("\n", 1)[0]
+    assert first_command == (
+        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/oqc-provider demo"
+    )
