@@ -62,7 +62,7 @@ async def test_ids_are_on_disk_before_the_submit_is_answered(emulators, tmp_path
     plan = FaultPlan(rate=1.0, kinds=("drop",), phases=("before",), routes=frozenset({"submit"}))
     emulator = emulators(faults=plan)
     store = JobStore(tmp_path / "jobs")
-    one_try = RetryPolicy(max_attempts=1)
+    one_try = RetryPolicy(max_attempts=1, initial_wait=0.01, max_wait=0.02)
     async with emulator.sdk(job_store=store, retry=one_try) as sdk:
         batch = sdk.create_job(program=[program(i) for i in range(3)], config=SHOTS)
         with pytest.raises(SubmissionIncomplete):
