@@ -1,0 +1,93 @@
+"""What the benchmarks share: the circuits they run, a private job store, timing and profiling helpers.
+
+The workload is the one the performance issue describes: random 8-qubit circuits transpiled for
+Lucy (about 130 native gates each, measured at the end), so the provider and Aer run exactly the
+same instructions. Circuits are made once per process from fixed seeds, so every run of a
+benchmark measures the same programs.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+#: The noiseless stand-in of Lucy: the provider's figures are then comparable to a plain AerSimulator.
+DEVICE = "Lucy Simulator"
+QUBITS = 8
+SHOTS = 1000
+
+
+def private_job_store() -> str:
+    """Point the provider's local job store at a fresh temporary folder (not the user's data)."""
+    home = tempfile.mkdtemp(prefix="oqc-benchmark-")
+    os.environ["OQC_PROVIDER_HOME"] = home
+    return home
+
+
+def qiskit_circuits(backend: Any, count: int, first_seed: int = 0) -> list[Any]:
+    """``count`` random 8-qubit circuits transpiled for ``backend`` (mean ~130 native operations).
+
+    Depth 3 or 4 random circuits of one- and two-qubit gates, mixed so the mean lands near the
+    issue's 130 native gates; transpiled once (optimisation level 1, fixed seed).
+    """
+    from qiskit import transpile
+    from qiskit.circuit.random import random_circuit
+
+    circuits = [
+        random_circuit(QUBITS, 4 if seed % 3 == 0 else 3, max_operands=2, measure=True, seed=seed)
+        for seed in range(first_seed, first_seed + count)
+    ]
+    for index, circuit in enumerate(circuits):
+        circuit.name = f"random-{first_seed + index}"
+    return list(transpile(circuits, backend, optimization_level=1, seed_transpiler=0))
+
+
+def mean_operations(circuits: Iterable[Any]) -> float:
+    """Mean number of operations (measurements included) per Qiskit circuit."""
+    sizes = [sum(circuit.count_ops().values()) for circuit in circuits]
+    return statistics.fmean(sizes) if sizes else 0.0
+
+
+def timed(action: Callable[[], Any]) -> float:
+    """Wall seconds of one call."""
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def median_ratio(ours: list[float], theirs: list[float]) -> float:
+    """Median of the per-round ratios (each round measured both back to back)."""
+    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+
+
+def cumulative(profile: cProfile.Profile, *markers: tuple[str, str]) -> float:
+    """Cumulative seconds of the functions named by ``(file suffix, function name)`` in ``profile``.
+
+    Functions that call one another (recursion, a marker inside another) would be counted twice,
+    so markers should name disjoint stages.
+    """
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    total = 0.0
+    for (filename, _, function), (_, _, _, cumtime, _) in stats.items():
+        normalized = filename.replace(os.sep, "/")
+        if any(normalized.endswith(suffix) and function == name for suffix, name in markers):
+            total += cumtime
+    return total
+
+
+def print_table(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """A plain fixed-width table (first column left-aligned, the rest right-aligned)."""
+    print(title)
+    widths = [max(len(str(row[i])) for row in [header, *rows]) + 2 for i in range(len(header))]
+    widths[0] = max(widths[0], 28)
+    for row in [header, *rows]:
+        cells = [str(row[0]).ljust(widths[0])]
+        cells += [str(cell).rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        print("".join(cells))
+    print()

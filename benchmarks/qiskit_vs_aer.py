@@ -1,0 +1,202 @@
+"""``backend.run`` on the in-process emulator against ``AerSimulator().run`` of the same circuits.
+
+    python benchmarks/qiskit_vs_aer.py [--circuits 500] [--repeats 3] [--no-profile]
+
+Both run the same N transpiled 8-qubit circuits (about 130 native gates, 1,000 shots) on the
+noiseless "Lucy Simulator", which the emulator runs with a plain Aer simulator: the difference is
+everything the provider adds (checks, OpenQASM emission, the job store, HTTP to the in-process
+emulator, parsing, result building). Each round times Aer and the provider back to back; the
+figures are medians over rounds, unseeded and with ``seed_simulator``. Goal: <= 1.5x Aer's wall time.
+
+Then one more run is profiled (cProfile in the calling thread, the engine's event-loop thread and
+the emulator's simulation thread) and the stages are printed, with the same stages timed alone in
+this thread (no profiler) beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _workload import (
+    DEVICE,
+    SHOTS,
+    cumulative,
+    mean_operations,
+    median_ratio,
+    print_table,
+    private_job_store,
+    qiskit_circuits,
+    timed,
+)
+
+GOAL = 1.5
+
+
+def compare(
+    backend: Any, aer: Any, circuits: list[Any], repeats: int, seed: int | None
+) -> tuple[list[float], list[float]]:
+    """Wall seconds of Aer and of the provider, back to back, ``repeats`` times."""
+    options = {} if seed is None else {"seed_simulator": seed}
+    ours, theirs = [], []
+    for _ in range(repeats):
+        theirs.append(timed(lambda: aer.run(circuits, shots=SHOTS, **options).result()))
+        ours.append(timed(lambda: backend.run(circuits, shots=SHOTS, **options).result(timeout=3600)))
+    return ours, theirs
+
+
+def stage_timings(backend: Any, circuits: list[Any]) -> dict[str, float]:
+    """Each of the provider's per-circuit stages timed alone, in this thread, without a profiler."""
+    from qiskit import qasm2
+
+    from oqc_provider.emulator.programs import compile_to_native, parse_program, validate
+    from oqc_provider.qiskit.translate import check_circuit, to_wire
+
+    target, device = backend.target, backend.device
+    times = {
+        "check_circuit (Target checks)": timed(
+            lambda: [check_circuit(c, target, device, i) for i, c in enumerate(circuits)]
+        ),
+        "qasm2.dumps alone": timed(lambda: [qasm2.dumps(c) for c in circuits]),
+        "to_wire (emission)": timed(lambda: [to_wire(c, device.dt, i) for i, c in enumerate(circuits)]),
+    }
+    programs = [to_wire(c, device.dt, i).program for i, c in enumerate(circuits)]
+    parsed: list[Any] = []
+    times["emulator parse_program"] = timed(lambda: parsed.extend(parse_program(p) for p in programs))
+    times["emulator compile+validate"] = timed(
+        lambda: [validate(compile_to_native(c, device), device) for c in parsed]
+    )
+    return times
+
+
+def profiled_run(provider: Any, backend: Any, circuits: list[Any]) -> tuple[float, list[tuple[str, float]]]:
+    """One profiled ``run().result()``: its wall time and the seconds spent in each stage."""
+    from oqc_provider.emulator.worker import simulation_pool
+
+    main, loop, simulation = cProfile.Profile(), cProfile.Profile(), cProfile.Profile()
+
+    async def switch(profile: cProfile.Profile, on: bool) -> None:
+        profile.enable() if on else profile.disable()
+
+    pool = simulation_pool()
+    provider.session.loop.run(switch(loop, True))
+    pool.submit(simulation.enable).result()
+    main.enable()
+    started = time.perf_counter()
+    backend.run(circuits, shots=SHOTS).result(timeout=3600)
+    wall = time.perf_counter() - started
+    main.disable()
+    pool.submit(simulation.disable).result()
+    provider.session.loop.run(switch(loop, False))
+
+    translate, results = "oqc_provider/qiskit/translate.py", "oqc_provider/qiskit/results.py"
+    programs, executor = "oqc_provider/emulator/programs.py", "oqc_provider/emulator/executor.py"
+    http_total = cumulative(loop, ("httpx/_client.py", "send"))
+    routes = cumulative(loop, ("starlette/applications.py", "__call__"))
+    stages = [
+        ("[main] check_circuit", cumulative(main, (translate, "check_circuit"))),
+        ("[main] to_wire (QASM emission)", cumulative(main, (translate, "to_wire"))),
+        ("[main]   of which qasm2.dumps", cumulative(main, ("qiskit/qasm2/export.py", "dumps"))),
+        ("[main] job store writes", cumulative(main, ("oqc_provider/engine/store.py", "save"))),
+        ("[main] build_result", cumulative(main, (results, "build_result"))),
+        ("[main] run() in all", cumulative(main, ("oqc_provider/qiskit/backend.py", "run"))),
+        ("[main] result() in all (waits)", cumulative(main, ("oqc_provider/qiskit/job.py", "result"))),
+        ("[loop] HTTP client side", http_total - routes),
+        ("[loop] emulator routes", routes),
+        ("[sim] parse_program", cumulative(simulation, (programs, "parse_program"))),
+        (
+            "[sim] compile+validate",
+            cumulative(simulation, (programs, "compile_to_native"), (programs, "validate")),
+        ),
+        (
+            "[sim] Aer run+result",
+            cumulative(
+                simulation,
+                ("qiskit_aer/backends/aerbackend.py", "run"),
+                ("qiskit_aer/jobs/aerjob.py", "result"),
+            ),
+        ),
+        (
+            "[sim] emulator results",
+            cumulative(simulation, ("oqc_provider/emulator/results.py", "build_results")),
+        ),
+        ("[sim] executor in all", cumulative(simulation, (executor, "run"))),
+    ]
+    return wall, stages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--circuits", type=int, default=500)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-profile", action="store_true", help="skip the profiled breakdown")
+    args = parser.parse_args()
+    private_job_store()
+
+    from qiskit_aer import AerSimulator
+
+    from oqc_provider.qiskit import OQCProvider
+
+    provider = OQCProvider()
+    backend = provider.get_backend(DEVICE)
+    aer = AerSimulator()
+    started = time.perf_counter()
+    circuits = qiskit_circuits(backend, args.circuits)
+    print(
+        f"{len(circuits)} circuits, {mean_operations(circuits):.0f} operations each on average, "
+        f"{SHOTS} shots; transpiled in {time.perf_counter() - started:.1f}s"
+    )
+    backend.run(circuits[:5], shots=SHOTS).result(timeout=600)  # warm up both
+    aer.run(circuits[:5], shots=SHOTS).result()
+
+    rows = []
+    verdicts = []
+    for label, seed in (("unseeded", None), ("seed_simulator=7", 7)):
+        ours, theirs = compare(backend, aer, circuits, args.repeats, seed)
+        ratio = median_ratio(ours, theirs)
+        rows.append(
+            (
+                label,
+                f"{statistics.median(theirs):.2f}",
+                f"{statistics.median(ours):.2f}",
+                f"{ratio:.2f}x",
+                "met" if ratio <= GOAL else "NOT met",
+            )
+        )
+        verdicts.append(ratio)
+    print_table(
+        f"backend.run vs AerSimulator().run, {len(circuits)} circuits, median of {args.repeats} rounds",
+        ("", "Aer s", "provider s", "ratio", f"goal <= {GOAL}x"),
+        rows,
+    )
+
+    times = stage_timings(backend, circuits)
+    print_table(
+        "Per-circuit stages timed alone (this thread, no profiler)",
+        ("stage", "s", "ms/circuit"),
+        [(name, f"{t:.3f}", f"{1000 * t / len(circuits):.2f}") for name, t in times.items()],
+    )
+    if not args.no_profile:
+        wall, stages = profiled_run(provider, backend, circuits)
+        print_table(
+            f"Profiled run (cProfile, 3 threads): wall {wall:.2f}s (profiling adds overhead)",
+            ("stage", "s", "% of wall"),
+            [(name, f"{t:.3f}", f"{100 * t / wall:.0f}%") for name, t in stages],
+        )
+    print(
+        "ratio (provider / Aer): "
+        + ", ".join(f"{row[0]} {ratio:.2f}x" for row, ratio in zip(rows, verdicts, strict=True))
+        + f" (goal <= {GOAL})"
+    )
+    provider.session.close()
+
+
+if __name__ == "__main__":
+    main()
