@@ -54,9 +54,8 @@ def readout_experiment(backend) -> float | None:
     mitigator = data.analysis_results("Local Readout Mitigator", dataframe=True).iloc[0].value
     matrix = mitigator.assignment_matrix(0)
     measured = float(matrix[1, 0] + matrix[0, 1]) / 2
-    print(
-        f"readout error of qubit 0: measured {measured:.4f}, Target says {backend.target['measure'][(0,)].error:.4f}"
-    )
+    advertised = backend.target["measure"][(0,)].error
+    print(f"readout error of qubit 0: measured {measured:.4f}, Target says {advertised:.4f}")
     return measured
 
 

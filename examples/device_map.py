@@ -23,9 +23,8 @@ def main(folder: Path) -> list[Path]:
         for qpu in session.qpus():
             path = folder / f"{qpu.name.lower().replace(' ', '-')}.png"
             plot_device_map(session.calibration(qpu), qpu.device, path=path)
-            print(
-                f"{qpu.name}: {qpu.device.qubit_count} qubits, {len(qpu.device.couplings)} couplings -> {path}"
-            )
+            device = qpu.device
+            print(f"{qpu.name}: {device.qubit_count} qubits, {len(device.couplings)} couplings -> {path}")
             written.append(path)
     finally:
         session.close()
