@@ -10,7 +10,11 @@ import asyncio
 import json
 import logging
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
+import httpx
 import pytest
 
 from oqc_provider.emulator import EmulatorSettings
@@ -20,7 +24,7 @@ from oqc_provider.engine import CompositeJob, Job, JobState, OqcSdk
 from oqc_provider.engine.errors import JobStoreError, SubmissionIncomplete
 from oqc_provider.engine.store import JobStore, job_id_of
 from oqc_provider.qcaas.retry import RetryPolicy
-from tests.reliability.helpers import FAST_POLL, LUCY_SIM, SHOTS, InProcess, program, served_stats
+from tests.reliability.helpers import FAST_POLL, LUCY_SIM, SHOTS, InProcess, poll_until, program, served_stats
 
 
 @pytest.fixture
@@ -192,4 +196,58 @@ async def test_polling_survives_an_emulator_restart_on_the_same_database(tmp_pat
     finally:
         first.__exit__(None, None, None)
     assert batch.completed and batch.state is JobState.COMPLETED
+    assert stats["submitted_task_count"] == 5
+
+
+def _start_cli_emulator(port: int, db: Path, latency: float) -> subprocess.Popen[bytes]:
+    """``oqc-provider emulator serve --db ...`` in its own process; returns once it answers."""
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "oqc_provider.cli", "emulator", "serve"),
+            *("--port", str(port), "--db", str(db), "--latency", str(latency), "--log-level", "warning"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def up() -> bool:
+        if server.poll() is not None:
+            raise AssertionError(f"the emulator exited with {server.returncode}")
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    poll_until(up, 30, "the CLI emulator to answer")
+    return server
+
+
+async def test_polling_survives_a_cli_emulator_killed_and_restarted(tmp_path):
+    """The emulator process dies (SIGKILL) mid-poll; a new one on the same --db finishes the job."""
+    db, port = tmp_path / "cli.sqlite3", _free_port()
+    server = await asyncio.to_thread(_start_cli_emulator, port, db, 1.0)
+    patient = RetryPolicy(max_attempts=10, initial_wait=0.1, max_wait=0.5)
+    try:
+        sdk = OqcSdk(
+            f"http://127.0.0.1:{port}",
+            "t",
+            default_qpu_id=LUCY_SIM,
+            retry=patient,
+            poll_schedule=FAST_POLL,
+            job_store=JobStore(tmp_path / "jobs"),
+        )
+        async with sdk:
+            batch = sdk.create_job(program=[program(i) for i in range(5)], config=SHOTS)
+            await batch.submit()
+            run = asyncio.create_task(batch.execute(timeout_s=60))
+            await asyncio.sleep(0)  # the poll loop starts; the tasks are still queued
+            server.kill()
+            server.wait()
+            server = await asyncio.to_thread(_start_cli_emulator, port, db, 0.1)
+            await run
+        stats = served_stats(f"http://127.0.0.1:{port}")
+    finally:
+        server.kill()
+        server.wait()
+    assert batch.completed
     assert stats["submitted_task_count"] == 5
