@@ -3,8 +3,8 @@
     python benchmarks/pytket_vs_aer.py [--circuits 500] [--repeats 3] [--no-profile]
 
 The circuits are the Qiskit benchmark's random 8-qubit circuits, converted to pytket and compiled
-once for "Lucy Simulator" (``get_compiled_circuits``); both backends then run the same compiled
-circuits with ``process_circuits`` + ``get_results`` (1,000 shots). Each round times both back to
+once for "Lucy Simulator" (``get_compiled_circuits``, level 1); both backends then run the same
+compiled circuits with ``process_circuits`` + ``get_results`` (1,000 shots). Each round times both back to
 back; figures are medians over rounds, unseeded and seeded. Goal: <= 1.2x AerBackend's wall time.
 Needs pytket-qiskit (the test extra has it).
 """

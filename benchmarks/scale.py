@@ -61,8 +61,15 @@ def main() -> None:
     for _ in range(args.repeats):
         for size in args.sizes:
             command = [sys.executable, __file__, "--one", str(size)]
-            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            figures[size].append(json.loads(output.strip().splitlines()[-1]))
+            completed = subprocess.run(command, capture_output=True, text=True)
+            if completed.returncode != 0:  # say what broke, and go on with the other sizes
+                print(f"{size} circuits FAILED:\n{completed.stderr[-2000:]}", file=sys.stderr)
+                continue
+            figures[size].append(json.loads(completed.stdout.strip().splitlines()[-1]))
+    failed = [size for size, runs in figures.items() if not runs]
+    figures = {size: runs for size, runs in figures.items() if runs}
+    if not figures:
+        raise SystemExit("every size failed")
     per_circuit = {size: statistics.median(f["wall"] / size for f in runs) for size, runs in figures.items()}
     peaks = {size: statistics.median(f["peak_mb"] for f in runs) for size, runs in figures.items()}
     rows = [
@@ -73,7 +80,7 @@ def main() -> None:
             f"{statistics.median(f['before_mb'] for f in figures[size]):.0f}",
             f"{peaks[size]:.0f}",
         )
-        for size in args.sizes
+        for size in figures
     ]
     print_table(
         f"One backend.run() of N circuits ({SHOTS} shots), fresh process per size, median of {args.repeats}",
@@ -81,9 +88,11 @@ def main() -> None:
         rows,
     )
     spread = max(per_circuit.values()) / min(per_circuit.values()) - 1
-    largest = max(args.sizes)
+    largest = max(figures)
     flat = "met" if spread <= FLATNESS_GOAL else "NOT met"
     small = "met" if peaks[largest] < MEMORY_GOAL_MB else "NOT met"
+    if failed:
+        print(f"FAILED sizes (see above): {failed}")
     print(
         f"time per circuit varies by {100 * spread:.0f}% across sizes (goal <= {100 * FLATNESS_GOAL:.0f}%: "
         f"{flat}); peak memory at {largest}: {peaks[largest]:.0f} MB (goal < {MEMORY_GOAL_MB} MB: {small})"
