@@ -147,6 +147,9 @@ def result(
     ctx: typer.Context,
     job_id: JobId,
     wait: Annotated[float, typer.Option(help="Seconds to wait for unfinished tasks (0: look once).")] = 0.0,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: in a terminal).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Fetch a job's results: refresh unfinished tasks from the service, then print each circuit's counts."""
@@ -155,7 +158,7 @@ def result(
         entry, job = _load(session, store, job_id)
         if not job.state.is_terminal and any(child.task_id for child in _children(job)):
             if wait > 0:
-                with contextlib.suppress(TimeoutError):  # still running: reported below
+                with _progress(job, progress), contextlib.suppress(TimeoutError):  # reported below
                     session.run(job.wait(timeout_s=wait))
             else:
                 session.run(job.refresh())
@@ -177,6 +180,16 @@ def result(
             f"job {job_id} is still {job.state.value} ({done}/{len(children)} tasks done); "
             "run this again later, or pass --wait SECONDS"
         )
+
+
+def _progress(job: Job | CompositeJob, enabled: bool | None) -> contextlib.AbstractContextManager[object]:
+    """A progress bar while waiting for a batch (a single job has nothing to count)."""
+    from oqc_provider.engine.composite import CompositeJob
+    from oqc_provider.progress import progress_for
+
+    if isinstance(job, CompositeJob):
+        return progress_for(job, enabled=enabled, description="tasks")
+    return contextlib.nullcontext()
 
 
 @jobs_app.command("cancel")
