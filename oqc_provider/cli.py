@@ -72,11 +72,12 @@ def serve(
     ] = 0.0,
     fault_seed: Annotated[int | None, typer.Option(help="Seed of the fault decisions.")] = None,
     fault_kinds: Annotated[
-        str | None, typer.Option(help="Comma-separated fault kinds: 500,502,503,429,drop,slow,401.")
+        str | None,
+        typer.Option(help="Comma-separated fault kinds (500,502,503,429,drop,slow,401), each KIND[:WEIGHT]."),
     ] = None,
     fault_routes: Annotated[
         str | None,
-        typer.Option(help="Comma-separated routes to fault (submit,allocate,all_info,...); all if unset."),
+        typer.Option(help="Routes to fault, each ROUTE[:RATE] (submit,all_info:0.5,...); default all."),
     ] = None,
 ) -> None:
     """Serve the QCaaS emulator (legacy and v4 layouts) until interrupted."""
@@ -87,7 +88,7 @@ def serve(
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     faults = None
-    if fault_rate > 0:
+    if fault_rate > 0 or fault_routes:
         try:
             faults = FaultPlan.parse(rate=fault_rate, seed=fault_seed, kinds=fault_kinds, routes=fault_routes)
         except FaultPlanError as exc:

@@ -8,6 +8,7 @@ served on a loopback port with :func:`serve_in_thread`, or from a shell with
 from __future__ import annotations
 
 from oqc_provider.emulator.app import EmulatorSettings, EmulatorState, FaultInjector, create_app
+from oqc_provider.emulator.faults import FaultPlan
 from oqc_provider.emulator.testing import serve_in_thread
 
-__all__ = ["EmulatorSettings", "EmulatorState", "FaultInjector", "create_app", "serve_in_thread"]
+__all__ = ["EmulatorSettings", "EmulatorState", "FaultInjector", "FaultPlan", "create_app", "serve_in_thread"]

@@ -23,6 +23,9 @@ Example:
     >>> plan = FaultPlan.parse(rate=0.2, seed=7, kinds="503,429,drop", routes="submit,all_info")
     >>> plan.kinds, sorted(plan.routes or ())
     (('503', '429', 'drop'), ['all_info', 'submit'])
+    >>> weighted = FaultPlan.parse(rate=0.1, kinds="503:3,drop:1", routes="submit:0.5,all_info")
+    >>> weighted.weights, weighted.rate_for("submit"), weighted.rate_for("all_info")
+    ((3.0, 1.0), 0.5, 0.1)
     >>> route_name("/{qpu_hex}/tasks/{task_id}/all_info", "GET"), route_name("/tasks", "POST")
     ('all_info', 'allocate')
 """
@@ -85,9 +88,11 @@ class FaultPlan:
     Attributes:
         rate: the probability that a request to a chosen route is faulted (0 to 1).
         seed: seeds the decisions; ``None`` draws a seed at random.
-        kinds: the kinds to pick from, evenly (see the module docstring).
+        kinds: the kinds to pick from (see the module docstring).
+        weights: relative weights of ``kinds`` (same length); ``None`` picks them evenly.
         routes: route names to fault (:func:`route_name`); ``None`` means every route but the
             emulator's own ``/_emulator`` ones.
+        route_rates: a rate per route name, overriding ``rate`` for that route.
         phases: ``"before"`` (nothing done) and/or ``"after"`` (done, answer lost).
         retry_after: seconds sent in the ``Retry-After`` header of a 429.
         slow_seconds: how late a ``"slow"`` answer comes.
@@ -98,15 +103,22 @@ class FaultPlan:
     rate: float = 0.0
     seed: int | None = None
     kinds: tuple[str, ...] = NETWORK_KINDS
+    weights: tuple[float, ...] | None = None
     routes: frozenset[str] | None = None
+    route_rates: dict[str, float] | None = None
     phases: tuple[str, ...] = PHASES
     retry_after: float = 0.5
     slow_seconds: float = 3.0
     limit: int | None = None
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.rate <= 1.0:
-            raise FaultPlanError(f"Fault rate must be between 0 and 1, got {self.rate}.")
+        for rate in (self.rate, *(self.route_rates or {}).values()):
+            if not 0.0 <= rate <= 1.0:
+                raise FaultPlanError(f"Fault rate must be between 0 and 1, got {rate}.")
+        if self.weights is not None and (
+            len(self.weights) != len(self.kinds) or any(w < 0 for w in self.weights) or not any(self.weights)
+        ):
+            raise FaultPlanError(f"Give one non-negative weight per kind {self.kinds}, got {self.weights}.")
         unknown = sorted(set(self.kinds) - set(FAULT_KINDS))
         if unknown or not self.kinds:
             given = unknown or "(none given)"
@@ -128,22 +140,43 @@ class FaultPlan:
     ) -> FaultPlan:
         """A plan from command-line style values: ``kinds="503,429,drop"``, ``routes="submit,all_info"``."""
 
-        def split(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+        def split(value: str | Iterable[str] | None) -> dict[str, float | None] | None:
+            """``"a,b:0.5"`` -> ``{"a": None, "b": 0.5}`` (the number after ``:`` is optional)."""
             if value is None:
                 return None
             items = value.split(",") if isinstance(value, str) else list(value)
-            cleaned = tuple(item.strip() for item in items if item.strip())
-            return cleaned or None
+            parsed: dict[str, float | None] = {}
+            for item in (item.strip() for item in items):
+                if not item:
+                    continue
+                name, _, number = item.partition(":")
+                try:
+                    parsed[name.strip()] = float(number) if number.strip() else None
+                except ValueError:
+                    raise FaultPlanError(f"{item!r} should be NAME or NAME:NUMBER.") from None
+            return parsed or None
 
         parsed_kinds = split(kinds)
         parsed_routes = split(routes)
+        weights = None
+        if parsed_kinds and any(w is not None for w in parsed_kinds.values()):
+            weights = tuple(1.0 if w is None else w for w in parsed_kinds.values())
+        route_rates = None
+        if parsed_routes and any(r is not None for r in parsed_routes.values()):
+            route_rates = {name: r for name, r in parsed_routes.items() if r is not None}
         return cls(
             rate=rate,
             seed=seed,
-            kinds=parsed_kinds or NETWORK_KINDS,
+            kinds=tuple(parsed_kinds) if parsed_kinds else NETWORK_KINDS,
+            weights=weights,
             routes=None if parsed_routes is None or "all" in parsed_routes else frozenset(parsed_routes),
+            route_rates=route_rates,
             **options,
         )
+
+    def rate_for(self, route: str) -> float:
+        """The fault rate of ``route`` (its own rate when given, else ``rate``)."""
+        return (self.route_rates or {}).get(route, self.rate)
 
 
 @dataclass(frozen=True)
@@ -198,17 +231,21 @@ class PlannedFaults:
     def decide(self, template: str, method: str) -> Fault | None:
         """Whether (and how) to fault this request."""
         plan = self.plan
-        if plan.rate <= 0 or template.startswith("/_emulator"):
+        if template.startswith("/_emulator"):
             return None
         name = route_name(template, method)
         if plan.routes is not None and name not in plan.routes and template not in plan.routes:
             return None
+        rate = plan.rate_for(name)
+        if rate <= 0:
+            return None
         with self._lock:
             if plan.limit is not None and sum(self.injected.values()) >= plan.limit:
                 return None
-            if self._random.random() >= plan.rate:
+            if self._random.random() >= rate:
                 return None
-            fault = Fault(self._random.choice(plan.kinds), self._random.choice(plan.phases))
+            kind = self._random.choices(plan.kinds, weights=plan.weights)[0]
+            fault = Fault(kind, self._random.choice(plan.phases))
             self.injected[fault.kind] += 1
             self.by_route[f"{name}:{fault.phase}"] += 1
         return fault

@@ -6,6 +6,8 @@ emulator's own seeded :class:`~oqc_provider.emulator.faults.FaultPlan`.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -75,3 +77,26 @@ def poll_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         if time.monotonic() > deadline:
             raise AssertionError(f"Timed out after {timeout}s waiting for {what}.")
         time.sleep(0.02)
+
+
+def start_cli_emulator(port: int, *options: str) -> subprocess.Popen[bytes]:
+    """``oqc-provider emulator serve --port PORT OPTIONS...`` in its own process, once it answers."""
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "oqc_provider.cli", "emulator", "serve"),
+            *("--port", str(port), "--log-level", "warning", *options),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def up() -> bool:
+        if server.poll() is not None:
+            raise AssertionError(f"the emulator exited with {server.returncode}")
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    poll_until(up, 30, "the CLI emulator to answer")
+    return server

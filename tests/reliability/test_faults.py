@@ -11,7 +11,7 @@ import pytest
 from oqc_provider.emulator import EmulatorSettings
 from oqc_provider.emulator.faults import FaultPlan, FaultPlanError, route_name
 from oqc_provider.emulator.testing import serve_in_thread
-from tests.reliability.helpers import LUCY_SIM, InProcess, program, served_stats
+from tests.reliability.helpers import LUCY_SIM, InProcess, program, served_stats, start_cli_emulator
 
 SUBMIT_V4 = "/tasks/submit"
 
@@ -160,3 +160,34 @@ def test_cli_serve_takes_fault_options_and_binds_loopback_by_default():
     assert "127.0.0.1" in result.output  # the default host: nothing exposed by accident
     bad = CliRunner().invoke(app, ["emulator", "serve", "--fault-rate", "0.2", "--fault-kinds", "teapot"])
     assert bad.exit_code != 0 and "teapot" in bad.output
+
+
+async def test_kinds_can_be_weighted_and_routes_given_their_own_rates(emulators):
+    plan = FaultPlan.parse(rate=0.0, seed=3, kinds="503:1,429:0", routes="qpus:1.0,healthz")
+    emulator = emulators(plan)
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://e") as http:
+        qpus = [(await http.get("/qpus")).status_code for _ in range(10)]
+        health = [(await http.get("/healthz")).status_code for _ in range(10)]
+    assert qpus == [503] * 10  # rate 1 on this route, and 429 weighs nothing
+    assert health == [200] * 10  # listed without a rate: the plan's rate, 0
+    with pytest.raises(FaultPlanError, match="NAME:NUMBER"):
+        FaultPlan.parse(rate=0.1, kinds="503:lots")
+
+
+def test_the_cli_serves_faults_from_its_flags():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    flags = ("--fault-rate", "1", "--fault-seed", "5", "--fault-kinds", "503", "--fault-routes", "qpus")
+    server = start_cli_emulator(port, *flags)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{url}/qpus", timeout=5).status_code == 503
+        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+        faults = served_stats(url)["faults"]
+        assert faults["injected"] == {"503": 1} and faults["seed"] == 5
+    finally:
+        server.kill()
+        server.wait()

@@ -10,11 +10,7 @@ import asyncio
 import json
 import logging
 import socket
-import subprocess
-import sys
-from pathlib import Path
 
-import httpx
 import pytest
 
 from oqc_provider.emulator import EmulatorSettings
@@ -24,7 +20,15 @@ from oqc_provider.engine import CompositeJob, Job, JobState, OqcSdk
 from oqc_provider.engine.errors import JobStoreError, SubmissionIncomplete
 from oqc_provider.engine.store import JobStore, job_id_of
 from oqc_provider.qcaas.retry import RetryPolicy
-from tests.reliability.helpers import FAST_POLL, LUCY_SIM, SHOTS, InProcess, poll_until, program, served_stats
+from tests.reliability.helpers import (
+    FAST_POLL,
+    LUCY_SIM,
+    SHOTS,
+    InProcess,
+    program,
+    served_stats,
+    start_cli_emulator,
+)
 
 
 @pytest.fixture
@@ -199,33 +203,10 @@ async def test_polling_survives_an_emulator_restart_on_the_same_database(tmp_pat
     assert stats["submitted_task_count"] == 5
 
 
-def _start_cli_emulator(port: int, db: Path, latency: float) -> subprocess.Popen[bytes]:
-    """``oqc-provider emulator serve --db ...`` in its own process; returns once it answers."""
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "oqc_provider.cli", "emulator", "serve"),
-            *("--port", str(port), "--db", str(db), "--latency", str(latency), "--log-level", "warning"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def up() -> bool:
-        if server.poll() is not None:
-            raise AssertionError(f"the emulator exited with {server.returncode}")
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    poll_until(up, 30, "the CLI emulator to answer")
-    return server
-
-
 async def test_polling_survives_a_cli_emulator_killed_and_restarted(tmp_path):
     """The emulator process dies (SIGKILL) mid-poll; a new one on the same --db finishes the job."""
     db, port = tmp_path / "cli.sqlite3", _free_port()
-    server = await asyncio.to_thread(_start_cli_emulator, port, db, 1.0)
+    server = await asyncio.to_thread(start_cli_emulator, port, "--db", str(db), "--latency", "1.0")
     patient = RetryPolicy(max_attempts=10, initial_wait=0.1, max_wait=0.5)
     try:
         sdk = OqcSdk(
@@ -243,7 +224,7 @@ async def test_polling_survives_a_cli_emulator_killed_and_restarted(tmp_path):
             await asyncio.sleep(0)  # the poll loop starts; the tasks are still queued
             server.kill()
             server.wait()
-            server = await asyncio.to_thread(_start_cli_emulator, port, db, 0.1)
+            server = await asyncio.to_thread(start_cli_emulator, port, "--db", str(db), "--latency", "0.1")
             await run
         stats = served_stats(f"http://127.0.0.1:{port}")
     finally:
