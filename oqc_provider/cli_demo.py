@@ -73,7 +73,7 @@ def _pytket_bell(out: Any, url: str | None, token: str | None, store: Any) -> st
         bell = Circuit(2, 2, name="bell").H(0).CX(0, 1).measure_all()
         handle = backend.process_circuit(backend.get_compiled_circuit(bell), n_shots=1000)
         counts = backend.get_result(handle, timeout=120).get_counts(bell.bits)
-    new = [entry.job_id for entry in store.list() if entry.job_id not in before]
+    new = [e.job_id for e in store.list() if e.job_id not in before and e.kind == "pytket"]
     job_id = new[0] if new else "(not in the store)"
     out.print(f"  job {job_id}: counts (c[0], c[1])")
     _show_counts(out, {"".join(str(bit) for bit in key): n for key, n in counts.items()})

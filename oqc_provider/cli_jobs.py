@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 jobs_app = typer.Typer(
     help="The local job store: list, show, fetch results, cancel, export.", no_args_is_help=True
 )
-JobId = Annotated[str, typer.Argument(help="A job id, as 'jobs list' shows it.")]
+JobId = Annotated[str, typer.Argument(metavar="ID", help="A job id, as 'jobs list' shows it.")]
 JSON_HELP = "Print JSON instead of tables (for scripts)."
 
 

@@ -39,7 +39,10 @@ def read_program(path: Path) -> str:
 @cli_errors
 def run(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="OpenQASM 2 or 3 files; several run as one batch.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(metavar="FILE.qasm...", help="OpenQASM 2 or 3 files; several run as one batch."),
+    ],
     qpu: Annotated[str, typer.Option(help="QPU name or id.")] = "Lucy Simulator",
     shots: Annotated[int, typer.Option(help="Shots per circuit.")] = 1000,
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible simulator counts.")] = None,
