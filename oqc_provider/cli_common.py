@@ -148,7 +148,12 @@ def cli_errors(command: F) -> F:
 
 
 def describe(exc: BaseException) -> str:
-    """A one-line description of an expected error."""
+    """A one-line description of an expected error.
+
+    Example:
+        >>> describe(FileNotFoundError(2, "No such file or directory", "bell.qasm"))
+        'no such file: bell.qasm'
+    """
     if isinstance(exc, FileNotFoundError):
         return f"no such file: {exc.filename}"
     if isinstance(exc, IsADirectoryError):
@@ -162,7 +167,12 @@ def describe(exc: BaseException) -> str:
 
 
 def format_counts(data: Any) -> list[tuple[str, dict[str, int]]]:
-    """A result's counts as ``[(register, {bitstring: count})]``, most frequent first."""
+    """A result's counts as ``[(register, {bitstring: count})]``, most frequent first.
+
+    Example:
+        >>> format_counts({"c": {"00": 480, "11": 520}, "flag": {"1": 1000}})
+        [('c', {'11': 520, '00': 480}), ('flag', {'1': 1000})]
+    """
     if not isinstance(data, dict):
         return [("result", {"value": data})]  # type: ignore[dict-item]
     rows = []

@@ -26,6 +26,13 @@ def read_program(path: Path) -> str:
     Raises:
         FileNotFoundError: no such file.
         ConfigurationError: the file has no ``OPENQASM 2.0;`` / ``OPENQASM 3.0;`` header.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "x.qasm"
+        >>> _ = path.write_text("// a comment first is fine" + chr(10) + "OPENQASM 3.0; qubit q;")
+        >>> read_program(path).splitlines()[1]
+        'OPENQASM 3.0; qubit q;'
     """
     text = path.read_text(encoding="utf-8")
     stripped = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL)
