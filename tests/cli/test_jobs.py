@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from oqc_provider import OQCJob, OQCProvider
 from oqc_provider.emulator import EmulatorSettings
 from oqc_provider.emulator.testing import serve_in_thread
 from oqc_provider.engine import CompositeJob, OqcSdk
@@ -86,6 +87,11 @@ def test_list_show_result_export_jobs_from_every_front_end(
     assert cli("jobs", "export", ids["engine"], str(exported)).exit_code == 0
     job = OqcSdk().load(exported)
     assert isinstance(job, CompositeJob) and [j.result.data for j in job] == [{"c": {"1": 1000}}] * 2
+
+    exported = tmp_path / "qiskit.json"
+    assert cli("jobs", "export", ids["qiskit"], str(exported)).exit_code == 0
+    with OQCProvider() as provider:
+        assert OQCJob.load(exported, provider).result(timeout=60).get_counts() == counts
 
 
 def test_result_refreshes_and_cancel_cancels_jobs_still_running(
