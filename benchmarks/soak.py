@@ -14,6 +14,7 @@ Usage::
 
     .venv/bin/python benchmarks/soak.py                 # 1,000 circuits, 20% faults, seed 7
     .venv/bin/python benchmarks/soak.py --n 100 --json  # what the test suite runs
+    .venv/bin/python benchmarks/soak.py --submit-rate 0.8  # most submits fail, many after storing
 """
 
 from __future__ import annotations
@@ -82,8 +83,17 @@ async def run_batches(sdk: OqcSdk, n: int, deadline: float) -> tuple[list[Compos
     return batches, resumed
 
 
-async def soak(n: int, rate: float, seed: int, kinds: tuple[str, ...], budget: float) -> dict[str, Any]:
-    plan = FaultPlan(rate=rate, seed=seed, kinds=kinds, retry_after=0.2, slow_seconds=1.5)
+async def soak(
+    n: int, rate: float, seed: int, kinds: tuple[str, ...], budget: float, submit_rate: float | None = None
+) -> dict[str, Any]:
+    plan = FaultPlan(
+        rate=rate,
+        seed=seed,
+        kinds=kinds,
+        retry_after=0.2,
+        slow_seconds=1.5,
+        route_rates=None if submit_rate is None else {"submit": submit_rate},
+    )
     settings = EmulatorSettings(faults=plan, seed=seed)
     with serve_in_thread(settings) as url, tempfile.TemporaryDirectory() as home:
         sdk = OqcSdk(
@@ -118,6 +128,7 @@ async def soak(n: int, rate: float, seed: int, kinds: tuple[str, ...], budget: f
         # Submits the server acted on although the client saw a failure: the duplication risk.
         "ambiguous_submits": stats["faults"]["by_route"].get("submit:after", 0),
         "fault_rate": rate,
+        "submit_fault_rate": rate if submit_rate is None else submit_rate,
         "seed": seed,
         "wall_time_s": round(wall, 1),
     }
@@ -132,11 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="seed of the faults and the simulator")
     parser.add_argument("--kinds", default=",".join(NETWORK_KINDS), help="fault kinds, comma-separated")
     parser.add_argument("--budget", type=float, default=170.0, help="seconds before giving up")
+    parser.add_argument(
+        "--submit-rate", type=float, default=None, help="a separate fault rate for submits (the risky route)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     kinds = tuple(kind.strip() for kind in args.kinds.split(",") if kind.strip())
-    report = asyncio.run(soak(args.n, args.fault_rate, args.seed, kinds, args.budget))
+    report = asyncio.run(soak(args.n, args.fault_rate, args.seed, kinds, args.budget, args.submit_rate))
     if args.json:
         print(json.dumps(report))
     else:
