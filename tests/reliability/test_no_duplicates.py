@@ -116,3 +116,23 @@ async def test_a_rejection_after_the_server_stored_the_task_does_not_fail_it(emu
         await job.execute(timeout_s=30)
     assert job.completed and len(job.history) == 1
     assert (await emulator.stats())["submitted_task_count"] == 1
+
+
+async def test_every_circuit_runs_once_even_when_no_submit_is_ever_answered(emulators):
+    """Every submit answer is lost, half of them after the server stored the tasks."""
+    kinds = ("500", "502", "503", "429", "drop")
+    plan = FaultPlan(rate=1.0, seed=9, kinds=kinds, routes=frozenset({"submit"}), retry_after=0.01)
+    emulator = emulators(faults=plan)
+    async with emulator.sdk(job_store=False) as sdk:
+        batch = sdk.create_job(program=[program(i) for i in range(40)], config=SHOTS)
+        run = batch.execute
+        for _ in range(10):  # each round leaves fewer unsent ids; they are resent, never renewed
+            try:
+                await run(timeout_s=30)
+                break
+            except SubmissionIncomplete:
+                run = batch.wait
+    stats = await emulator.stats()
+    assert batch.completed
+    assert stats["submitted_task_count"] == 40
+    assert stats["faults"]["by_route"].get("submit:after", 0) > 0
