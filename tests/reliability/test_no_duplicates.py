@@ -34,7 +34,10 @@ def emulators():
 async def test_a_batch_under_thirty_percent_faults_completes_once_each(emulators):
     plan = FaultPlan(rate=0.3, seed=5, kinds=NETWORK_KINDS, slow_seconds=0.01, retry_after=0.01)
     emulator = emulators(faults=plan, seed=3)
-    async with emulator.sdk(job_store=False) as sdk:
+    # Patient enough that no request fails for good (0.3**10 per request): the property under
+    # test is "no duplicates", not the retry budget.
+    patient = RetryPolicy(max_attempts=10, initial_wait=0.005, max_wait=0.02)
+    async with emulator.sdk(job_store=False, retry=patient) as sdk:
         batch = sdk.create_job(program=[program(i) for i in range(60)], config=SHOTS)
         assert isinstance(batch, CompositeJob)
         await batch.execute(timeout_s=60)
