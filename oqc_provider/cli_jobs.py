@@ -83,20 +83,38 @@ def list_jobs(
     if as_json:
         print_json([entry_record(entry) for entry in entries])
         return
-    from rich.table import Table
-
-    table = Table(title=f"Jobs in {store.root}", title_justify="left")
-    for column in ("job id", "made by", "backend", "QPU", "created", "state", "circuits", "shots", "tag"):
-        table.add_column(column, justify="right" if column in ("circuits", "shots") else "left")
-    for e in entries:
-        table.add_row(
+    columns = ("job id", "made by", "backend", "QPU", "created", "state", "circuits", "shots", "tag")
+    rows = [
+        (
             e.job_id, e.kind, e.backend or "-", ", ".join(e.qpu_ids) or "-", e.created[:19].replace("T", " "),
-            _state(e.state), str(e.circuits), "-" if e.shots is None else str(e.shots), e.tag or "-",
-        )  # fmt: skip
+            e.state, str(e.circuits), "-" if e.shots is None else str(e.shots), e.tag or "-",
+        )
+        for e in entries
+    ]  # fmt: skip
     out = console()
-    out.print(table)
+    out.print(f"Jobs in {store.root}")
+    widths = [max([len(column), *(len(row[i]) for row in rows)]) for i, column in enumerate(columns)]
+    if sum(widths) + 3 * len(columns) + 1 <= out.width:
+        out.print(_table(columns, rows))
+    else:  # a narrow terminal: one short block per job, so ids are never cut
+        for job_id, made_by, backend, qpu, created, state, circuits, shots, tag in rows:
+            out.print(f"[bold]{job_id}[/]  {_state(state)}")
+            label = "" if tag == "-" else f", tag {tag}"
+            out.print(f"  {made_by} · {backend} ({qpu}) · {created}")
+            out.print(f"  {circuits} circuit(s), {shots} shots{label}")
     if not entries:
         out.print("[dim]No jobs yet: try 'oqc-provider demo'.[/]")
+
+
+def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> Any:
+    from rich.table import Table
+
+    table = Table()
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("circuits", "shots") else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*row[:5], _state(row[5]), *row[6:])
+    return table
 
 
 def _state(state: str) -> str:
@@ -135,7 +153,7 @@ def show(job_id: JobId, as_json: Annotated[bool, typer.Option("--json", help=JSO
     out.print(f"  {entry.circuits} circuit(s), {entry.shots or '-'} shots, stored at {entry.path}")
     table = Table()
     for column in ("#", "task id", "QPU", "state", "tag"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "task id", min_width=36 if column == "task id" else None)
     for t in tasks:
         table.add_row(str(t["index"]), t["task_id"] or "-", t["qpu_id"], _state(t["state"]), t["tag"] or "-")
     out.print(table)

@@ -45,7 +45,12 @@ def qpus(
 
     table = Table(title=f"QPUs on {where}", title_justify="left")
     for column in ("id", "name", "qubits", "status", "kind", "max shots"):
-        table.add_column(column, justify="right" if column in ("qubits", "max shots") else "left")
+        table.add_column(
+            column,
+            justify="right" if column in ("qubits", "max shots") else "left",
+            no_wrap=column == "id",  # ids are for copying: never cut or wrapped
+            min_width=max((len(r["id"]) for r in records), default=2) if column == "id" else None,
+        )
     for r in records:
         status = f"[green]{r['status']}[/]" if r["available"] else f"[yellow]{r['status']}[/]"
         table.add_row(r["id"], r["name"], str(r["qubits"]), status, r["kind"], f"{r['max_shots']:,}")
