@@ -77,6 +77,10 @@ def calibration(
     ] = None,
 ) -> None:
     """Show a QPU's calibration: T1, T2, readout and gate errors per qubit, ECR error per coupling."""
+    if plot is not None:
+        from oqc_provider.plots import require_matplotlib
+
+        require_matplotlib()  # say so before asking the service anything
     with open_session(ctx) as session:
         info = session.resolve(qpu)
         figures = session.calibration(info)
