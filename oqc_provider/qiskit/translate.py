@@ -30,6 +30,7 @@ from qiskit.transpiler import Target
 
 from oqc_provider.devices import DeviceSpec
 from oqc_provider.qcaas.errors import OqcProviderError
+from oqc_provider.qiskit.native_qasm import native_program
 
 #: Operations that are bookkeeping, never checked against the Target.
 _BOOKKEEPING = frozenset({"barrier"})
@@ -42,6 +43,9 @@ _RESERVED_WORDS = (
 )
 _RESERVED = frozenset(_RESERVED_WORDS.split())
 _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12}
+#: Per Target (by identity): each operation's allowed qubit tuples (None: any qubits). Targets
+#: are built once per backend and cannot be weakly referenced, so the Target is kept beside its table.
+_SUPPORT: dict[int, tuple[Target, dict[str, frozenset[tuple[int, ...]] | None]]] = {}
 
 
 class CircuitValidationError(OqcProviderError, ValueError):
@@ -67,6 +71,25 @@ def circuit_label(circuit: QuantumCircuit, index: int) -> str:
     return f"circuit {index} ({circuit.name!r})"
 
 
+def _support(target: Target) -> dict[str, frozenset[tuple[int, ...]] | None]:
+    """Which qubits each of ``target``'s operations may act on, read from the Target once.
+
+    ``Target.instruction_supported`` costs microseconds per call, i.e. a large share of a
+    transpiled 130-gate circuit's whole trip through the provider; a set lookup does not.
+    """
+    cached = _SUPPORT.get(id(target))
+    if cached is not None and cached[0] is target:
+        return cached[1]
+    table: dict[str, frozenset[tuple[int, ...]] | None] = {}
+    for name in target.operation_names:
+        qargs = target.qargs_for_operation_name(name)
+        table[name] = None if qargs is None else frozenset(tuple(q) for q in qargs)
+    if len(_SUPPORT) > 64:  # a long-lived process making many backends: keep the cache small
+        _SUPPORT.clear()
+    _SUPPORT[id(target)] = (target, table)
+    return table
+
+
 def check_circuit(circuit: QuantumCircuit, target: Target, spec: DeviceSpec, index: int = 0) -> None:
     """Raise :class:`CircuitValidationError` unless ``circuit`` runs on the QPU as it stands.
 
@@ -85,21 +108,24 @@ def check_circuit(circuit: QuantumCircuit, target: Target, spec: DeviceSpec, ind
         raise CircuitValidationError(
             f"{label} has unbound parameters ({names}). Bind them first: circuit.assign_parameters(...)."
         )
+    support = _support(target)
+    qubit_index = {bit: position for position, bit in enumerate(circuit.qubits)}
+    check_reuse = not spec.supports_mid_circuit_measurement
     measured: set[int] = set()
     for instruction in circuit.data:
-        operation = instruction.operation
-        name = operation.name
+        name = instruction.operation.name
         if name in _BOOKKEEPING:
             continue
-        qubits = tuple(circuit.find_bit(q).index for q in instruction.qubits)
-        if name not in target.operation_names:
+        qubits = tuple(qubit_index[q] for q in instruction.qubits)
+        if name not in support:
             extra = " This QPU does not support reset." if name == "reset" else ""
             raise CircuitValidationError(
                 f"{label}: gate {name!r} on qubits {qubits} is not supported by {spec.name}.{extra} "
                 f"Its operations are {sorted(target.operation_names)}. {fix}"
             )
-        if not target.instruction_supported(name, qubits):
-            if name == "ecr" and target.instruction_supported("ecr", qubits[::-1]):
+        allowed = support[name]
+        if allowed is not None and qubits not in allowed:
+            if name == "ecr" and qubits[::-1] in allowed:
                 problem = (
                     f"ecr on qubits {qubits} runs in the wrong direction: {spec.name} only has "
                     f"ecr with control {qubits[1]} and target {qubits[0]}"
@@ -109,7 +135,7 @@ def check_circuit(circuit: QuantumCircuit, target: Target, spec: DeviceSpec, ind
                 if len(qubits) == 2:
                     problem += " (they are not coupled)"
             raise CircuitValidationError(f"{label}: {problem}. {fix}")
-        if not spec.supports_mid_circuit_measurement:
+        if check_reuse:
             reused = [q for q in qubits if q in measured]
             if reused:
                 raise CircuitValidationError(
@@ -142,30 +168,49 @@ def _delay_in_dt(delay: Delay, dt: float | None, label: str) -> Delay:
     return Delay(round(duration * _TIME_UNITS[delay.unit] / dt), "dt")
 
 
-def to_wire(circuit: QuantumCircuit, dt: float | None, index: int = 0) -> WireProgram:
-    """Write ``circuit`` as the OpenQASM 2 program the service runs, with its register layout."""
+def to_wire(circuit: QuantumCircuit, dt: float | None, index: int = 0, *, native: bool = True) -> WireProgram:
+    """Write ``circuit`` as the OpenQASM 2 program the service runs, with its register layout.
+
+    A circuit in native gates (what ``transpile`` for the backend gives) is written by the fast
+    writer of :mod:`oqc_provider.qiskit.native_qasm`; anything else, or ``native=False``, goes
+    through ``qiskit.qasm2.dumps``. Both give the same program (tests parse and compare them).
+    """
     label = circuit_label(circuit, index)
-    qreg = QuantumRegister(circuit.num_qubits, "q")
-    wire = QuantumCircuit(qreg, name=circuit.name)
     taken: set[str] = set()
     covered: set[int] = set()
-    clbit_of: dict[int, Clbit] = {}
     registers: list[tuple[str, tuple[int, ...]]] = []
-
-    def add(wanted: str, indices: tuple[int, ...], fallback: str) -> None:
-        creg = ClassicalRegister(len(indices), _register_name(wanted, taken, fallback))
-        wire.add_register(creg)
-        clbit_of.update(zip(indices, creg, strict=True))
-        covered.update(indices)
-        registers.append((creg.name, indices))
-
+    clbit_index = {bit: position for position, bit in enumerate(circuit.clbits)}
     for number, creg in enumerate(circuit.cregs):
-        indices = tuple(circuit.find_bit(bit).index for bit in creg)
+        indices = tuple(clbit_index[bit] for bit in creg)
         if indices and not covered.intersection(indices):  # overlapping registers: bits go once
-            add(creg.name, indices, f"c{number}")
+            registers.append((_register_name(creg.name, taken, f"c{number}"), indices))
+            covered.update(indices)
     loose = tuple(i for i in range(circuit.num_clbits) if i not in covered)
     if loose:
-        add("loose_bits", loose, "loose_bits")
+        registers.append((_register_name("loose_bits", taken, "loose_bits"), loose))
+    if native:
+        clbit_names = {
+            clbit: f"{name}[{position}]"
+            for name, indices in registers
+            for position, clbit in enumerate(indices)
+        }
+        program = native_program(circuit, clbit_names, [(name, len(indices)) for name, indices in registers])
+        if program is not None:
+            return WireProgram(program, tuple(registers))
+    return WireProgram(_dumps(circuit, dt, label, registers), tuple(registers))
+
+
+def _dumps(
+    circuit: QuantumCircuit, dt: float | None, label: str, registers: list[tuple[str, tuple[int, ...]]]
+) -> str:
+    """The program through ``qasm2.dumps``: the circuit rebuilt on ``q`` and the wire registers."""
+    qreg = QuantumRegister(circuit.num_qubits, "q")
+    wire = QuantumCircuit(qreg, name=circuit.name)
+    clbit_of: dict[int, Clbit] = {}
+    for name, indices in registers:
+        creg = ClassicalRegister(len(indices), name)
+        wire.add_register(creg)
+        clbit_of.update(zip(indices, creg, strict=True))
     for instruction in circuit.data:
         operation = instruction.operation
         if isinstance(operation, Delay):
@@ -183,4 +228,4 @@ def to_wire(circuit: QuantumCircuit, dt: float | None, index: int = 0) -> WirePr
     for name, indices in registers:  # the exporter must not have renamed a register we map back by
         if f"creg {name}[{len(indices)}];" not in program:
             raise CircuitValidationError(f"{label}: the register {name!r} did not survive OpenQASM export.")
-    return WireProgram(program, tuple(registers))
+    return program
