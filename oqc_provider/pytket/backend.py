@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -392,6 +392,47 @@ class OQCTketBackend(Backend):
         result = backend_result(job.result.data, data.bits, shots=job.config_to_send().shots)
         self._cache.setdefault(handle, {})["result"] = result
         return result
+
+    def get_results(self, handles: Iterable[ResultHandle], **kwargs: Any) -> list[BackendResult]:
+        """The results of several handles, waiting for them together.
+
+        One polling loop follows every unfinished circuit of the handles (about one request per
+        circuit), and each batch is written to the job store once, instead of a wait, a poll
+        stream and a store write per handle. Keywords are as for :meth:`get_result`.
+        """
+        if isinstance(handles, ResultHandle):
+            return super().get_results(handles, **kwargs)  # pytket explains the misuse
+        handles = list(handles)
+        if len(handles) > 1 and kwargs.get("wait") is None:
+            self._wait_together(handles, kwargs.get("timeout", self._options.timeout))
+        return super().get_results(handles, **kwargs)
+
+    def _wait_together(self, handles: list[ResultHandle], timeout: float | None) -> None:
+        """Wait until every handle's circuit has ended (those never accepted are left to get_result)."""
+        jobs: dict[int, Job] = {}
+        batches: dict[int, CompositeJob] = {}
+        for handle in handles:
+            cached = self._cache.get(handle)
+            if cached is not None and "result" in cached:
+                continue
+            _, job, composite = self._locate(handle)
+            if job.task_id is not None and job.state is not JobState.CREATED and not job.state.is_terminal:
+                jobs[id(job)] = job
+                if composite is not None:
+                    batches[id(composite)] = composite
+        if not jobs:
+            return
+        try:
+            self._session.run(self._session.sdk.wait_for(list(jobs.values()), timeout))
+        except TimeoutError:
+            done = sum(job.state.is_terminal for job in jobs.values())
+            raise ResultTimeoutError(
+                f"{len(jobs) - done} of {len(jobs)} circuits on {self._qpu.name} had not finished after "
+                f"{timeout} s; they keep running: call get_results again (from any process) to collect them."
+            ) from None
+        finally:
+            for composite in batches.values():
+                composite.save_state()
 
     def _wait(self, job: Job, composite: CompositeJob | None, timeout: float | None, wait: Any) -> None:
         try:

@@ -33,6 +33,7 @@ from pytket.qasm import circuit_to_qasm_str
 
 from oqc_provider.devices import DeviceSpec
 from oqc_provider.pytket.errors import InvalidCircuitError
+from oqc_provider.pytket.native_qasm import native_program
 
 #: The register every program measures into, and the one whose results come back.
 WIRE_CREG = "c"
@@ -75,8 +76,12 @@ def physical_qubits(circuit: Circuit, spec: DeviceSpec) -> dict[Qubit, int]:
     return mapping
 
 
-def to_program(circuit: Circuit, spec: DeviceSpec) -> WireProgram:
+def to_program(circuit: Circuit, spec: DeviceSpec, *, native: bool = True) -> WireProgram:
     """The OpenQASM 2 program for ``circuit`` on ``spec``, with its bit layout.
+
+    A compiled circuit (native gates only) is written by the fast writer of
+    :mod:`oqc_provider.pytket.native_qasm`; anything else, or ``native=False``, by pytket's
+    ``circuit_to_qasm_str``. Both give the same program (tests parse and compare them).
 
     Raises:
         InvalidCircuitError: the qubits are not placed on the device, or pytket cannot write the
@@ -84,6 +89,10 @@ def to_program(circuit: Circuit, spec: DeviceSpec) -> WireProgram:
     """
     bits = tuple(circuit.bits)
     qubits = physical_qubits(circuit, spec)
+    if native:
+        program = native_program(circuit, qubits, bits, WIRE_QREG, WIRE_CREG)
+        if program is not None:
+            return WireProgram(qasm=program, bits=bits)
     wire = circuit.copy()
     # Rename in two steps so a new name never collides with an old one still in the circuit.
     wire.rename_units({qubit: Qubit(_TEMP, index) for qubit, index in qubits.items()})
