@@ -187,8 +187,9 @@ class OQCBackend(BackendV2):
         config_raw = run_options.merged(memory=True).compiler_config()
         jobs, records = [], []
         for index, circuit in enumerate(circuits):
-            check_circuit(circuit, target, device, index)
-            wire = to_wire(circuit, device.dt, index)
+            data = list(circuit.data)  # one pass builds its Python objects; both steps read them
+            check_circuit(circuit, target, device, index, data)
+            wire = to_wire(circuit, device.dt, index, data=data)
             raw = run_options.memory or len(wire.registers) > 1
             seed = None if run_options.seed is None else run_options.seed + index
             jobs.append(

@@ -16,9 +16,9 @@ and the caller falls back to ``dumps``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from qiskit.circuit import QuantumCircuit
+from qiskit.circuit import CircuitInstruction, QuantumCircuit
 
 HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 #: How ``dumps`` defines ``ecr`` (not in qelib1.inc); the service runs it as the native ECR.
@@ -44,6 +44,7 @@ def native_program(
     circuit: QuantumCircuit,
     clbit_names: Mapping[int, str],
     registers: Sequence[tuple[str, int]],
+    data: Iterable[CircuitInstruction] | None = None,
 ) -> str | None:
     """The OpenQASM 2 program of ``circuit``, or ``None`` if it is not in the native gate set.
 
@@ -51,6 +52,7 @@ def native_program(
         circuit: the circuit; qubit ``i`` is written ``q[i]`` (physical qubit ``i``).
         clbit_names: each clbit index -> its name in the program, e.g. ``"c[3]"``.
         registers: each classical register of the program: name and size, in declaration order.
+        data: the circuit's instructions, if the caller has them as a list already.
     """
     if not circuit.num_qubits:
         return None
@@ -58,7 +60,7 @@ def native_program(
     clbit_of = {bit: clbit_names[index] for index, bit in enumerate(circuit.clbits) if index in clbit_names}
     body: list[str] = []
     uses_ecr = False
-    for instruction in circuit.data:
+    for instruction in circuit.data if data is None else data:
         operation = instruction.operation
         name = operation.name
         qubits = instruction.qubits

@@ -22,10 +22,18 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qiskit import qasm2
-from qiskit.circuit import ClassicalRegister, Clbit, Delay, QuantumCircuit, QuantumRegister
+from qiskit.circuit import (
+    CircuitInstruction,
+    ClassicalRegister,
+    Clbit,
+    Delay,
+    QuantumCircuit,
+    QuantumRegister,
+)
 from qiskit.transpiler import Target
 
 from oqc_provider.devices import DeviceSpec
@@ -90,12 +98,19 @@ def _support(target: Target) -> dict[str, frozenset[tuple[int, ...]] | None]:
     return table
 
 
-def check_circuit(circuit: QuantumCircuit, target: Target, spec: DeviceSpec, index: int = 0) -> None:
+def check_circuit(
+    circuit: QuantumCircuit,
+    target: Target,
+    spec: DeviceSpec,
+    index: int = 0,
+    data: Sequence[CircuitInstruction] | None = None,
+) -> None:
     """Raise :class:`CircuitValidationError` unless ``circuit`` runs on the QPU as it stands.
 
     Checks the qubit count, unbound parameters, each operation against the Target (gate and
     qubits, ECR direction included) and, on devices without mid-circuit measurement, that no
-    qubit is used after it was measured.
+    qubit is used after it was measured. ``data`` is ``list(circuit.data)`` when the caller has it:
+    each pass over ``circuit.data`` builds every instruction's Python objects anew.
     """
     label = circuit_label(circuit, index)
     fix = "Transpile it for this backend first: qiskit.transpile(circuit, backend)."
@@ -112,7 +127,7 @@ def check_circuit(circuit: QuantumCircuit, target: Target, spec: DeviceSpec, ind
     qubit_index = {bit: position for position, bit in enumerate(circuit.qubits)}
     check_reuse = not spec.supports_mid_circuit_measurement
     measured: set[int] = set()
-    for instruction in circuit.data:
+    for instruction in circuit.data if data is None else data:
         name = instruction.operation.name
         if name in _BOOKKEEPING:
             continue
@@ -168,12 +183,20 @@ def _delay_in_dt(delay: Delay, dt: float | None, label: str) -> Delay:
     return Delay(round(duration * _TIME_UNITS[delay.unit] / dt), "dt")
 
 
-def to_wire(circuit: QuantumCircuit, dt: float | None, index: int = 0, *, native: bool = True) -> WireProgram:
+def to_wire(
+    circuit: QuantumCircuit,
+    dt: float | None,
+    index: int = 0,
+    *,
+    native: bool = True,
+    data: Sequence[CircuitInstruction] | None = None,
+) -> WireProgram:
     """Write ``circuit`` as the OpenQASM 2 program the service runs, with its register layout.
 
     A circuit in native gates (what ``transpile`` for the backend gives) is written by the fast
     writer of :mod:`oqc_provider.qiskit.native_qasm`; anything else, or ``native=False``, goes
     through ``qiskit.qasm2.dumps``. Both give the same program (tests parse and compare them).
+    ``data``: ``list(circuit.data)``, if the caller already made it (see :func:`check_circuit`).
     """
     label = circuit_label(circuit, index)
     taken: set[str] = set()
@@ -194,7 +217,8 @@ def to_wire(circuit: QuantumCircuit, dt: float | None, index: int = 0, *, native
             for name, indices in registers
             for position, clbit in enumerate(indices)
         }
-        program = native_program(circuit, clbit_names, [(name, len(indices)) for name, indices in registers])
+        sizes = [(name, len(indices)) for name, indices in registers]
+        program = native_program(circuit, clbit_names, sizes, circuit.data if data is None else data)
         if program is not None:
             return WireProgram(program, tuple(registers))
     return WireProgram(_dumps(circuit, dt, label, registers), tuple(registers))
