@@ -29,7 +29,10 @@ IMPORTS = [
     ("import oqc_provider", "import oqc_provider"),
     ("from oqc_provider.qiskit import OQCProvider", "from oqc_provider.qiskit import OQCProvider"),
     ("import pytket", "import pytket"),
+    # Any pytket Backend subclass needs pytket.backends, which loads scipy and sympy: the floor.
+    ("from pytket.backends import Backend", "from pytket.backends import Backend"),
     ("from oqc_provider.pytket import OQCTketBackend", "from oqc_provider.pytket import OQCTketBackend"),
+    ("from pytket.extensions.qiskit import AerBackend", "from pytket.extensions.qiskit import AerBackend"),
     ("from oqc_provider.engine import OqcSdk", "from oqc_provider.engine import OqcSdk"),
 ]
 #: Modules that must stay unloaded until used, and the imports that must not load them.
@@ -48,8 +51,10 @@ print(json.dumps({{"seconds": elapsed, "loaded": loaded}}))
 def probe(statement: str) -> tuple[float, list[str]]:
     """Seconds ``statement`` takes in a fresh interpreter, and which heavy modules it loaded."""
     code = _PROBE.format(statement=statement, heavy=HEAVY)
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    answer = json.loads(output.strip().splitlines()[-1])
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if completed.returncode != 0:  # e.g. pytket-qiskit not installed: report it, measure the rest
+        return float("nan"), ["(not importable)"]
+    answer = json.loads(completed.stdout.strip().splitlines()[-1])
     return float(answer["seconds"]), list(answer["loaded"])
 
 
