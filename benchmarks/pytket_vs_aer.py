@@ -100,6 +100,10 @@ def profiled(backend: Any, circuits: list[Any]) -> tuple[float, list[tuple[str, 
         ("[main] get_result(s) in all", cumulative(main, ("pytket/backends/backend.py", "get_results"))),
         ("[loop] HTTP client side", cumulative(loop, ("httpx/_client.py", "send")) - routes),
         ("[loop] emulator routes", routes),
+        (
+            "[sim] parse_native (fast path)",
+            cumulative(simulation, ("oqc_provider/emulator/native_programs.py", "parse_native")),
+        ),
         ("[sim] parse_program", cumulative(simulation, (programs, "parse_program"))),
         (
             "[sim] compile+validate",

@@ -73,6 +73,11 @@ def stage_timings(backend: Any, circuits: list[Any]) -> dict[str, float]:
     times["emulator compile+validate"] = timed(
         lambda: [validate(compile_to_native(c, device), device) for c in parsed]
     )
+    try:  # the emulator's fast path for native programs (reads and checks in one pass)
+        from oqc_provider.emulator.native_programs import parse_native
+    except ImportError:
+        return times
+    times["emulator parse_native (fast path)"] = timed(lambda: [parse_native(p, device) for p in programs])
     return times
 
 
@@ -98,6 +103,7 @@ def profiled_run(provider: Any, backend: Any, circuits: list[Any]) -> tuple[floa
 
     translate, results = "oqc_provider/qiskit/translate.py", "oqc_provider/qiskit/results.py"
     programs, executor = "oqc_provider/emulator/programs.py", "oqc_provider/emulator/executor.py"
+    native = "oqc_provider/emulator/native_programs.py"
     http_total = cumulative(loop, ("httpx/_client.py", "send"))
     routes = cumulative(loop, ("starlette/applications.py", "__call__"))
     stages = [
@@ -110,6 +116,7 @@ def profiled_run(provider: Any, backend: Any, circuits: list[Any]) -> tuple[floa
         ("[main] result() in all (waits)", cumulative(main, ("oqc_provider/qiskit/job.py", "result"))),
         ("[loop] HTTP client side", http_total - routes),
         ("[loop] emulator routes", routes),
+        ("[sim] parse_native (fast path)", cumulative(simulation, (native, "parse_native"))),
         ("[sim] parse_program", cumulative(simulation, (programs, "parse_program"))),
         (
             "[sim] compile+validate",
