@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
+from oqc_provider.emulator.native_programs import parse_native
 from oqc_provider.emulator.noise import add_idle_relaxation, build_noise_model
 from oqc_provider.emulator.programs import Layout, ProgramError, compile_to_native, parse_program, validate
 from oqc_provider.emulator.results import build_results, execution_metadata
@@ -132,10 +133,15 @@ class Executor:
                 f"{config.shots} shots exceed {spec.name}'s Maximum Shots of {spec.max_shots}. "
                 f"Ask for at most {spec.max_shots} shots, or split the run into several tasks."
             )
-        parsed = parse_program(record.program or "")
-        circuit = compile_to_native(parsed, spec)
-        layout = validate(circuit, spec)
-        program_run = record.program or "" if circuit is parsed else _dumps(circuit, record.program or "")
+        native = parse_native(record.program or "", spec)  # a valid native program, checked as read
+        if native is not None:
+            circuit, layout = native
+            program_run = record.program or ""
+        else:
+            parsed = parse_program(record.program or "")
+            circuit = compile_to_native(parsed, spec)
+            layout = validate(circuit, spec)
+            program_run = record.program or "" if circuit is parsed else _dumps(circuit, record.program or "")
         circuit = add_idle_relaxation(circuit, spec, self._calibration(spec))
         mitigation = config.error_mitigation
         if mitigation is not None and mitigation & (

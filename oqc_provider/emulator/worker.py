@@ -39,6 +39,10 @@ def simulation_pool() -> ThreadPoolExecutor:
 
 #: Longest sleep between queue checks when nothing is due; a submit wakes the worker at once.
 _IDLE_WAIT = 5.0
+#: Most tasks simulated and stored together. A big batch runs as several Aer calls, each stored as
+#: soon as it ends: its first results are ready (and fetched by the client) while the rest still
+#: run, and a client backing off between polls never waits long past the end of one huge call.
+SLICE = 64
 
 
 class Worker:
@@ -86,19 +90,20 @@ class Worker:
     def run_once(self) -> int:
         """Run every task due now; return how many were taken."""
         records = self._store.take_due()
-        if not records:
-            return 0
-        outcomes = simulation_pool().submit(self._executor.run, records).result()
-        for outcome in outcomes:
-            stored = self._store.finish(
-                outcome.task_id,
-                results=outcome.results,
-                execution_metadata=outcome.metadata,
-                error=outcome.error,
-                started=outcome.started,
-            )
-            if not stored:
-                logger.debug("Task %s was cancelled while running; its outcome is dropped", outcome.task_id)
+        for start in range(0, len(records), SLICE):
+            outcomes = simulation_pool().submit(self._executor.run, records[start : start + SLICE]).result()
+            for outcome in outcomes:
+                stored = self._store.finish(
+                    outcome.task_id,
+                    results=outcome.results,
+                    execution_metadata=outcome.metadata,
+                    error=outcome.error,
+                    started=outcome.started,
+                )
+                if not stored:
+                    logger.debug(
+                        "Task %s was cancelled while running; its outcome is dropped", outcome.task_id
+                    )
         return len(records)
 
     def _loop(self) -> None:
