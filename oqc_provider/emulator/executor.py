@@ -39,6 +39,25 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+class SimulationInterrupted(Exception):
+    """The process is shutting down under a simulation; its tasks are not failed.
+
+    Aer's job executor refuses work once the interpreter starts to exit (an in-process emulator
+    whose script ended while tasks were queued). Those tasks stay RUNNING in the store, and the
+    next emulator on the same store re-queues them (``TaskStore.requeue_interrupted``) instead of
+    reporting a failure the user never caused.
+    """
+
+
+def shutting_down(exc: BaseException | None = None) -> bool:
+    """Whether the process is exiting: the main thread has ended, or ``exc`` is an executor refusing
+    work because it was shut down (Aer's job executor is shut down at exit, before the main thread
+    is marked as ended, and nothing else shuts it down; the stdlib's message is the only mark)."""
+    if not threading.main_thread().is_alive():
+        return True
+    return isinstance(exc, RuntimeError) and "cannot schedule new futures" in str(exc)
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What became of one task: results and metrics, or an error code and message."""
@@ -193,6 +212,8 @@ class Executor:
                 options["seed_simulator"] = seed
             result = simulator.run([p.circuit for p in group], **options).result()
         except Exception as exc:  # Aer failures are the task's outcome, not the worker's death
+            if shutting_down(exc):
+                raise SimulationInterrupted from exc
             logger.exception("Aer failed on %d task(s) for %s", len(group), spec.qpu_id)
             failure = (500, f"Simulation failed: {exc}")
             return [Outcome(p.record.id, error=failure, started=started) for p in group]

@@ -19,7 +19,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from oqc_provider.emulator.executor import Executor
+from oqc_provider.emulator.executor import Executor, SimulationInterrupted, shutting_down
 from oqc_provider.emulator.store import TaskStore
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,17 @@ class Worker:
         """Run every task due now; return how many were taken."""
         records = self._store.take_due()
         for start in range(0, len(records), SLICE):
-            outcomes = simulation_pool().submit(self._executor.run, records[start : start + SLICE]).result()
+            chunk = records[start : start + SLICE]
+            try:
+                outcomes = simulation_pool().submit(self._executor.run, chunk).result()
+            except (SimulationInterrupted, RuntimeError) as exc:
+                if not isinstance(exc, SimulationInterrupted) and not shutting_down(exc):
+                    raise
+                # Left RUNNING in the store: the next emulator on it re-queues them.
+                logger.info("Process exiting: %d task(s) left for the next start", len(records) - start)
+                with self._wake:
+                    self._stopping = True
+                return len(records)
             for outcome in outcomes:
                 stored = self._store.finish(
                     outcome.task_id,

@@ -156,3 +156,35 @@ def test_job_submitted_in_one_process_finishes_in_another(tmp_path: Path, bell) 
         retrieved = provider.get_backend("Lucy Simulator").retrieve_job(job_id)
         assert retrieved.result(timeout=60).get_counts("x1") == {"10": 40}
         assert OQCJob.load(path, provider).result(timeout=60).get_counts("x1") == {"10": 40}
+
+
+def test_a_process_that_exits_mid_simulation_leaves_its_tasks_to_the_next(tmp_path: Path) -> None:
+    """Tasks still simulating in the in-process emulator when the script exits are not failed:
+    the next process's emulator finishes them. (They used to fail with "cannot schedule new
+    futures after shutdown" when anything kept the exiting interpreter alive a moment, here a
+    non-daemon thread, as a logging or notebook thread would.)"""
+    script = (
+        "import threading, time\n"
+        "from qiskit import QuantumCircuit, transpile\n"
+        "from oqc_provider import OQCProvider\n"
+        "backend = OQCProvider().get_backend('Lucy Simulator')\n"
+        "qc = QuantumCircuit(8); qc.h(0); [qc.cx(i, i + 1) for i in range(7)]; qc.measure_all()\n"
+        # Seeded, so one Aer call per task: Aer is called again after the exit has begun.
+        "job = backend.run([transpile(qc, backend)] * 120, shots=5000, seed_simulator=5)\n"
+        "job.save('job.json'); print(job.job_id())\n"
+        "threading.Thread(target=time.sleep, args=(3,)).start()\n"
+    )
+    first = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_child_env(),
+        check=True,
+        cwd=tmp_path,
+    )
+    with OQCProvider() as provider:
+        result = provider.get_backend("Lucy Simulator").retrieve_job(first.stdout.strip()).result(timeout=300)
+    failed = [r.status for r in result.results if not r.success]
+    assert not failed, failed[:3]
+    assert all(set(counts) == {"0" * 8, "1" * 8} for counts in result.get_counts())
