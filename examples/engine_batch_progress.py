@@ -12,7 +12,7 @@ import asyncio
 import math
 
 from oqc_provider.engine import CompositeJob, OqcSdk
-from oqc_provider.progress import progress_for
+from oqc_provider.engine.progress import progress_for
 
 LUCY_SIMULATOR = "qpu:uk:2:d865b5a184"
 

@@ -203,7 +203,7 @@ def result(
 def _progress(job: Job | CompositeJob, enabled: bool | None) -> contextlib.AbstractContextManager[object]:
     """A progress bar while waiting for a batch (a single job has nothing to count)."""
     from oqc_provider.engine.composite import CompositeJob
-    from oqc_provider.progress import progress_for
+    from oqc_provider.engine.progress import progress_for
 
     if isinstance(job, CompositeJob):
         return progress_for(job, enabled=enabled, description="tasks")

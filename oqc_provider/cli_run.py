@@ -64,8 +64,8 @@ def run(
     """Run OpenQASM files on a QPU and print the counts of each classical register."""
     from oqc_provider.engine.composite import CompositeJob
     from oqc_provider.engine.job import Job
+    from oqc_provider.engine.progress import progress_for
     from oqc_provider.engine.store import JobStore, new_job_id
-    from oqc_provider.progress import progress_for
     from oqc_provider.run_options import RunOptions
 
     programs = [read_program(path) for path in files]

@@ -16,6 +16,7 @@ from oqc_provider.engine.batch import group_states
 from oqc_provider.engine.errors import JobFailed
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.outputs import JobOutputProxy
+from oqc_provider.engine.progress import progress_for
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, write_atomic
 from oqc_provider.engine.states import JobState
 
@@ -206,18 +207,25 @@ class CompositeJob:
         return self
 
     async def execute(
-        self, *, timeout_s: float | None = 120.0, raise_on_error: bool | None = None
+        self,
+        *,
+        timeout_s: float | None = 120.0,
+        raise_on_error: bool | None = None,
+        progress: bool | None = None,
     ) -> JobOutputProxy:
         """Run every child to the end; finished children start fresh runs, active ones resume.
 
         Returns every child's outcome. Errors stay on the children unless ``raise_on_error``.
+        ``progress`` shows a bar of tasks done on stderr: ``None`` (the default) shows it in a
+        terminal unless ``OQC_PROVIDER_PROGRESS=0`` (see :mod:`oqc_provider.engine.progress`).
         """
         if not self.resuming:
             for job in self.jobs:
                 if job.state.is_terminal:
                     job._reset()
         self.resuming = False
-        await self.wait(timeout_s)
+        with progress_for(self, enabled=progress):
+            await self.wait(timeout_s)
         if raise_on_error:
             self.raise_for_status()
         return self.outputs

@@ -13,7 +13,7 @@ Example:
     >>> import asyncio, os, tempfile
     >>> os.environ["OQC_PROVIDER_HOME"] = tempfile.mkdtemp()
     >>> from oqc_provider.engine import OqcSdk
-    >>> from oqc_provider.progress import progress_for
+    >>> from oqc_provider.engine.progress import progress_for
     >>> qasm = 'OPENQASM 2.0; include "qelib1.inc"; qreg q[1]; creg c[1]; x q[0]; measure q[0] -> c[0];'
     >>> async def main():
     ...     async with OqcSdk(default_qpu_id="qpu:uk:2:d865b5a184") as sdk:
@@ -31,6 +31,7 @@ import logging
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
@@ -47,6 +48,10 @@ logger = logging.getLogger("oqc_provider")
 PROGRESS_ENV = "OQC_PROVIDER_PROGRESS"
 _OFF = {"0", "false", "no", "off"}
 _ON = {"1", "true", "yes", "on"}
+#: Batches that have a bar on screen: a nested bar for the same batch (a CLI bar around
+#: ``execute``, which shows its own) stays hidden rather than drawing twice.
+_SHOWN: weakref.WeakSet[CompositeJob] = weakref.WeakSet()
+_SHOWN_LOCK = threading.Lock()
 
 
 def progress_enabled(enabled: bool | None = None, stream: TextIO | None = None) -> bool:
@@ -99,6 +104,11 @@ class BatchProgress:
         """Show the bar and start following the batch (a no-op when disabled)."""
         if not self.enabled or self._active:
             return self
+        with _SHOWN_LOCK:
+            if self.composite in _SHOWN:
+                self.enabled = False
+                return self
+            _SHOWN.add(self.composite)
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -145,6 +155,8 @@ class BatchProgress:
             self._bar.update(self._task, completed=progress.done, detail=_detail(progress))
             self._active = False
             self._bar.stop()
+        with _SHOWN_LOCK:
+            _SHOWN.discard(self.composite)
 
     def __enter__(self) -> BatchProgress:
         return self.start()

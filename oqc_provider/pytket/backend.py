@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -53,10 +52,11 @@ from oqc_provider.pytket.errors import (
     InvalidCircuitError,
     ResultTimeoutError,
 )
-from oqc_provider.pytket.handles import RESULT_ID_TYPE, STATUS_OF_STATE, HandleData
+from oqc_provider.pytket.handles import RESULT_ID_TYPE, HandleData
 from oqc_provider.pytket.programs import WireProgram, to_program
 from oqc_provider.pytket.results import backend_result
 from oqc_provider.pytket.validation import check_circuit
+from oqc_provider.pytket.waiting import status_of, wait_for_job, wait_for_jobs
 from oqc_provider.qcaas.client import ServerMode
 from oqc_provider.qcaas.retry import RetryPolicy
 from oqc_provider.run_options import RunOptions
@@ -362,7 +362,7 @@ class OQCTketBackend(Backend):
             self._session.run(job.refresh())
             if job.state.is_terminal and composite is not None:
                 composite.save_state()
-        return _status_of(job)
+        return status_of(job)
 
     def get_result(self, handle: ResultHandle, **kwargs: Any) -> BackendResult:
         """The circuit's BackendResult, waiting for it if needed.
@@ -383,7 +383,14 @@ class OQCTketBackend(Backend):
         data, job, composite = self._locate(handle)
         if not job.state.is_terminal:
             timeout = kwargs.get("timeout", self._options.timeout)
-            self._wait(job, composite, timeout, kwargs.get("wait"))
+            interval = kwargs.get("wait")
+            try:
+                wait_for_job(
+                    self._session, job, timeout, None if interval is None else float(interval), self._qpu.name
+                )
+            finally:
+                if composite is not None:
+                    composite.save_state()
         if job.state is JobState.CANCELLED:
             raise CircuitCancelledError(f"Circuit {data.index} (task {job.task_id}) was cancelled.")
         job.raise_for_status()
@@ -423,44 +430,10 @@ class OQCTketBackend(Backend):
         if not jobs:
             return
         try:
-            self._session.run(self._session.sdk.wait_for(list(jobs.values()), timeout))
-        except TimeoutError:
-            done = sum(job.state.is_terminal for job in jobs.values())
-            raise ResultTimeoutError(
-                f"{len(jobs) - done} of {len(jobs)} circuits on {self._qpu.name} had not finished after "
-                f"{timeout} s; they keep running: call get_results again (from any process) to collect them."
-            ) from None
+            wait_for_jobs(self._session, list(jobs.values()), timeout, self._qpu.name)
         finally:
             for composite in batches.values():
                 composite.save_state()
-
-    def _wait(self, job: Job, composite: CompositeJob | None, timeout: float | None, wait: Any) -> None:
-        try:
-            if job.state is JobState.CREATED:  # recorded but never accepted: send it (same task id)
-                self._session.run(job.submit())
-            if wait is None:
-                self._session.run(self._session.sdk.wait_for([job], timeout))
-            else:
-                self._poll(job, timeout, float(wait))
-        except TimeoutError:
-            raise ResultTimeoutError(
-                f"Task {job.task_id} on {self._qpu.name} had not finished after {timeout} s; it keeps "
-                "running: call get_result again (from any process) to collect it."
-            ) from None
-        finally:
-            if composite is not None:
-                composite.save_state()
-
-    def _poll(self, job: Job, timeout: float | None, interval: float) -> None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            self._session.run(job.refresh())
-            if job.state.is_terminal:
-                return
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError
-            pause = interval if deadline is None else min(interval, max(0.0, deadline - time.monotonic()))
-            time.sleep(pause)  # the caller's requested polling interval
 
     def cancel(self, handle: ResultHandle) -> None:
         """Ask the server to cancel the circuit, if it has not ended."""
@@ -488,18 +461,6 @@ class OQCTketBackend(Backend):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _status_of(job: Job) -> CircuitStatus:
-    status = STATUS_OF_STATE[job.state]
-    if job.error is not None:
-        message = job.error.error_message or "The circuit failed."
-        return CircuitStatus(
-            status, message, error_detail=f"code {job.error.error_code}", error_time=job.error.received
-        )
-    if job.state is JobState.COMPLETED and job.result is not None:
-        return CircuitStatus(status, f"Task {job.task_id} completed.", completed_time=job.result.received)
-    return CircuitStatus(status, f"Task {job.task_id} is {job.state.value} on {job.qpu_id}.")
 
 
 __all__ = ["STORE_KIND", "InvalidCircuitError", "OQCTketBackend"]

@@ -30,6 +30,7 @@ from qiskit.providers import JobStatus, JobTimeoutError, JobV1
 from qiskit.result import Result
 
 from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.progress import progress_for
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, read_snapshot
 from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.errors import ConfigurationError, OqcProviderError
@@ -153,6 +154,9 @@ class OQCJob(JobV1):
         Args:
             timeout: seconds to wait; ``None`` uses the run's ``timeout`` option.
 
+        While it waits, a bar of circuits done (with an ETA) shows on stderr in a terminal;
+        ``OQC_PROVIDER_PROGRESS=0`` turns it off.
+
         Raises:
             OQCJobTimeoutError: the deadline passed first (the job goes on; call again later).
         """
@@ -168,7 +172,8 @@ class OQCJob(JobV1):
         ):
             remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
             try:
-                self._session.run(self.composite.wait(timeout_s=remaining))
+                with progress_for(self.composite, description=self._backend.name):
+                    self._session.run(self.composite.wait(timeout_s=remaining))
             except TimeoutError:
                 progress = self.composite.progress
                 raise OQCJobTimeoutError(

@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from oqc_provider.engine import CompositeJob, OqcSdk
-from oqc_provider.progress import PROGRESS_ENV, progress_enabled, progress_for
+from oqc_provider.engine.progress import PROGRESS_ENV, progress_enabled, progress_for
 
 ROOT = Path(__file__).resolve().parents[2]
 X_QASM = 'OPENQASM 2.0; include "qelib1.inc"; qreg q[1]; creg c[1]; x q[0]; measure q[0] -> c[0];'
@@ -70,7 +70,7 @@ def _python(code: str, home: Path) -> subprocess.CompletedProcess[str]:
 
 def test_importing_the_package_and_its_cli_does_not_import_matplotlib(tmp_path: Path) -> None:
     code = (
-        "import sys, oqc_provider, oqc_provider.cli, oqc_provider.plots, oqc_provider.progress\n"
+        "import sys, oqc_provider, oqc_provider.cli, oqc_provider.plots, oqc_provider.engine.progress\n"
         "assert not [m for m in sys.modules if m.startswith('matplotlib')], 'matplotlib imported'\n"
     )
     done = _python(code, tmp_path)

@@ -25,7 +25,16 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert (site / "index.html").is_file()
-    for page in ("quickstart", "emulator", "qiskit", "pytket", "engine-jobs", "cli", "configuration"):
+    for page in (
+        "quickstart",
+        "emulator",
+        "qiskit",
+        "pytket",
+        "engine-jobs",
+        "cli",
+        "configuration",
+        "performance",
+    ):
         assert (site / page / "index.html").is_file(), page
     assert (site / "images" / "toshiko-device-map.png").is_file()
     assert not (site / "conftest.py").exists() and not (site / "mkdocs").exists()

@@ -1,0 +1,93 @@
+"""Waiting for pytket handles' circuits: one polling loop for many, deadlines, a progress bar.
+
+``get_results`` over many handles follows every unfinished circuit with one engine polling loop
+(about one request per circuit) and shows a bar of circuits done in a terminal; ``get_result``
+on one handle waits for that circuit alone, on the engine's back-off schedule or at the
+caller's own polling interval (pytket's ``wait`` keyword).
+
+A deadline that passes raises :class:`ResultTimeoutError`; the circuits keep running and their
+handles stay valid, from any process.
+"""
+
+from __future__ import annotations
+
+import time
+
+from pytket.backends.status import CircuitStatus
+
+from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.job import Job
+from oqc_provider.engine.progress import progress_for
+from oqc_provider.engine.states import JobState
+from oqc_provider.pytket.errors import ResultTimeoutError
+from oqc_provider.pytket.handles import STATUS_OF_STATE
+from oqc_provider.session import ProviderSession
+
+
+def wait_for_jobs(session: ProviderSession, jobs: list[Job], timeout: float | None, qpu_name: str) -> None:
+    """Wait until every job has ended, with a progress bar when there are several.
+
+    Raises:
+        ResultTimeoutError: ``timeout`` seconds passed first.
+    """
+    # A view over jobs that may come from several batches, so that one bar counts them all.
+    view = CompositeJob(jobs, session.sdk)
+    try:
+        with progress_for(view, enabled=None if len(jobs) > 1 else False, description=qpu_name):
+            session.run(session.sdk.wait_for(jobs, timeout))
+    except TimeoutError:
+        done = sum(job.state.is_terminal for job in jobs)
+        raise ResultTimeoutError(
+            f"{len(jobs) - done} of {len(jobs)} circuits on {qpu_name} had not finished after {timeout} s; "
+            "they keep running: call get_results again (from any process) to collect them."
+        ) from None
+
+
+def wait_for_job(
+    session: ProviderSession, job: Job, timeout: float | None, interval: float | None, qpu_name: str
+) -> None:
+    """Wait until ``job`` has ended, sending it first if it was recorded but never accepted.
+
+    Args:
+        interval: seconds between polls; ``None`` follows the engine's back-off schedule.
+
+    Raises:
+        ResultTimeoutError: ``timeout`` seconds passed first.
+    """
+    try:
+        if job.state is JobState.CREATED:  # recorded but never accepted: send it (same task id)
+            session.run(job.submit())
+        if interval is None:
+            session.run(session.sdk.wait_for([job], timeout))
+        else:
+            _poll(session, job, timeout, interval)
+    except TimeoutError:
+        raise ResultTimeoutError(
+            f"Task {job.task_id} on {qpu_name} had not finished after {timeout} s; it keeps running: "
+            "call get_result again (from any process) to collect it."
+        ) from None
+
+
+def _poll(session: ProviderSession, job: Job, timeout: float | None, interval: float) -> None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        session.run(job.refresh())
+        if job.state.is_terminal:
+            return
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError
+        pause = interval if deadline is None else min(interval, max(0.0, deadline - time.monotonic()))
+        time.sleep(pause)  # the caller's requested polling interval
+
+
+def status_of(job: Job) -> CircuitStatus:
+    """The job's state as a pytket ``CircuitStatus``, with the server's message on failure."""
+    status = STATUS_OF_STATE[job.state]
+    if job.error is not None:
+        message = job.error.error_message or "The circuit failed."
+        return CircuitStatus(
+            status, message, error_detail=f"code {job.error.error_code}", error_time=job.error.received
+        )
+    if job.state is JobState.COMPLETED and job.result is not None:
+        return CircuitStatus(status, f"Task {job.task_id} completed.", completed_time=job.result.received)
+    return CircuitStatus(status, f"Task {job.task_id} is {job.state.value} on {job.qpu_id}.")
