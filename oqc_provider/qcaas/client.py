@@ -35,7 +35,12 @@ import httpx
 
 from oqc_provider import __version__
 from oqc_provider.qcaas._http import RequestSender
-from oqc_provider.qcaas.errors import ConfigurationError, ProtocolError, UnknownQpuError
+from oqc_provider.qcaas.errors import (
+    ConfigurationError,
+    ProtocolError,
+    UnknownQpuError,
+    UnsupportedOperationError,
+)
 from oqc_provider.qcaas.models import (
     CancelRequest,
     FeaturesV4,
@@ -285,7 +290,10 @@ class QcaasClient:
     async def get_next_window(self, qpu_id: str) -> datetime | None:
         """When the QPU's next execution window starts (legacy only; ``None`` when none is planned)."""
         if self.mode is ServerMode.V4:
-            raise NotImplementedError("The v4 gateway has no execution-window endpoint.")
+            raise UnsupportedOperationError(
+                "The v4 gateway has no execution-window endpoint; connect in legacy mode "
+                "(mode='legacy', or unset OQC_QCAAS_V4) to read execution windows."
+            )
         body = await self._send.request_json(
             "GET", await self._qpu_path(qpu_id, "/windows/next"), idempotent=True
         )

@@ -31,6 +31,10 @@ class RequestTooLargeError(OqcProviderError, ValueError):
     """A request body exceeds the service's size limit (128 KiB); it was not sent."""
 
 
+class UnsupportedOperationError(OqcProviderError, NotImplementedError):
+    """The server mode in use has no endpoint for this operation (e.g. windows on the v4 gateway)."""
+
+
 class QcaasError(OqcProviderError):
     """Base of errors in talking to QCaaS (or the emulator)."""
 
@@ -128,4 +132,5 @@ __all__ = [
     "ServiceUnavailableError",
     "TransientServerError",
     "UnknownQpuError",
+    "UnsupportedOperationError",
 ]

@@ -161,7 +161,7 @@ async def test_system_status(client: QcaasClient) -> None:
 
 async def test_next_window(client: QcaasClient, mode: ServerMode) -> None:
     if mode is ServerMode.V4:
-        with pytest.raises(NotImplementedError):
+        with pytest.raises(errors.UnsupportedOperationError, match="legacy mode"):
             await client.get_next_window(LUCY_SIM)
         return
     starts = await client.get_next_window(LUCY_SIM)
