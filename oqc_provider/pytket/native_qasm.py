@@ -14,10 +14,11 @@ exactly); tests parse both with ``qiskit.qasm2.loads`` and compare every operati
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 from pytket.circuit import Bit, Circuit, OpType, Qubit
+
+from oqc_provider.openqasm import qasm2_real
 
 HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n\n'
 #: How pytket defines ``ecr`` (not in qelib1.inc); the service runs it as the native ECR.
@@ -34,15 +35,8 @@ _PLAIN = {OpType.SX: "sx", OpType.X: "x", OpType.ECR: "ecr", OpType.Reset: "rese
 
 def half_turns(value: object) -> str | None:
     """A pytket angle (half-turns) as an exact OpenQASM 2 expression, or ``None`` if symbolic."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    if not math.isfinite(number):
-        return None
-    text = repr(number)
-    if "e" in text and "." not in text:  # OpenQASM 2 reals need a decimal point
-        text = text.replace("e", ".0e", 1)
-    return f"{text}*pi"
+    text = qasm2_real(value)
+    return None if text is None else f"{text}*pi"
 
 
 def native_program(

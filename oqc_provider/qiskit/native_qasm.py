@@ -15,29 +15,17 @@ and the caller falls back to ``dumps``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from qiskit.circuit import CircuitInstruction, QuantumCircuit
+
+from oqc_provider.openqasm import qasm2_real
 
 HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
 #: How ``dumps`` defines ``ecr`` (not in qelib1.inc); the service runs it as the native ECR.
 ECR_DEFINITION = "gate ecr q0,q1 { s q0; sx q1; cx q0,q1; x q0; }\n"
 #: Parameterless operations written as ``name q[i], q[j];``.
 _PLAIN = frozenset({"sx", "x", "ecr", "id", "reset"})
-
-
-def angle(value: object) -> str | None:
-    """``value`` as an exact OpenQASM 2 real literal, or ``None`` if it is not a finite number."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    if not math.isfinite(number):
-        return None
-    text = repr(number)
-    if "e" in text and "." not in text:  # '1e-20' is not an OpenQASM 2 real; '1.0e-20' is
-        text = text.replace("e", ".0e", 1)
-    return text
 
 
 def native_program(
@@ -67,7 +55,7 @@ def native_program(
         if getattr(operation, "_condition", None) is not None:  # Qiskit 1.x c_if
             return None
         if name == "rz":
-            text = angle(operation.params[0])
+            text = qasm2_real(operation.params[0])
             if text is None:
                 return None
             body.append(f"rz({text}) {qubit_names[qubits[0]]};\n")

@@ -14,6 +14,7 @@ from qiskit.circuit import Clbit
 from qiskit.circuit.library import ECRGate
 from qiskit.circuit.random import random_circuit
 
+from oqc_provider.openqasm import qasm2_real
 from oqc_provider.qiskit import OQCBackend, native_qasm, translate
 from oqc_provider.qiskit.translate import to_wire
 from tests.qiskit.circuits import layout_circuits
@@ -99,7 +100,7 @@ def test_every_native_operation_and_awkward_angles() -> None:
 
 
 def test_angles_are_exact_openqasm_reals() -> None:
-    angle = native_qasm.angle
+    angle = qasm2_real
     assert angle(1e-20) == "1.0e-20"
     assert angle(-2.5e30) == "-2.5e+30"
     assert float(angle(0.1 + 0.2) or "") == 0.1 + 0.2
