@@ -81,6 +81,63 @@ def cumulative(profile: cProfile.Profile, *markers: tuple[str, str]) -> float:
     return total
 
 
+def profile_threads(
+    session: Any, action: Callable[[], Any]
+) -> tuple[float, cProfile.Profile, cProfile.Profile, cProfile.Profile]:
+    """Run ``action`` once with cProfile on in the calling thread, the session's event-loop thread
+    and the emulator's simulation thread; return the wall time and the three profiles."""
+    from oqc_provider.emulator.worker import simulation_pool
+
+    main, loop, simulation = cProfile.Profile(), cProfile.Profile(), cProfile.Profile()
+
+    async def switch(on: bool) -> None:
+        loop.enable() if on else loop.disable()
+
+    pool = simulation_pool()
+    session.loop.run(switch(True))
+    pool.submit(simulation.enable).result()
+    main.enable()
+    started = time.perf_counter()
+    action()
+    wall = time.perf_counter() - started
+    main.disable()
+    pool.submit(simulation.disable).result()
+    session.loop.run(switch(False))
+    return wall, main, loop, simulation
+
+
+def emulator_stages(loop: cProfile.Profile, simulation: cProfile.Profile) -> list[tuple[str, float]]:
+    """The HTTP and in-process emulator stages of a :func:`profile_threads` run, in seconds."""
+    programs = "oqc_provider/emulator/programs.py"
+    routes = cumulative(loop, ("starlette/applications.py", "__call__"))
+    return [
+        ("[loop] HTTP client side", cumulative(loop, ("httpx/_client.py", "send")) - routes),
+        ("[loop] emulator routes", routes),
+        (
+            "[sim] parse_native (fast path)",
+            cumulative(simulation, ("oqc_provider/emulator/native_programs.py", "parse_native")),
+        ),
+        ("[sim] parse_program", cumulative(simulation, (programs, "parse_program"))),
+        (
+            "[sim] compile+validate",
+            cumulative(simulation, (programs, "compile_to_native"), (programs, "validate")),
+        ),
+        (
+            "[sim] Aer run+result",
+            cumulative(
+                simulation,
+                ("qiskit_aer/backends/aerbackend.py", "run"),
+                ("qiskit_aer/jobs/aerjob.py", "result"),
+            ),
+        ),
+        (
+            "[sim] emulator results",
+            cumulative(simulation, ("oqc_provider/emulator/results.py", "build_results")),
+        ),
+        ("[sim] executor in all", cumulative(simulation, ("oqc_provider/emulator/executor.py", "run"))),
+    ]
+
+
 def print_table(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     """A plain fixed-width table (first column left-aligned, the rest right-aligned)."""
     print(title)

@@ -12,7 +12,6 @@ Needs pytket-qiskit (the test extra has it).
 from __future__ import annotations
 
 import argparse
-import cProfile
 import statistics
 import sys
 import time
@@ -25,9 +24,11 @@ from _workload import (
     DEVICE,
     SHOTS,
     cumulative,
+    emulator_stages,
     median_ratio,
     print_table,
     private_job_store,
+    profile_threads,
     timed,
 )
 
@@ -64,26 +65,8 @@ def run_all(backend: Any, circuits: list[Any], seed: int | None) -> list[Any]:
 
 def profiled(backend: Any, circuits: list[Any]) -> tuple[float, list[tuple[str, float]]]:
     """One profiled run (calling, event-loop and simulation threads): wall time and stage seconds."""
-    from oqc_provider.emulator.worker import simulation_pool
-
-    main, loop, simulation = cProfile.Profile(), cProfile.Profile(), cProfile.Profile()
-
-    async def switch(profile: cProfile.Profile, on: bool) -> None:
-        profile.enable() if on else profile.disable()
-
-    session = backend._session
-    pool = simulation_pool()
-    session.loop.run(switch(loop, True))
-    pool.submit(simulation.enable).result()
-    main.enable()
-    started = time.perf_counter()
-    run_all(backend, circuits, None)
-    wall = time.perf_counter() - started
-    main.disable()
-    pool.submit(simulation.disable).result()
-    session.loop.run(switch(loop, False))
-    front, programs = "oqc_provider/pytket/backend.py", "oqc_provider/emulator/programs.py"
-    routes = cumulative(loop, ("starlette/applications.py", "__call__"))
+    wall, main, loop, simulation = profile_threads(backend._session, lambda: run_all(backend, circuits, None))
+    front = "oqc_provider/pytket/backend.py"
     stages = [
         (
             "[main] predicates (valid_check)",
@@ -98,28 +81,8 @@ def profiled(backend: Any, circuits: list[Any]) -> tuple[float, list[tuple[str, 
         ("[main] backend_result", cumulative(main, ("oqc_provider/pytket/results.py", "backend_result"))),
         ("[main] process_circuits in all", cumulative(main, (front, "process_circuits"))),
         ("[main] get_result(s) in all", cumulative(main, ("pytket/backends/backend.py", "get_results"))),
-        ("[loop] HTTP client side", cumulative(loop, ("httpx/_client.py", "send")) - routes),
-        ("[loop] emulator routes", routes),
-        (
-            "[sim] parse_native (fast path)",
-            cumulative(simulation, ("oqc_provider/emulator/native_programs.py", "parse_native")),
-        ),
-        ("[sim] parse_program", cumulative(simulation, (programs, "parse_program"))),
-        (
-            "[sim] compile+validate",
-            cumulative(simulation, (programs, "compile_to_native"), (programs, "validate")),
-        ),
-        (
-            "[sim] Aer run+result",
-            cumulative(
-                simulation,
-                ("qiskit_aer/backends/aerbackend.py", "run"),
-                ("qiskit_aer/jobs/aerjob.py", "result"),
-            ),
-        ),
-        ("[sim] executor in all", cumulative(simulation, ("oqc_provider/emulator/executor.py", "run"))),
     ]
-    return wall, stages
+    return wall, stages + emulator_stages(loop, simulation)
 
 
 def main() -> None:

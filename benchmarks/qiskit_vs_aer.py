@@ -16,7 +16,6 @@ this thread (no profiler) beside them.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import statistics
 import sys
 import time
@@ -29,10 +28,12 @@ from _workload import (
     DEVICE,
     SHOTS,
     cumulative,
+    emulator_stages,
     mean_operations,
     median_ratio,
     print_table,
     private_job_store,
+    profile_threads,
     qiskit_circuits,
     timed,
 )
@@ -83,29 +84,10 @@ def stage_timings(backend: Any, circuits: list[Any]) -> dict[str, float]:
 
 def profiled_run(provider: Any, backend: Any, circuits: list[Any]) -> tuple[float, list[tuple[str, float]]]:
     """One profiled ``run().result()``: its wall time and the seconds spent in each stage."""
-    from oqc_provider.emulator.worker import simulation_pool
-
-    main, loop, simulation = cProfile.Profile(), cProfile.Profile(), cProfile.Profile()
-
-    async def switch(profile: cProfile.Profile, on: bool) -> None:
-        profile.enable() if on else profile.disable()
-
-    pool = simulation_pool()
-    provider.session.loop.run(switch(loop, True))
-    pool.submit(simulation.enable).result()
-    main.enable()
-    started = time.perf_counter()
-    backend.run(circuits, shots=SHOTS).result(timeout=3600)
-    wall = time.perf_counter() - started
-    main.disable()
-    pool.submit(simulation.disable).result()
-    provider.session.loop.run(switch(loop, False))
-
+    wall, main, loop, simulation = profile_threads(
+        provider.session, lambda: backend.run(circuits, shots=SHOTS).result(timeout=3600)
+    )
     translate, results = "oqc_provider/qiskit/translate.py", "oqc_provider/qiskit/results.py"
-    programs, executor = "oqc_provider/emulator/programs.py", "oqc_provider/emulator/executor.py"
-    native = "oqc_provider/emulator/native_programs.py"
-    http_total = cumulative(loop, ("httpx/_client.py", "send"))
-    routes = cumulative(loop, ("starlette/applications.py", "__call__"))
     stages = [
         ("[main] check_circuit", cumulative(main, (translate, "check_circuit"))),
         ("[main] to_wire (QASM emission)", cumulative(main, (translate, "to_wire"))),
@@ -114,29 +96,8 @@ def profiled_run(provider: Any, backend: Any, circuits: list[Any]) -> tuple[floa
         ("[main] build_result", cumulative(main, (results, "build_result"))),
         ("[main] run() in all", cumulative(main, ("oqc_provider/qiskit/backend.py", "run"))),
         ("[main] result() in all (waits)", cumulative(main, ("oqc_provider/qiskit/job.py", "result"))),
-        ("[loop] HTTP client side", http_total - routes),
-        ("[loop] emulator routes", routes),
-        ("[sim] parse_native (fast path)", cumulative(simulation, (native, "parse_native"))),
-        ("[sim] parse_program", cumulative(simulation, (programs, "parse_program"))),
-        (
-            "[sim] compile+validate",
-            cumulative(simulation, (programs, "compile_to_native"), (programs, "validate")),
-        ),
-        (
-            "[sim] Aer run+result",
-            cumulative(
-                simulation,
-                ("qiskit_aer/backends/aerbackend.py", "run"),
-                ("qiskit_aer/jobs/aerjob.py", "result"),
-            ),
-        ),
-        (
-            "[sim] emulator results",
-            cumulative(simulation, ("oqc_provider/emulator/results.py", "build_results")),
-        ),
-        ("[sim] executor in all", cumulative(simulation, (executor, "run"))),
     ]
-    return wall, stages
+    return wall, stages + emulator_stages(loop, simulation)
 
 
 def main() -> None:
