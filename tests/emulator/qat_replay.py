@@ -342,3 +342,22 @@ def table(mismatches: list[Mismatch], limit: int = 150) -> str:
     if len(mismatches) > limit:
         lines.append(f"  ... and {len(mismatches) - limit} more")
     return "\n".join(lines)
+
+
+def main() -> None:
+    """``python -m tests.emulator.qat_replay [ASPECT ...]``: replay, write every mismatch (no limit)."""
+    import sys
+
+    replay = asyncio.run(run_replay(load_fixtures()))
+    wanted = sys.argv[1:] or sorted({m.aspect for m in replay.mismatches})
+    total = len(replay.fixtures["fixtures"])
+    took = f"{replay.cpu_seconds:.1f} s CPU, {replay.seconds:.1f} s wall"
+    out = [f"{len(replay.answers)} tasks for {total} fixtures ({took})"]
+    out += [f"\n== {aspect}\n" + table(replay.of(aspect), limit=100_000) for aspect in wanted]
+    failing = {(m.program, m.setting, m.device) for m in replay.mismatches}
+    out.append(f"\n{len(failing)} of {total} fixtures disagree with QAT")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
