@@ -21,6 +21,7 @@ import httpx
 
 from oqc_provider.devices import LUCY_SIMULATOR, TOSHIKO, DeviceSpec
 from oqc_provider.emulator import EmulatorSettings, create_app
+from oqc_provider.qcaas.compiler_config import MetricsType
 from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "qat"
@@ -81,6 +82,19 @@ class Replay:
 SHAPE_SETTINGS = {"default", "tket_empty", "given"}
 
 
+def with_physical_qubits(config: dict[str, Any]) -> str:
+    """The config as JSON, its metrics also asking for ``physical_qubit_indices``.
+
+    The recorded configs already ask (``Default | PhysicalQubitIndices``); a front end's config
+    (setting ``given``) may not. Metrics select what is reported, never how a program compiles.
+    """
+    config = json.loads(json.dumps(config))
+    metrics = config["$data"].get("metrics") or {"$type": "<enum 'compiler_config.config.MetricsType'>"}
+    metrics["$value"] = int(metrics.get("$value") or 0) | int(MetricsType.PhysicalQubitIndices)
+    config["$data"]["metrics"] = metrics
+    return json.dumps(config)
+
+
 def jobs_for(doc: dict[str, Any]) -> list[Job]:
     """The counts task of every fixture, and one task per other results format for SHAPE_SETTINGS."""
     jobs = []
@@ -89,7 +103,7 @@ def jobs_for(doc: dict[str, Any]) -> list[Job]:
         qpu_id = EMULATED[entry["device"]].qpu_id
 
         def config(key: str) -> str:
-            return json.dumps(doc["configs"][key])
+            return with_physical_qubits(doc["configs"][key])
 
         jobs.append(Job(index, "counts", program, config(entry["config"]), qpu_id))
         if entry["setting"] not in SHAPE_SETTINGS:
