@@ -1,0 +1,113 @@
+"""A virtual environment holding OQC's older public clients, built once and reused.
+
+``oqc-qcaas-client`` 3.22.1 (the newest on Python < 3.12) pins ``compiler-config < 0.3`` and the test
+extra's ``oqc-qcaas-sdk`` needs ``>= 0.3.1``, so OQC's legacy client and its PennyLane plugin cannot be
+installed beside this package's test dependencies. They get a venv of their own, built from
+``requirements-oqc-clients.txt`` with the ordinary ``pip`` the first time a test needs it (about two
+minutes and 500 MB, mostly PennyLane and SciPy), then reused: its folder is named after a hash of the
+requirements and the Python version, so editing the requirements builds a fresh one.
+
+The client programs run in that venv as subprocesses (``client_programs/``) and print one JSON line
+that the tests read: the clients stay exactly as OQC ships them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+logger = logging.getLogger(__name__)
+
+REQUIREMENTS = Path(__file__).with_name("requirements-oqc-clients.txt")
+PROGRAMS = Path(__file__).with_name("client_programs")
+#: Set to a Python that already has the requirements to skip building the venv.
+PYTHON_OVERRIDE = "OQC_PROVIDER_CLIENTS_PYTHON"
+#: A first build downloads PennyLane, SciPy and friends.
+BUILD_TIMEOUT_S = 1200.0
+#: The line prefix a client program writes its JSON answer after.
+ANSWER_PREFIX = "OQC-CLIENT-ANSWER "
+
+
+class ClientVenvError(RuntimeError):
+    """The clients' venv could not be built; the message carries pip's last words."""
+
+
+def _venv_root() -> Path:
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + sys.version.encode()).hexdigest()[:12]
+    return Path(platformdirs.user_cache_dir("oqc-provider")) / "test-venvs" / f"oqc-clients-{digest}"
+
+
+def _run(command: list[str], what: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-25:])
+        raise ClientVenvError(f"{what} failed (exit {done.returncode}):\n{tail}")
+
+
+def clients_python() -> Path:
+    """The Python of a venv with OQC's legacy client and PennyLane plugin; built on first use.
+
+    A file lock makes concurrent test runs wait for one build instead of racing; a half-built venv
+    (no completion marker) is removed and built again.
+
+    Raises:
+        ClientVenvError: ``python -m venv`` or ``pip install`` failed (e.g. no route to PyPI).
+    """
+    override = os.environ.get(PYTHON_OVERRIDE)
+    if override:
+        return Path(override)
+    root = _venv_root()
+    python = root / "bin" / "python"
+    marker = root / ".complete"
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists():
+            return python
+        shutil.rmtree(root, ignore_errors=True)
+        logger.warning("Building the OQC clients' venv in %s (first run only; a few minutes).", root)
+        _run([sys.executable, "-m", "venv", str(root)], "python -m venv")
+        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        _run([*pip, "-r", str(REQUIREMENTS)], f"pip install -r {REQUIREMENTS.name}")
+        marker.write_text(REQUIREMENTS.read_text())
+    return python
+
+
+def run_client_program(
+    python: Path,
+    program: str,
+    scenario: str,
+    env: dict[str, str],
+    payload: Any = None,
+    timeout: float = 180.0,
+) -> Any:
+    """Run ``client_programs/<program>.py <scenario>`` in the clients' venv; return its JSON answer.
+
+    ``payload`` goes to the program's stdin as JSON. A program that crashes fails the test with its
+    output, so a client-side exception (a wire incompatibility, usually) is shown as the client saw it.
+    """
+    script = PROGRAMS / f"{program}.py"
+    done = subprocess.run(
+        [str(python), str(script), scenario],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **env},
+        check=False,
+    )
+    answers = [line for line in done.stdout.splitlines() if line.startswith(ANSWER_PREFIX)]
+    if done.returncode != 0 or not answers:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-40:])
+        raise AssertionError(f"{program} {scenario} exited {done.returncode} without an answer:\n{tail}")
+    return json.loads(answers[-1][len(ANSWER_PREFIX) :])

@@ -1,0 +1,57 @@
+"""Fixtures for OQC's public clients against ``oqc-provider emulator serve`` in its own process."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.clients.client_venv import ClientVenvError, clients_python
+from tests.reliability.helpers import start_cli_emulator
+
+#: The client programs run in another venv; importing them here would fail (and is not wanted).
+collect_ignore_glob = ["client_programs/*"]
+
+LUCY_SIM = "qpu:uk:2:d865b5a184"
+TOKEN = "clients-T0KEN"
+SEED = 7
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def served_cli_emulator() -> Iterator[str]:
+    """``oqc-provider emulator serve --port P --token T --seed S``, as a user starts it; its URL."""
+    port = _free_port()
+    server = start_cli_emulator(port, "--token", TOKEN, "--seed", str(SEED))
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def oqc_clients_python() -> Path:
+    """The clients' venv (built on first use; see ``client_venv``)."""
+    try:
+        return clients_python()
+    except ClientVenvError as exc:
+        pytest.fail(f"Could not install OQC's clients for these tests: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def client_env(served_cli_emulator: str) -> dict[str, str]:
+    """The environment OQC's PennyLane plugin reads (the legacy-client programs read it too)."""
+    return {"OQC_URL": served_cli_emulator, "OQC_AUTH_TOKEN": TOKEN, "OQC_DEVICE": LUCY_SIM}

@@ -1,0 +1,34 @@
+"""The OpenQASM programs the clients send, and what a service that routes must return for them."""
+
+from __future__ import annotations
+
+from oqc_provider.devices import CATALOGUE
+from tests.clients.conftest import LUCY_SIM
+
+#: Lucy's ring as the emulator serves it (control, target).
+LUCY_COUPLINGS = {tuple(pair) for pair in CATALOGUE[LUCY_SIM].couplings}
+
+BELL = (
+    'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\n'
+    "h q[0];\ncx q[0],q[1];\nmeasure q[0] -> c[0];\nmeasure q[1] -> c[1];\n"
+)
+
+#: A 4-qubit GHZ fanned out from q[0]: cx q[0],q[2] and cx q[0],q[3] are uncoupled on the ring, and no
+#: placement helps (on a ring every qubit has two neighbours, q[0] needs three): it runs only if the
+#: service routes it (inserts swaps), which QCaaS does under its default and under tket One and Two.
+GHZ4 = (
+    'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[4];\ncreg c[4];\nh q[0];\n'
+    "cx q[0],q[1];\ncx q[0],q[2];\ncx q[0],q[3];\nmeasure q -> c;\n"
+)
+GHZ4_OUTCOMES = {"0000", "1111"}
+
+
+def assert_ghz_counts(counts: dict[str, int], width: int, shots: int) -> None:
+    """Only all-zeros and all-ones (the Lucy Simulator is noiseless), both seen, every shot counted."""
+    assert set(counts) == {"0" * width, "1" * width}, counts
+    assert sum(counts.values()) == shots
+    assert min(counts.values()) > shots / 4, counts  # 50/50 up to sampling noise
+
+
+def uncoupled(first: int, second: int) -> bool:
+    return (first, second) not in LUCY_COUPLINGS and (second, first) not in LUCY_COUPLINGS

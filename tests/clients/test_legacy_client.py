@@ -1,0 +1,86 @@
+"""OQC's legacy ``oqc-qcaas-client`` (``OQCClient``), unchanged, against ``oqc-provider emulator serve``.
+
+The client runs in its own venv (see ``client_venv``) from ``client_programs/legacy_client.py``; the
+emulator runs as the CLI command, with a required token, so every request the client makes crosses a
+real socket with the client's own ``Authentication-Token`` header and per-QPU URLs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.clients.client_venv import run_client_program
+from tests.clients.conftest import LUCY_SIM
+from tests.clients.programs import BELL, GHZ4, assert_ghz_counts, uncoupled
+
+pytestmark = [pytest.mark.external, pytest.mark.slow]
+
+SHOTS = 400
+
+
+def legacy(python: Path, env: dict[str, str], scenario: str, payload: object = None) -> object:
+    return run_client_program(python, "legacy_client", scenario, env, payload)
+
+
+def test_client_initialises_and_reads_the_registry(oqc_clients_python, client_env, served_cli_emulator):
+    answer = legacy(oqc_clients_python, client_env, "connect")
+    assert answer["initialized"] is True
+    assert answer["server_version"]
+    lucy = next(qpu for qpu in answer["qpus"] if qpu["id"] == LUCY_SIM)
+    assert lucy["url"] == f"{served_cli_emulator}/d865b5a184"  # task routes go to the per-QPU URL
+    features = json.loads(answer["features"])  # the legacy client hands back the raw JSON string
+    assert features["qubit_count"] == 8
+    assert answer["status"]["status"] == "ACTIVE"
+    assert answer["calibration_keys"]
+    assert answer["next_window"]  # "%Y-%m-%dT%H:%M:%SZ", or the client would have returned None
+    assert [wait["qpu_id"] for wait in answer["estimates"]["qpu_wait_times"]] == [LUCY_SIM]
+
+
+def test_execute_tasks_runs_a_bell_program(oqc_clients_python, client_env):
+    [answer] = legacy(oqc_clients_python, client_env, "execute", {"programs": [BELL], "shots": SHOTS})
+    assert answer["error"] is None
+    counts = answer["result"]["c"]
+    assert set(counts) == {"00", "11"} and sum(counts.values()) == SHOTS
+
+
+def test_execute_tasks_routes_a_ghz_on_uncoupled_qubits_under_the_default_config(
+    oqc_clients_python, client_env
+):
+    """``optimizations`` unset (null on the wire): QCaaS's default places and routes the program."""
+    assert uncoupled(0, 2) and uncoupled(0, 3)
+    spec = {
+        "programs": [GHZ4],
+        "shots": SHOTS,
+        "metrics": ["OptimizedCircuit", "OptimizedInstructionCount", "PhysicalQubitIndices"],
+    }
+    [answer] = legacy(oqc_clients_python, client_env, "execute", spec)
+    assert answer["error"] is None, answer["error"]
+    assert_ghz_counts(answer["result"]["c"], 4, SHOTS)
+    used = answer["metrics"]["physical_qubit_indices"]
+    assert used == sorted(set(used)) and len(used) >= 4 and set(used) <= set(range(8))
+    assert answer["metrics"]["optimized_circuit"] != GHZ4  # routed: not the program as sent
+
+
+@pytest.mark.parametrize("tket", ["One", "Two"])
+def test_schedule_tasks_routes_under_tket_mapping_settings(oqc_clients_python, client_env, tket):
+    """Two programs: the client allocates ids (``POST {qpu}/tasks``), then submits them in one request."""
+    spec = {"programs": [GHZ4, BELL], "shots": SHOTS, "tket": tket}
+    ghz, bell = legacy(oqc_clients_python, client_env, "schedule", spec)
+    for answer in (ghz, bell):
+        assert answer["status"] == answer["all_info_status"] == "COMPLETED", answer["error"]
+        assert answer["error"] is None
+        assert answer["metadata"]["qpu_id"] == LUCY_SIM and answer["timings"]
+    assert_ghz_counts(ghz["result"]["c"], 4, SHOTS)
+    assert set(bell["result"]["c"]) == {"00", "11"}
+
+
+def test_tket_empty_refuses_an_uncoupled_pair_with_a_message(oqc_clients_python, client_env):
+    """``Tket(Empty)``: program qubits are physical qubits, so ``cx q[0],q[2]`` cannot run on the ring."""
+    spec = {"programs": [GHZ4], "shots": SHOTS, "tket": "Empty"}
+    [answer] = legacy(oqc_clients_python, client_env, "schedule", spec)
+    assert answer["status"] == "FAILED" and answer["result"] is None
+    message = answer["error"]["error_message"]
+    assert "coupled" in message.lower(), message
