@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.clients.client_venv import ClientVenvError, clients_python
@@ -55,3 +57,17 @@ def oqc_clients_python() -> Path:
 def client_env(served_cli_emulator: str) -> dict[str, str]:
     """The environment OQC's PennyLane plugin reads (the legacy-client programs read it too)."""
     return {"OQC_URL": served_cli_emulator, "OQC_AUTH_TOKEN": TOKEN, "OQC_DEVICE": LUCY_SIM}
+
+
+def _requests_by_route(url: str) -> Counter[str]:
+    return Counter(httpx.get(f"{url}/_emulator/stats", timeout=10).json()["requests"])
+
+
+@pytest.fixture
+def requests_made(served_cli_emulator: str) -> Callable[[], Counter[str]]:
+    """Call it after the client ran: the emulator's requests per route template since the test began.
+
+    Routes the emulator does not serve count as ``"METHOD <unmatched>"``.
+    """
+    before = _requests_by_route(served_cli_emulator)
+    return lambda: _requests_by_route(served_cli_emulator) - before

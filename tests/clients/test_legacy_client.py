@@ -25,8 +25,14 @@ def legacy(python: Path, env: dict[str, str], scenario: str, payload: object = N
     return run_client_program(python, "legacy_client", scenario, env, payload)
 
 
-def test_client_initialises_and_reads_the_registry(oqc_clients_python, client_env, served_cli_emulator):
+def test_client_initialises_and_reads_the_registry(
+    oqc_clients_python, client_env, served_cli_emulator, requests_made
+):
     answer = legacy(oqc_clients_python, client_env, "connect")
+    made = requests_made()
+    assert made["GET /admin/version"] == 1 and made["GET /admin/qpu"] >= 1
+    assert made["GET /admin/qpu/{qpu_id}"] == 1 and made["GET /{qpu_hex}/monitoring/statuses"] == 1
+    assert not made["GET <unmatched>"] and not made["POST <unmatched>"], made
     assert answer["initialized"] is True
     assert answer["server_version"]
     lucy = next(qpu for qpu in answer["qpus"] if qpu["id"] == LUCY_SIM)
@@ -65,10 +71,14 @@ def test_execute_tasks_routes_a_ghz_on_uncoupled_qubits_under_the_default_config
 
 
 @pytest.mark.parametrize("tket", ["One", "Two"])
-def test_schedule_tasks_routes_under_tket_mapping_settings(oqc_clients_python, client_env, tket):
+def test_schedule_tasks_routes_under_tket_mapping_settings(
+    oqc_clients_python, client_env, requests_made, tket
+):
     """Two programs: the client allocates ids (``POST {qpu}/tasks``), then submits them in one request."""
     spec = {"programs": [GHZ4, BELL], "shots": SHOTS, "tket": tket}
     ghz, bell = legacy(oqc_clients_python, client_env, "schedule", spec)
+    made = requests_made()
+    assert made["POST /{qpu_hex}/tasks"] == 1 and made["POST /{qpu_hex}/tasks/submit"] == 1, made
     for answer in (ghz, bell):
         assert answer["status"] == answer["all_info_status"] == "COMPLETED", answer["error"]
         assert answer["error"] is None

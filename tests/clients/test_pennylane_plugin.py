@@ -28,8 +28,10 @@ def qnodes(python: Path, env: dict[str, str], scenario: str, payload: object) ->
     return run_client_program(python, "pennylane_plugin", scenario, env, payload)
 
 
-def test_bell_counts(oqc_clients_python, client_env):
+def test_bell_counts(oqc_clients_python, client_env, requests_made):
     answer = qnodes(oqc_clients_python, client_env, "bell", {"shots": SHOTS})
+    made = requests_made()
+    assert made["POST /{qpu_hex}/tasks/submit"] == 1 and not made["GET <unmatched>"], made
     counts = answer["counts"]
     assert set(counts) == {"00", "11"} and sum(counts.values()) == SHOTS
 
@@ -43,7 +45,7 @@ def test_ghz_fanned_out_from_one_wire_is_routed(oqc_clients_python, client_env):
     assert answer["parity"] == 1.0  # <XXXX> of a GHZ state; measured after a Hadamard on every wire
 
 
-def test_rotations_expectations_and_a_parameter_shift_gradient(oqc_clients_python, client_env):
+def test_rotations_expectations_and_a_parameter_shift_gradient(oqc_clients_python, client_env, requests_made):
     """RY(theta), X on wire 1, then CRY(phi) on the uncoupled pair (0, 2).
 
     <Z0> = cos(theta) and <X0> = sin(theta)cos(phi/2), whatever the routing did to the qubits.
@@ -57,3 +59,7 @@ def test_rotations_expectations_and_a_parameter_shift_gradient(oqc_clients_pytho
     assert x0 == pytest.approx(math.sin(theta) * math.cos(phi / 2), abs=TOLERANCE)
     # Parameter shift: (f(theta + pi/2) - f(theta - pi/2)) / 2, each term from SHOTS shots.
     assert answer["grad"] == pytest.approx(-math.sin(theta), abs=TOLERANCE)
+    made = requests_made()
+    assert made["POST /{qpu_hex}/tasks"] >= 1, made  # a batch: ids allocated, then one submit
+    assert made["GET /{qpu_hex}/tasks/{task_id}/status"] and made["GET /{qpu_hex}/tasks/{task_id}/results"]
+    assert not made["GET <unmatched>"] and not made["POST <unmatched>"], made
