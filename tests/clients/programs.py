@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from oqc_provider.devices import CATALOGUE
 from tests.clients.conftest import LUCY_SIM
 
@@ -32,3 +34,21 @@ def assert_ghz_counts(counts: dict[str, int], width: int, shots: int) -> None:
 
 def uncoupled(first: int, second: int) -> bool:
     return (first, second) not in LUCY_COUPLINGS and (second, first) not in LUCY_COUPLINGS
+
+
+#: A two-qubit gate in the program as it ran: QAT writes tket's output on ``node[i]``, i the physical qubit.
+TWO_QUBIT_GATE = re.compile(r"^(?:cx|ecr|cz)\s+\w+\[(\d+)\]\s*,\s*\w+\[(\d+)\]\s*;", re.MULTILINE)
+
+
+def assert_ran_on_couplings(metrics: dict, at_least: int) -> None:
+    """``execution_metadata`` shows a routed program: every two-qubit gate on a coupling, in its direction.
+
+    Also: ``physical_qubit_indices`` is ascending, without repeats, on the device, and names every qubit
+    those gates act on.
+    """
+    used = metrics["physical_qubit_indices"]
+    assert used == sorted(set(used)) and set(used) <= set(range(8)), used
+    pairs = [(int(a), int(b)) for a, b in TWO_QUBIT_GATE.findall(metrics["optimized_circuit"])]
+    assert len(pairs) >= at_least, metrics["optimized_circuit"]
+    assert set(pairs) <= LUCY_COUPLINGS, (pairs, metrics["optimized_circuit"])
+    assert {qubit for pair in pairs for qubit in pair} <= set(used), (pairs, used)

@@ -14,7 +14,7 @@ import pytest
 
 from tests.clients.client_venv import run_client_program
 from tests.clients.conftest import LUCY_SIM
-from tests.clients.programs import BELL, GHZ4, assert_ghz_counts, uncoupled
+from tests.clients.programs import BELL, GHZ4, assert_ghz_counts, assert_ran_on_couplings, uncoupled
 
 pytestmark = [pytest.mark.external, pytest.mark.slow]
 
@@ -65,9 +65,8 @@ def test_execute_tasks_routes_a_ghz_on_uncoupled_qubits_under_the_default_config
     [answer] = legacy(oqc_clients_python, client_env, "execute", spec)
     assert answer["error"] is None, answer["error"]
     assert_ghz_counts(answer["result"]["c"], 4, SHOTS)
-    used = answer["metrics"]["physical_qubit_indices"]
-    assert used == sorted(set(used)) and len(used) >= 4 and set(used) <= set(range(8))
-    assert answer["metrics"]["optimized_circuit"] != GHZ4  # routed: not the program as sent
+    assert len(answer["metrics"]["physical_qubit_indices"]) >= 4
+    assert_ran_on_couplings(answer["metrics"], at_least=3)
 
 
 @pytest.mark.parametrize("tket", ["One", "Two"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.clients.conftest import LUCY_SIM, TOKEN
-from tests.clients.programs import GHZ4, assert_ghz_counts, uncoupled
+from tests.clients.programs import GHZ4, assert_ghz_counts, assert_ran_on_couplings, uncoupled
 
 pytestmark = pytest.mark.external
 
@@ -53,8 +53,8 @@ async def test_sdk_tket_mapping_settings_route_and_report_the_physical_qubits(
         await job.execute(timeout_s=60)
         assert job.completed, job.error
         assert_ghz_counts(job.result.data["c"], 4, SHOTS)
-        used = job.metrics["physical_qubit_indices"]
-        assert used == sorted(set(used)) and len(used) >= 4 and set(used) <= set(range(8))
+        assert len(job.metrics["physical_qubit_indices"]) >= 4
+        assert_ran_on_couplings(job.metrics, at_least=3)
 
 
 async def test_sdk_tket_empty_refuses_the_uncoupled_pair(served_cli_emulator, sdk_mode):
