@@ -83,31 +83,32 @@ def clients_python() -> Path:
     return python
 
 
-def run_client_program(
-    python: Path,
-    program: str,
-    scenario: str,
-    env: dict[str, str],
-    payload: Any = None,
-    timeout: float = 180.0,
-) -> Any:
-    """Run ``client_programs/<program>.py <scenario>`` in the clients' venv; return its JSON answer.
+def run_in_clients_venv(python: Path, args: list[str], stdin: str = "", timeout: float = 180.0) -> str:
+    """Run ``python ARGS...`` in the clients' venv and return its stdout.
 
-    ``payload`` goes to the program's stdin as JSON. A program that crashes fails the test with its
-    output, so a client-side exception (a wire incompatibility, usually) is shown as the client saw it.
+    A non-zero exit fails the test with the output, so a client-side exception (a wire
+    incompatibility, usually) is shown as the client saw it.
     """
-    script = PROGRAMS / f"{program}.py"
     done = subprocess.run(
-        [str(python), str(script), scenario],
-        input=json.dumps(payload),
+        [str(python), *args],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **env},
         check=False,
     )
-    answers = [line for line in done.stdout.splitlines() if line.startswith(ANSWER_PREFIX)]
-    if done.returncode != 0 or not answers:
+    if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-40:])
-        raise AssertionError(f"{program} {scenario} exited {done.returncode} without an answer:\n{tail}")
+        raise AssertionError(f"{' '.join(args)} exited {done.returncode}:\n{tail}")
+    return done.stdout
+
+
+def run_client_program(python: Path, program: str, scenario: str, payload: Any = None) -> Any:
+    """Run ``client_programs/<program>.py <scenario>`` in the clients' venv; return its JSON answer.
+
+    ``payload`` goes to the program's stdin as JSON; the settings come from the environment.
+    """
+    stdout = run_in_clients_venv(python, [str(PROGRAMS / f"{program}.py"), scenario], json.dumps(payload))
+    answers = [line for line in stdout.splitlines() if line.startswith(ANSWER_PREFIX)]
+    assert answers, f"{program} {scenario} gave no answer:\n{stdout}"
     return json.loads(answers[-1][len(ANSWER_PREFIX) :])

@@ -54,9 +54,12 @@ def oqc_clients_python() -> Path:
 
 
 @pytest.fixture
-def client_env(served_cli_emulator: str) -> dict[str, str]:
-    """The environment OQC's PennyLane plugin reads (the legacy-client programs read it too)."""
-    return {"OQC_URL": served_cli_emulator, "OQC_AUTH_TOKEN": TOKEN, "OQC_DEVICE": LUCY_SIM}
+def client_env(served_cli_emulator: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment OQC's PennyLane plugin reads, set for the client programs (which read it too)."""
+    settings = {"OQC_URL": served_cli_emulator, "OQC_AUTH_TOKEN": TOKEN, "OQC_DEVICE": LUCY_SIM}
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    return settings
 
 
 def _requests_by_route(url: str) -> Counter[str]:

@@ -15,6 +15,12 @@ BELL = (
     "h q[0];\ncx q[0],q[1];\nmeasure q[0] -> c[0];\nmeasure q[1] -> c[1];\n"
 )
 
+#: |1> on q[0], |0> on q[1]: deterministic, and tells the bit order (c[0] is the leftmost character).
+X0 = (
+    'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nx q[0];\n'
+    "measure q[0] -> c[0];\nmeasure q[1] -> c[1];\n"
+)
+
 #: A 4-qubit GHZ fanned out from q[0]: cx q[0],q[2] and cx q[0],q[3] are uncoupled on the ring, and no
 #: placement helps (on a ring every qubit has two neighbours, q[0] needs three): it runs only if the
 #: service routes it (inserts swaps), which QCaaS does under its default and under tket One and Two.
