@@ -28,7 +28,9 @@ def sdk_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     return request.param
 
 
-async def test_sdk_default_config_routes_a_ghz_on_uncoupled_qubits(served_cli_emulator, sdk_mode):
+async def test_sdk_default_config_routes_a_ghz_on_uncoupled_qubits(
+    served_cli_emulator, sdk_mode, requests_made
+):
     """No config: the SDK sends 1000 shots, BinaryCount, ``optimizations: null`` (the service default)."""
     assert uncoupled(0, 2) and uncoupled(0, 3)
     async with sdk_module.OqcSdk(served_cli_emulator, authentication_token=TOKEN) as sdk:
@@ -36,6 +38,9 @@ async def test_sdk_default_config_routes_a_ghz_on_uncoupled_qubits(served_cli_em
         await job.execute(timeout_s=60)
         assert job.completed, job.error
         assert_ghz_counts(job.result.data["c"], 4, 1000)
+    made = requests_made()
+    submit = "POST /tasks/submit" if sdk_mode == "v4" else "POST /{qpu_hex}/tasks/submit"
+    assert made[submit] == 1, made  # the SDK spoke the mode's layout
 
 
 @pytest.mark.parametrize("tket", ["One", "Two"])
