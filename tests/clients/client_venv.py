@@ -38,8 +38,16 @@ BUILD_TIMEOUT_S = 1200.0
 ANSWER_PREFIX = "OQC-CLIENT-ANSWER "
 
 
+#: Every requirement installs on these Pythons only (PennyLane 0.43: >= 3.11; the client: < 3.13).
+SUPPORTED_PYTHONS = ((3, 11), (3, 12))
+
+
 class ClientVenvError(RuntimeError):
     """The clients' venv could not be built; the message carries pip's last words."""
+
+
+class UnsupportedPythonError(ClientVenvError):
+    """OQC's clients do not install on this Python at all: nothing to test here."""
 
 
 def _venv_root() -> Path:
@@ -61,11 +69,17 @@ def clients_python() -> Path:
     (no completion marker) is removed and built again.
 
     Raises:
+        UnsupportedPythonError: this Python is one the clients' requirements do not support.
         ClientVenvError: ``python -m venv`` or ``pip install`` failed (e.g. no route to PyPI).
     """
     override = os.environ.get(PYTHON_OVERRIDE)
     if override:
         return Path(override)
+    if sys.version_info[:2] not in SUPPORTED_PYTHONS:
+        supported = " and ".join(".".join(map(str, version)) for version in SUPPORTED_PYTHONS)
+        raise UnsupportedPythonError(
+            f"OQC's legacy client and PennyLane plugin install on Python {supported} only."
+        )
     root = _venv_root()
     python = root / "bin" / "python"
     marker = root / ".complete"

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.clients.client_venv import ClientVenvError, clients_python
+from tests.clients.client_venv import ClientVenvError, UnsupportedPythonError, clients_python
 from tests.reliability.helpers import start_cli_emulator
 
 #: The client programs run in another venv; importing them here would fail (and is not wanted).
@@ -49,6 +49,8 @@ def oqc_clients_python() -> Path:
     """The clients' venv (built on first use; see ``client_venv``)."""
     try:
         return clients_python()
+    except UnsupportedPythonError as exc:
+        pytest.skip(str(exc))
     except ClientVenvError as exc:
         pytest.fail(f"Could not install OQC's clients for these tests: {exc}", pytrace=False)
 
