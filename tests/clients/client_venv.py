@@ -97,8 +97,11 @@ def clients_python() -> Path:
     return python
 
 
-def run_in_clients_venv(python: Path, args: list[str], stdin: str = "", timeout: float = 180.0) -> str:
+def run_in_clients_venv(python: Path, args: list[str], stdin: str = "", timeout: float = 600.0) -> str:
     """Run ``python ARGS...`` in the clients' venv and return its stdout.
+
+    ``timeout`` is the deadline for clients that never give up (the PennyLane plugin and the legacy
+    client's ``execute_tasks`` poll without one); generous, for a loaded machine.
 
     A non-zero exit fails the test with the output, so a client-side exception (a wire
     incompatibility, usually) is shown as the client saw it.

@@ -35,7 +35,7 @@ async def test_sdk_default_config_routes_a_ghz_on_uncoupled_qubits(
     assert uncoupled(0, 2) and uncoupled(0, 3)
     async with sdk_module.OqcSdk(served_cli_emulator, authentication_token=TOKEN) as sdk:
         job = sdk.create_job(program=GHZ4, qpu_id=LUCY_SIM)
-        await job.execute(timeout_s=60)
+        await job.execute(timeout_s=120)
         assert job.completed, job.error
         assert_ghz_counts(job.result.data["c"], 4, 1000)
     made = requests_made()
@@ -55,7 +55,7 @@ async def test_sdk_tket_mapping_settings_route_and_report_the_physical_qubits(
     )
     async with sdk_module.OqcSdk(served_cli_emulator, authentication_token=TOKEN) as sdk:
         job = sdk.create_job(program=GHZ4, qpu_id=LUCY_SIM, config=config, fetch_diagnostics=True)
-        await job.execute(timeout_s=60)
+        await job.execute(timeout_s=120)
         assert job.completed, job.error
         assert_ghz_counts(job.result.data["c"], 4, SHOTS)
         assert len(job.metrics["physical_qubit_indices"]) >= 4
@@ -71,6 +71,6 @@ async def test_sdk_tket_empty_refuses_the_uncoupled_pair(served_cli_emulator, sd
     )
     async with sdk_module.OqcSdk(served_cli_emulator, authentication_token=TOKEN) as sdk:
         job = sdk.create_job(program=GHZ4, qpu_id=LUCY_SIM, config=config)
-        await job.execute(timeout_s=60)
+        await job.execute(timeout_s=120)
         assert not job.completed
         assert "coupled" in job.error.error_message.lower(), job.error

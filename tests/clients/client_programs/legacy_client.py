@@ -90,7 +90,7 @@ def schedule(spec: dict[str, Any]) -> list[dict[str, Any]]:
     terminal = {TaskStatus.COMPLETED.value, TaskStatus.FAILED.value, TaskStatus.CANCELLED.value}
     answers = []
     for task in scheduled:
-        deadline = time.monotonic() + spec.get("timeout", 60.0)
+        deadline = time.monotonic() + spec.get("timeout", 300.0)
         while (status := oqc.get_task_status(task.task_id, device)) not in terminal:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"task {task.task_id} still {status}")
