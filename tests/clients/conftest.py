@@ -12,13 +12,12 @@ import httpx
 import pytest
 
 from tests.clients.client_venv import ClientVenvError, UnsupportedPythonError, clients_python
+from tests.clients.programs import LUCY_SIM, TOKEN
 from tests.reliability.helpers import start_cli_emulator
 
 #: The client programs run in another venv; importing them here would fail (and is not wanted).
 collect_ignore_glob = ["client_programs/*"]
 
-LUCY_SIM = "qpu:uk:2:d865b5a184"
-TOKEN = "clients-T0KEN"
 SEED = 7
 
 

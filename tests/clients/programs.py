@@ -1,11 +1,14 @@
-"""The OpenQASM programs the clients send, and what a service that routes must return for them."""
+"""The OpenQASM programs the clients send, what a service that routes must return, and the settings."""
 
 from __future__ import annotations
 
 import re
 
 from oqc_provider.devices import CATALOGUE
-from tests.clients.conftest import LUCY_SIM
+
+LUCY_SIM = "qpu:uk:2:d865b5a184"
+#: The token the served emulator requires (``--token``), which the clients send.
+TOKEN = "clients-T0KEN"
 
 #: Lucy's ring as the emulator serves it (control, target).
 LUCY_COUPLINGS = {tuple(pair) for pair in CATALOGUE[LUCY_SIM].couplings}

@@ -16,8 +16,15 @@ from typing import Any
 import pytest
 
 from tests.clients.client_venv import run_client_program, run_in_clients_venv
-from tests.clients.conftest import LUCY_SIM
-from tests.clients.programs import BELL, GHZ4, X0, assert_ghz_counts, assert_ran_on_couplings, uncoupled
+from tests.clients.programs import (
+    BELL,
+    GHZ4,
+    LUCY_SIM,
+    X0,
+    assert_ghz_counts,
+    assert_ran_on_couplings,
+    uncoupled,
+)
 
 pytestmark = [pytest.mark.external, pytest.mark.slow]
 

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.clients.conftest import LUCY_SIM, TOKEN
-from tests.clients.programs import GHZ4, assert_ghz_counts, assert_ran_on_couplings, uncoupled
+from tests.clients.programs import (
+    GHZ4,
+    LUCY_SIM,
+    TOKEN,
+    assert_ghz_counts,
+    assert_ran_on_couplings,
+    uncoupled,
+)
 
 pytestmark = pytest.mark.external
 
