@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -309,7 +310,8 @@ def reference_calibration(spec: DeviceSpec, seed: int = 2026, date: str | None =
     """The emulator's calibration figures for ``spec``, fixed for a given seed.
 
     Noiseless simulators get perfect figures. Noisy devices get per-qubit and per-edge figures
-    drawn around typical OQC values (T1 ~ 60-120 µs, readout ~ 2-5 %, 1q ~ 5e-4, ECR ~ 1-2 %), so
+    drawn around typical OQC values (T1 ~ 60-120 µs, readout ~ 2-5 %, 1q ~ 5e-4-1e-3, ECR ~ 1-2 %),
+    each gate error above the relaxation limit of its duration (:func:`relaxation_infidelity`), so
     the Target, BackendInfo and emulator noise differ realistically from qubit to qubit. These are
     the emulator's own figures: the provider never shows them for a real QPU. ``date`` defaults to
     now (when the emulator built them), never to a made-up day.
@@ -325,17 +327,41 @@ def reference_calibration(spec: DeviceSpec, seed: int = 2026, date: str | None =
             edges=[EdgeCalibration(control=c, target=t, ecr_error=0.0) for c, t in spec.couplings],
         )
     rng = random.Random(f"{spec.qpu_id}:{seed}")
+    durations = spec.durations
     qubits = {}
     for q in range(spec.qubit_count):
         t1 = rng.uniform(60e-6, 120e-6)
+        t2 = rng.uniform(0.5, 1.2) * t1
         qubits[q] = QubitCalibration(
             t1=t1,
-            t2=rng.uniform(0.5, 1.2) * t1,
+            t2=t2,
             readout_error=rng.uniform(0.02, 0.05),
-            one_qubit_error=rng.uniform(3e-4, 8e-4),
+            # A gate's error is at least what relaxation over its duration costs (a figure below
+            # that no device can show), plus control error: so the noise can match it exactly.
+            one_qubit_error=relaxation_infidelity([(t1, t2)], durations.sx) + rng.uniform(1e-4, 4e-4),
             frequency=rng.uniform(3.8e9, 4.6e9),
         )
-    edges = [
-        EdgeCalibration(control=c, target=t, ecr_error=rng.uniform(0.008, 0.02)) for c, t in spec.couplings
-    ]
+    edges = []
+    for c, t in spec.couplings:
+        pair = [(qubits[q].t1, qubits[q].t2) for q in (c, t)]
+        limit = relaxation_infidelity(pair, durations.ecr)  # type: ignore[arg-type]
+        edges.append(EdgeCalibration(control=c, target=t, ecr_error=limit + rng.uniform(0.002, 0.008)))
     return Calibration(qpu_id=spec.qpu_id, date=date, qubits=qubits, edges=edges)
+
+
+def relaxation_infidelity(coherence: list[tuple[float, float]], duration: float) -> float:
+    """The average gate infidelity that T1/T2 relaxation alone costs over ``duration`` seconds.
+
+    ``coherence`` holds (T1, T2) per qubit of the gate (T2 capped at 2 T1, as physics demands).
+    Per qubit, relaxation keeps a fraction ``(2 + 2 e^{-t/T2} - (1 - e^{-t/T1})) / 4`` of the
+    entanglement fidelity; for independent qubits these multiply, and the average gate fidelity
+    of a d-dimensional channel is ``(d F_e + 1) / (d + 1)``. An advertised gate error below this
+    figure is unreachable with those T1/T2: Aer (and the emulator) then apply relaxation only.
+    """
+    entanglement = 1.0
+    for t1, t2 in coherence:
+        damping = 1 - math.exp(-duration / t1)
+        coherent = math.exp(-duration / min(t2, 2 * t1))
+        entanglement *= (2 + 2 * coherent - damping) / 4
+    dim = 2 ** len(coherence)
+    return dim * (1 - entanglement) / (dim + 1)
