@@ -201,6 +201,7 @@ def plot_device_map(
     else:
         when = calibration.date or "calibration date not published"
         when += ", noiseless" if calibration.is_noiseless else ""
+    when += ", emulator only" if device.emulator_only else ""
     axes.set_title(
         title or f"{device.name} ({when})\nqubits: readout error, arrows (control to target): ECR error",
         fontsize=11,
