@@ -12,6 +12,7 @@ in-process emulator over HTTP (httpx ASGI transport).
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -126,3 +127,27 @@ def test_toshiko_runs_wide_ghz_and_resets(check: str) -> None:
         # final qubit 0 read 0 but for readout error and the reset's relaxation.
         zeros_8 = sum(n for key, n in counts.items() if key[0] == "0") / 2000
         assert zeros_8 > 0.9, counts
+
+
+@pytest.mark.parametrize("unit", ["s", "us", "dt"])
+def test_delays_relax_over_their_duration_in_any_unit(unit: str) -> None:
+    """A delay relaxes its qubit by exp(-t/T1), whether written in seconds (as QAT reads it), an SI
+    prefix or the device's dt (the executor hands circuits over in-process, so this seam is direct)."""
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import DensityMatrix
+
+    from oqc_provider.devices import LUCY, reference_calibration
+    from oqc_provider.emulator.noise import add_idle_relaxation
+
+    calibration = reference_calibration(LUCY)
+    t1 = calibration.qubit(2).t1
+    assert t1 is not None
+    seconds = 30e-6
+    duration = {"s": seconds, "us": seconds * 1e6, "dt": round(seconds / LUCY.dt)}[unit]
+    circuit = QuantumCircuit(3)
+    circuit.x(2)
+    circuit.delay(duration, 2, unit=unit)
+    relaxed = add_idle_relaxation(circuit, LUCY, calibration)
+    assert relaxed is not circuit
+    excited = DensityMatrix(relaxed.decompose()).probabilities([2])[1]
+    assert excited == pytest.approx(math.exp(-seconds / t1), rel=1e-6)
