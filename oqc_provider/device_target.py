@@ -51,7 +51,7 @@ def build_target(spec: DeviceSpec, calibration: Calibration) -> Target:
 
     count = spec.qubit_count
     target = Target(
-        description=f"{spec.name} ({spec.qpu_id})",
+        description=f"{spec.name} ({spec.qpu_id}{', emulator only' if spec.emulator_only else ''})",
         num_qubits=count,
         dt=spec.dt,
         qubit_properties=qubit_properties(calibration, count),

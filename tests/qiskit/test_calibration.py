@@ -109,3 +109,12 @@ def test_unpublished_calibration_draws_grey(tmp_path: Path) -> None:
     assert "2026-11-01" not in figure.axes[0].get_title()
     published = plot_device_map(reference_calibration(TOSHIKO, date="2026-12-01T09:00:00+00:00"), TOSHIKO)
     assert "2026-12-01T09:00:00+00:00" in published.axes[0].get_title()
+
+
+def test_emulator_only_devices_say_so(provider: OQCProvider) -> None:
+    lucy, toshiko = provider.get_backend("Lucy"), provider.get_backend("Toshiko")
+    assert "emulator only" in repr(lucy) and "emulator only" in lucy.description
+    assert "emulator only" in lucy.target.description
+    assert "emulator only" not in repr(toshiko) and "emulator only" not in toshiko.target.description
+    tket = OQCTketBackend("Lucy", session=provider.session)
+    assert "emulator only" in repr(tket) and tket.backend_info.misc["emulator_only"] is True
