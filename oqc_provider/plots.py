@@ -14,9 +14,9 @@ application's global plotting state.
 Example:
     >>> from oqc_provider.devices import LUCY, reference_calibration
     >>> from oqc_provider.plots import plot_counts, plot_device_map
-    >>> figure = plot_device_map(reference_calibration(LUCY), LUCY)
+    >>> figure = plot_device_map(reference_calibration(LUCY, date="2026-12-01T09:30:00+00:00"), LUCY)
     >>> figure.axes[0].get_title().splitlines()[0]
-    'Lucy (2026-11-01)'
+    'Lucy (2026-12-01T09:30:00+00:00, emulator only)'
     >>> figure = plot_counts({"00": 507, "11": 493}, title="Bell pair")
     >>> figure.axes[0].get_title()
     'Bell pair'
