@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 JSON_HELP = "Print JSON instead of a table (for scripts)."
 
 
-def qpu_record(qpu: QpuInfo) -> dict[str, Any]:
-    """One QPU as ``qpus --json`` prints it."""
+def qpu_record(qpu: QpuInfo, calibration: Calibration) -> dict[str, Any]:
+    """One QPU as ``qpus --json`` prints it (``calibrated``: the calibration's date, or null)."""
     return {
         "id": qpu.qpu_id,
         "name": qpu.name,
@@ -27,6 +27,8 @@ def qpu_record(qpu: QpuInfo) -> dict[str, Any]:
         "kind": "simulator" if qpu.device.simulator else "hardware",
         "emulator_only": qpu.device.emulator_only,
         "max_shots": qpu.device.max_shots,
+        "calibration_published": calibration.published,
+        "calibrated": calibration.date,
     }
 
 
@@ -35,12 +37,13 @@ def qpus(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """List the QPUs the service offers: id, name, qubits, status, simulator or hardware, max shots.
+    """List the QPUs the service offers: id, name, qubits, status, simulator or hardware, max shots,
+    and when they were calibrated ("not published" when the service gave no figures it can read).
 
     A device only the built-in emulator offers (QCaaS has no QPU with its id) says so in its kind.
     """
     with open_session(ctx) as session:
-        records = [qpu_record(qpu) for qpu in session.qpus()]
+        records = [qpu_record(qpu, session.calibration(qpu)) for qpu in session.qpus()]
         where = session.sdk.connection.describe()
     if as_json:
         print_json(records)
@@ -48,7 +51,7 @@ def qpus(
     from rich.table import Table
 
     table = Table(title=f"QPUs on {where}", title_justify="left")
-    for column in ("id", "name", "qubits", "status", "kind", "max shots"):
+    for column in ("id", "name", "qubits", "status", "kind", "max shots", "calibrated"):
         table.add_column(
             column,
             justify="right" if column in ("qubits", "max shots") else "left",
@@ -58,7 +61,11 @@ def qpus(
     for r in records:
         status = f"[green]{r['status']}[/]" if r["available"] else f"[yellow]{r['status']}[/]"
         kind = f"{r['kind']} [yellow](emulator only)[/]" if r["emulator_only"] else r["kind"]
-        table.add_row(r["id"], r["name"], str(r["qubits"]), status, kind, f"{r['max_shots']:,}")
+        if not r["calibration_published"]:
+            calibrated = "[dim]not published[/]"
+        else:
+            calibrated = r["calibrated"] or "[dim]date not published[/]"
+        table.add_row(r["id"], r["name"], str(r["qubits"]), status, kind, f"{r['max_shots']:,}", calibrated)
     console().print(table)
 
 

@@ -58,8 +58,10 @@ def test_calibration_says_not_published(cli, foreign_url: str) -> None:
     }
 
 
-def test_qpus_labels_the_emulator_only_device(cli, foreign_url: str) -> None:
+def test_qpus_says_not_published_and_labels_the_emulator_only_device(cli, foreign_url: str) -> None:
     table = cli("--url", foreign_url, "qpus")
     assert table.exit_code == 0, table.output
     lucy = next(line for line in table.stdout.splitlines() if "1a2b3c4d5e" in line)
-    assert "emulator only" in lucy
+    assert "emulator only" in lucy and "not published" in lucy
+    records = {r["name"]: r for r in cli.json("--url", foreign_url, "qpus")}
+    assert records["Toshiko"]["calibration_published"] is False and records["Toshiko"]["calibrated"] is None

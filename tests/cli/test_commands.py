@@ -52,7 +52,10 @@ def test_qpus_table_and_json(cli) -> None:
         "kind": "simulator",
         "emulator_only": False,
         "max_shots": 100_000,
+        "calibration_published": True,
+        "calibrated": records["Lucy Simulator"]["calibrated"],  # when the emulator built the figures
     }
+    assert records["Lucy Simulator"]["calibrated"].startswith(str(datetime.now(UTC).year))
     assert records["Toshiko"]["qubits"] == 32 and records["Toshiko"]["kind"] == "hardware"
     # Lucy's id is the emulator's own: it is labelled so in the table and the JSON.
     assert records["Lucy"]["emulator_only"] is True and not records["Toshiko"]["emulator_only"]
