@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 JSON_HELP = "Print JSON instead of a table (for scripts)."
 
 
-def qpu_record(qpu: QpuInfo) -> dict[str, Any]:
-    """One QPU as ``qpus --json`` prints it."""
+def qpu_record(qpu: QpuInfo, calibration: Calibration) -> dict[str, Any]:
+    """One QPU as ``qpus --json`` prints it (``calibrated``: the calibration's date, or null)."""
     return {
         "id": qpu.qpu_id,
         "name": qpu.name,
@@ -25,7 +25,10 @@ def qpu_record(qpu: QpuInfo) -> dict[str, Any]:
         "status": qpu.status,
         "available": qpu.available,
         "kind": "simulator" if qpu.device.simulator else "hardware",
+        "emulator_only": qpu.device.emulator_only,
         "max_shots": qpu.device.max_shots,
+        "calibration_published": calibration.published,
+        "calibrated": calibration.date,
     }
 
 
@@ -34,9 +37,13 @@ def qpus(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """List the QPUs the service offers: id, name, qubits, status, simulator or hardware, max shots."""
+    """List the QPUs the service offers: id, name, qubits, status, simulator or hardware, max shots,
+    and when they were calibrated ("not published" when the service gave no figures it can read).
+
+    A device only the built-in emulator offers (QCaaS has no QPU with its id) says so in its kind.
+    """
     with open_session(ctx) as session:
-        records = [qpu_record(qpu) for qpu in session.qpus()]
+        records = [qpu_record(qpu, session.calibration(qpu)) for qpu in session.qpus()]
         where = session.sdk.connection.describe()
     if as_json:
         print_json(records)
@@ -44,7 +51,7 @@ def qpus(
     from rich.table import Table
 
     table = Table(title=f"QPUs on {where}", title_justify="left")
-    for column in ("id", "name", "qubits", "status", "kind", "max shots"):
+    for column in ("id", "name", "qubits", "status", "kind", "max shots", "calibrated"):
         table.add_column(
             column,
             justify="right" if column in ("qubits", "max shots") else "left",
@@ -53,7 +60,12 @@ def qpus(
         )
     for r in records:
         status = f"[green]{r['status']}[/]" if r["available"] else f"[yellow]{r['status']}[/]"
-        table.add_row(r["id"], r["name"], str(r["qubits"]), status, r["kind"], f"{r['max_shots']:,}")
+        kind = f"{r['kind']} [yellow](emulator only)[/]" if r["emulator_only"] else r["kind"]
+        if not r["calibration_published"]:
+            calibrated = "[dim]not published[/]"
+        else:
+            calibrated = r["calibrated"] or "[dim]date not published[/]"
+        table.add_row(r["id"], r["name"], str(r["qubits"]), status, kind, f"{r['max_shots']:,}", calibrated)
     console().print(table)
 
 
@@ -61,9 +73,26 @@ def _us(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1e6:.1f}"
 
 
+def _figure(value: float | None, spec: str) -> str:
+    """A figure for the table; ``-`` where the service did not publish it."""
+    return "-" if value is None else format(value, spec)
+
+
 def calibration_record(calibration: Calibration) -> dict[str, Any]:
-    """A calibration as ``calibration --json`` prints it (the service's own fields, in SI units)."""
-    return calibration.model_dump(mode="json")
+    """A calibration as ``calibration --json`` prints it (the service's own fields, in SI units).
+
+    ``published`` is false when the service gave no figures the provider can read; then ``date``
+    is null and ``qubits``/``edges`` are empty (nothing is made up).
+    """
+    return {"published": calibration.published, **calibration.model_dump(mode="json")}
+
+
+def _not_published(name: str) -> str:
+    return (
+        f"The service did not publish calibration figures for {name} in a format the provider reads: "
+        "no T1, T2, gate or readout errors and no calibration date are known, so none are shown "
+        "(the Qiskit Target's errors and pytket's BackendInfo averages are None too)."
+    )
 
 
 @cli_errors
@@ -94,20 +123,32 @@ def calibration(
     from rich.table import Table
 
     out = console()
-    qubits = Table(title=f"{info.name} ({info.qpu_id}), calibrated {figures.date}", title_justify="left")
+    if not figures.published:
+        out.print(_not_published(info.label))
+        if plot is not None:
+            out.print(f"Device map (couplings only) written to {plot}")
+        return
+    when = f"calibrated {figures.date}" if figures.date else "calibration date not published"
+    only = ", emulator only" if info.device.emulator_only else ""
+    qubits = Table(title=f"{info.name} ({info.qpu_id}{only}), {when}", title_justify="left")
     for column in ("qubit", "T1 (µs)", "T2 (µs)", "readout error", "1q error", "frequency (GHz)"):
         qubits.add_column(column, justify="right")
     for index, q in sorted(figures.qubits.items()):
         frequency = "-" if q.frequency is None else f"{q.frequency / 1e9:.3f}"
         qubits.add_row(
-            str(index), _us(q.t1), _us(q.t2), f"{q.readout_error:.4f}", f"{q.one_qubit_error:.2e}", frequency
+            str(index),
+            _us(q.t1),
+            _us(q.t2),
+            _figure(q.readout_error, ".4f"),
+            _figure(q.one_qubit_error, ".2e"),
+            frequency,
         )
     out.print(qubits)
     edges = Table(title="Directed ECR couplings", title_justify="left")
     edges.add_column("control -> target")
     edges.add_column("ECR error", justify="right")
     for edge in figures.edges:
-        edges.add_row(f"{edge.control} -> {edge.target}", f"{edge.ecr_error:.4f}")
+        edges.add_row(f"{edge.control} -> {edge.target}", _figure(edge.ecr_error, ".4f"))
     out.print(edges)
     if figures.is_noiseless:
         out.print("[dim]A noiseless simulator: every error is zero.[/]")

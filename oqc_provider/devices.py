@@ -15,8 +15,10 @@ Example:
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,49 +39,75 @@ class GateDurations(BaseModel):
 
 
 class QubitCalibration(BaseModel):
-    """Figures for one qubit. ``None`` T1/T2 means the device does not decohere (a noiseless simulator)."""
+    """Figures for one qubit; ``None`` means unknown (not published).
+
+    A noiseless simulator publishes ``0.0`` errors and ``None`` T1/T2 (it does not decohere).
+    """
 
     t1: float | None = Field(default=None, description="Energy relaxation time, seconds.")
     t2: float | None = Field(default=None, description="Dephasing time, seconds.")
-    readout_error: float = Field(default=0.0, ge=0.0, le=1.0)
-    one_qubit_error: float = Field(default=0.0, ge=0.0, le=1.0, description="Error per sx/x gate.")
+    readout_error: float | None = Field(default=None, ge=0.0, le=1.0)
+    one_qubit_error: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Average gate infidelity of sx/x."
+    )
     frequency: float | None = Field(default=None, description="Qubit frequency, Hz.")
 
 
 _UNCALIBRATED = QubitCalibration()
 
 
-def _mean(values: Iterable[float]) -> float:
-    items = list(values)
-    return sum(items) / len(items) if items else 0.0
+def _mean(values: Iterable[float | None]) -> float | None:
+    """The mean of the known figures, or None when none is known (never an invented 0)."""
+    items = [value for value in values if value is not None]
+    return sum(items) / len(items) if items else None
 
 
 class EdgeCalibration(BaseModel):
-    """Figures for one directed ECR coupling (control, target)."""
+    """Figures for one directed ECR coupling (control, target); ``None`` error means unknown."""
 
     control: int
     target: int
-    ecr_error: float = Field(default=0.0, ge=0.0, le=1.0)
+    ecr_error: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+def calibration_timestamp() -> str:
+    """Now, in UTC, as the ISO 8601 ``date`` a freshly made calibration carries."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 class Calibration(BaseModel):
-    """A QPU's calibration as the emulator serves it (``/monitoring/calibrations``, v4 ``benchmarks``)."""
+    """A QPU's calibration as the emulator serves it (``/monitoring/calibrations``, v4 ``benchmarks``).
+
+    ``date`` is when the figures were taken (ISO 8601), or None when the service did not say.
+    A calibration with no qubit figures (:meth:`unpublished`) stands for a QPU whose service
+    published nothing the provider can read: every figure is unknown, none is invented.
+    """
 
     qpu_id: str
-    date: str = "2026-11-01"
+    date: str | None = None
     qubits: dict[int, QubitCalibration]
     edges: list[EdgeCalibration] = Field(default_factory=list)
 
-    def qubit(self, index: int) -> QubitCalibration:
-        """The figures of qubit ``index`` (perfect figures when it was not calibrated)."""
-        return self.qubits.get(index) or _UNCALIBRATED
-
-    def edge_error(self, control: int, target: int) -> float:
-        """The ECR error of the coupling ``control -> target`` (0 when not calibrated)."""
-        return self._edge_errors.get((control, target), 0.0)
+    @classmethod
+    def unpublished(cls, qpu_id: str) -> Calibration:
+        """The calibration of a QPU whose figures the service did not publish (all unknown)."""
+        return cls(qpu_id=qpu_id, qubits={})
 
     @property
-    def _edge_errors(self) -> dict[tuple[int, int], float]:
+    def published(self) -> bool:
+        """Whether the service published any figures (False for :meth:`unpublished`)."""
+        return bool(self.qubits) or bool(self.edges)
+
+    def qubit(self, index: int) -> QubitCalibration:
+        """The figures of qubit ``index`` (all unknown when it was not calibrated)."""
+        return self.qubits.get(index) or _UNCALIBRATED
+
+    def edge_error(self, control: int, target: int) -> float | None:
+        """The ECR error of the coupling ``control -> target`` (None when not calibrated)."""
+        return self._edge_errors.get((control, target))
+
+    @property
+    def _edge_errors(self) -> dict[tuple[int, int], float | None]:
         # Built on first use: Target and BackendInfo construction look every edge up.
         cached = self.__dict__.get("_edge_error_cache")
         if cached is None:
@@ -87,25 +115,29 @@ class Calibration(BaseModel):
             self.__dict__["_edge_error_cache"] = cached
         return cached
 
-    def average_one_qubit_error(self) -> float:
-        """Mean ``sx``/``x`` error over the calibrated qubits."""
+    def average_one_qubit_error(self) -> float | None:
+        """Mean ``sx``/``x`` error over the calibrated qubits (None when none is known)."""
         return _mean(q.one_qubit_error for q in self.qubits.values())
 
-    def average_readout_error(self) -> float:
-        """Mean readout error over the calibrated qubits."""
+    def average_readout_error(self) -> float | None:
+        """Mean readout error over the calibrated qubits (None when none is known)."""
         return _mean(q.readout_error for q in self.qubits.values())
 
-    def average_ecr_error(self) -> float:
-        """Mean ECR error over the calibrated couplings."""
+    def average_ecr_error(self) -> float | None:
+        """Mean ECR error over the calibrated couplings (None when none is known)."""
         return _mean(edge.ecr_error for edge in self.edges)
 
     @property
     def is_noiseless(self) -> bool:
-        """Whether every figure is perfect (no decoherence, no gate or readout error)."""
-        return all(
-            q.t1 is None and q.t2 is None and q.readout_error == 0 and q.one_qubit_error == 0
-            for q in self.qubits.values()
-        ) and all(edge.ecr_error == 0 for edge in self.edges)
+        """Whether the figures are published and all perfect (no decoherence, no gate or readout error)."""
+        return (
+            self.published
+            and all(
+                q.t1 is None and q.t2 is None and q.readout_error == 0 and q.one_qubit_error == 0
+                for q in self.qubits.values()
+            )
+            and all(edge.ecr_error == 0 for edge in self.edges)
+        )
 
 
 class DeviceSpec(BaseModel):
@@ -122,6 +154,8 @@ class DeviceSpec(BaseModel):
     max_shots: int = 100_000
     simulator: bool = False
     noisy: bool = True
+    #: A device the built-in emulator offers that QCaaS does not (its id is not a real QPU's).
+    emulator_only: bool = False
     region: str = "uk"
     generation: int = 2
     dt: float = 0.5e-9
@@ -139,6 +173,7 @@ class DeviceSpec(BaseModel):
             "reset": self.supports_reset,
             "mid_circuit_measurement": self.supports_mid_circuit_measurement,
             "dt": self.dt,
+            "emulator_only": self.emulator_only,
         }
 
     def with_features(self, features: dict[str, Any]) -> DeviceSpec:
@@ -160,6 +195,8 @@ class DeviceSpec(BaseModel):
             updates["supports_mid_circuit_measurement"] = features["mid_circuit_measurement"]
         if isinstance(features.get("dt"), int | float):
             updates["dt"] = float(features["dt"])
+        if isinstance(features.get("emulator_only"), bool):
+            updates["emulator_only"] = features["emulator_only"]
         return self.model_copy(update=updates)
 
 
@@ -228,6 +265,7 @@ LUCY = DeviceSpec(
     couplings=_LUCY_COUPLINGS,
     simulator=False,
     noisy=True,
+    emulator_only=True,  # a noisy 8-qubit ring to try things on; QCaaS lists no QPU with this id
     max_shots=10_000,
 )
 TOSHIKO = DeviceSpec(
@@ -268,31 +306,62 @@ def device_for(qpu_id: str, features: dict[str, Any] | None = None, name: str | 
     return spec.with_features(features)
 
 
-def reference_calibration(spec: DeviceSpec, seed: int = 2026) -> Calibration:
-    """Representative calibration figures for ``spec``, fixed for a given seed.
+def reference_calibration(spec: DeviceSpec, seed: int = 2026, date: str | None = None) -> Calibration:
+    """The emulator's calibration figures for ``spec``, fixed for a given seed.
 
     Noiseless simulators get perfect figures. Noisy devices get per-qubit and per-edge figures
-    drawn around typical OQC values (T1 ~ 60-120 µs, readout ~ 2-5 %, 1q ~ 5e-4, ECR ~ 1-2 %), so
-    the Target, BackendInfo and emulator noise differ realistically from qubit to qubit.
+    drawn around typical OQC values (T1 ~ 60-120 µs, readout ~ 2-5 %, 1q ~ 5e-4-1e-3, ECR ~ 1-2 %),
+    each gate error above the relaxation limit of its duration (:func:`relaxation_infidelity`), so
+    the Target, BackendInfo and emulator noise differ realistically from qubit to qubit. These are
+    the emulator's own figures: the provider never shows them for a real QPU. ``date`` defaults to
+    now (when the emulator built them), never to a made-up day.
     """
+    date = date or calibration_timestamp()
     if not spec.noisy:
         return Calibration(
             qpu_id=spec.qpu_id,
-            qubits={q: QubitCalibration() for q in range(spec.qubit_count)},
-            edges=[EdgeCalibration(control=c, target=t) for c, t in spec.couplings],
+            date=date,
+            qubits={
+                q: QubitCalibration(readout_error=0.0, one_qubit_error=0.0) for q in range(spec.qubit_count)
+            },
+            edges=[EdgeCalibration(control=c, target=t, ecr_error=0.0) for c, t in spec.couplings],
         )
     rng = random.Random(f"{spec.qpu_id}:{seed}")
+    durations = spec.durations
     qubits = {}
     for q in range(spec.qubit_count):
         t1 = rng.uniform(60e-6, 120e-6)
+        t2 = rng.uniform(0.5, 1.2) * t1
         qubits[q] = QubitCalibration(
             t1=t1,
-            t2=rng.uniform(0.5, 1.2) * t1,
+            t2=t2,
             readout_error=rng.uniform(0.02, 0.05),
-            one_qubit_error=rng.uniform(3e-4, 8e-4),
+            # A gate's error is at least what relaxation over its duration costs (a figure below
+            # that no device can show), plus control error: so the noise can match it exactly.
+            one_qubit_error=relaxation_infidelity([(t1, t2)], durations.sx) + rng.uniform(1e-4, 4e-4),
             frequency=rng.uniform(3.8e9, 4.6e9),
         )
-    edges = [
-        EdgeCalibration(control=c, target=t, ecr_error=rng.uniform(0.008, 0.02)) for c, t in spec.couplings
-    ]
-    return Calibration(qpu_id=spec.qpu_id, qubits=qubits, edges=edges)
+    edges = []
+    for c, t in spec.couplings:
+        pair = [(qubits[q].t1, qubits[q].t2) for q in (c, t)]
+        limit = relaxation_infidelity(pair, durations.ecr)  # type: ignore[arg-type]
+        edges.append(EdgeCalibration(control=c, target=t, ecr_error=limit + rng.uniform(0.002, 0.008)))
+    return Calibration(qpu_id=spec.qpu_id, date=date, qubits=qubits, edges=edges)
+
+
+def relaxation_infidelity(coherence: list[tuple[float, float]], duration: float) -> float:
+    """The average gate infidelity that T1/T2 relaxation alone costs over ``duration`` seconds.
+
+    ``coherence`` holds (T1, T2) per qubit of the gate (T2 capped at 2 T1, as physics demands).
+    Per qubit, relaxation keeps a fraction ``(2 + 2 e^{-t/T2} - (1 - e^{-t/T1})) / 4`` of the
+    entanglement fidelity; for independent qubits these multiply, and the average gate fidelity
+    of a d-dimensional channel is ``(d F_e + 1) / (d + 1)``. An advertised gate error below this
+    figure is unreachable with those T1/T2: Aer (and the emulator) then apply relaxation only.
+    """
+    entanglement = 1.0
+    for t1, t2 in coherence:
+        damping = 1 - math.exp(-duration / t1)
+        coherent = math.exp(-duration / min(t2, 2 * t1))
+        entanglement *= (2 + 2 * coherent - damping) / 4
+    dim = 2 ** len(coherence)
+    return dim * (1 - entanglement) / (dim + 1)

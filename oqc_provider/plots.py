@@ -14,9 +14,9 @@ application's global plotting state.
 Example:
     >>> from oqc_provider.devices import LUCY, reference_calibration
     >>> from oqc_provider.plots import plot_counts, plot_device_map
-    >>> figure = plot_device_map(reference_calibration(LUCY), LUCY)
+    >>> figure = plot_device_map(reference_calibration(LUCY, date="2026-12-01T09:30:00+00:00"), LUCY)
     >>> figure.axes[0].get_title().splitlines()[0]
-    'Lucy (2026-11-01)'
+    'Lucy (2026-12-01T09:30:00+00:00, emulator only)'
     >>> figure = plot_counts({"00": 507, "11": 493}, title="Bell pair")
     >>> figure.axes[0].get_title()
     'Bell pair'
@@ -150,11 +150,19 @@ def plot_device_map(
     figure = _figure(7.5, 5.8) if small else _figure(12.0, 7.0)
     axes = figure.add_subplot()
     layout = device_layout(device)
-    readout = [calibration.qubits[q].readout_error if q in calibration.qubits else 0.0 for q in layout]
+    # Unknown figures (not published) are drawn grey, never coloured as if they were 0.
+    readout = [calibration.qubit(q).readout_error for q in layout]
     ecr = {(c, t): calibration.edge_error(c, t) for c, t in device.couplings}
-    node_norm = _norm(Normalize, readout)
-    edge_norm = _norm(Normalize, list(ecr.values()))
-    node_map, edge_map = colormaps["viridis"], colormaps["plasma"]
+    node_norm = _norm(Normalize, [r for r in readout if r is not None])
+    edge_norm = _norm(Normalize, [e for e in ecr.values() if e is not None])
+    viridis, plasma = colormaps["viridis"], colormaps["plasma"]
+
+    def node_map(value: float | None) -> Any:
+        return _UNKNOWN if value is None else viridis(node_norm(value))
+
+    def edge_map(value: float | None) -> Any:
+        return _UNKNOWN if value is None else plasma(edge_norm(value))
+
     span = max(max(abs(x), abs(y)) for x, y in layout.values()) or 1.0
     scale = 1.0 / span
     for (control, target), error in ecr.items():
@@ -166,7 +174,7 @@ def plot_device_map(
             xytext=start,
             arrowprops={
                 "arrowstyle": "-|>,head_width=0.35,head_length=0.7",
-                "color": edge_map(edge_norm(error)),
+                "color": edge_map(error),
                 "lw": 3.0,
                 "shrinkA": 15 if small else 12,
                 "shrinkB": 15 if small else 12,
@@ -176,11 +184,11 @@ def plot_device_map(
     xs = [layout[q][0] * scale for q in layout]
     ys = [layout[q][1] * scale for q in layout]
     axes.scatter(
-        xs, ys, s=520 if small else 380, c=[node_map(node_norm(r)) for r in readout], edgecolors="black",
+        xs, ys, s=520 if small else 380, c=[node_map(r) for r in readout], edgecolors="black",
         linewidths=1.0, zorder=2,
     )  # fmt: skip
     for q, x, y, error in zip(layout, xs, ys, readout, strict=True):
-        shade = node_norm(error)
+        shade = 0.5 if error is None else node_norm(error)
         axes.text(
             x, y, str(q), ha="center", va="center", fontsize=9, fontweight="bold",
             color="white" if shade < 0.6 else "black", zorder=3,
@@ -188,16 +196,24 @@ def plot_device_map(
     axes.set_aspect("equal")
     axes.axis("off")
     axes.margins(0.12)
-    noiseless = ", noiseless" if calibration.is_noiseless else ""
+    if not calibration.published:
+        when = "calibration not published"
+    else:
+        when = calibration.date or "calibration date not published"
+        when += ", noiseless" if calibration.is_noiseless else ""
+    when += ", emulator only" if device.emulator_only else ""
     axes.set_title(
-        title
-        or f"{device.name} ({calibration.date}{noiseless})\n"
-        "qubits: readout error, arrows (control to target): ECR error",
+        title or f"{device.name} ({when})\nqubits: readout error, arrows (control to target): ECR error",
         fontsize=11,
     )
-    figure.colorbar(ScalarMappable(node_norm, node_map), ax=axes, shrink=0.7, label="readout error")
-    figure.colorbar(ScalarMappable(edge_norm, edge_map), ax=axes, shrink=0.7, label="ECR error")
+    if calibration.published:
+        figure.colorbar(ScalarMappable(node_norm, viridis), ax=axes, shrink=0.7, label="readout error")
+        figure.colorbar(ScalarMappable(edge_norm, plasma), ax=axes, shrink=0.7, label="ECR error")
     return _save(figure, path)
+
+
+#: Colour of a qubit or coupling whose figure the service did not publish.
+_UNKNOWN = "lightgrey"
 
 
 def _norm(normalize: Any, values: list[float]) -> Any:

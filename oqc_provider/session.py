@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import ValidationError
 
-from oqc_provider.devices import Calibration, DeviceSpec, device_for, reference_calibration
+from oqc_provider.devices import Calibration, DeviceSpec, device_for
 from oqc_provider.engine.sdk import OqcSdk
 from oqc_provider.engine.sync import LoopThread
 from oqc_provider.qcaas.client import ServerMode
@@ -52,6 +52,12 @@ class QpuInfo:
     def available(self) -> bool:
         """Whether the QPU accepts work now."""
         return self.active and self.status.upper() == "ACTIVE"
+
+    @property
+    def label(self) -> str:
+        """Name and id as messages show them, marking a device only the emulator offers."""
+        only = ", emulator only" if self.device.emulator_only else ""
+        return f"{self.name!r} ({self.qpu_id}{only})"
 
 
 class ProviderSession:
@@ -112,31 +118,33 @@ class ProviderSession:
         for qpu in qpus:
             if wanted in (qpu.qpu_id.lower(), qpu.name.lower()):
                 return qpu
-        available = ", ".join(f"{q.name!r} ({q.qpu_id})" for q in qpus) or "none"
+        available = ", ".join(q.label for q in qpus) or "none"
         raise UnknownQpuError(f"No QPU called {name_or_id!r}. Available: {available}.")
 
     def calibration(self, qpu: QpuInfo) -> Calibration:
         """The QPU's calibration figures, read once per session.
 
-        The service's own calibration document is used when it is in the emulator's format;
-        otherwise (the live service's format is not published) representative figures for the
-        device stand in, and a warning says so.
+        The service's calibration document is used when the provider can read it (the emulator's
+        format; QCaaS does not document its own). Otherwise the QPU's figures are *unknown*:
+        :meth:`Calibration.unpublished`, so the Target carries no errors (None), BackendInfo no
+        averages and the CLI says the service did not publish them. Nothing is invented.
         """
         with self._lock:
             cached = self._calibrations.get(qpu.qpu_id)
         if cached is not None:
             return cached
-        try:
-            raw = self.run(self.sdk.get_calibration(qpu.qpu_id))
-            calibration = Calibration.model_validate(raw)
-        except (OqcProviderError, ValidationError) as exc:
-            logger.warning(
-                "No usable calibration for %s (%s); using representative figures instead.", qpu.name, exc
-            )
-            calibration = reference_calibration(qpu.device)
+        calibration = _read_calibration(qpu, self._fetch_calibration(qpu))
         with self._lock:
             self._calibrations[qpu.qpu_id] = calibration
         return calibration
+
+    def _fetch_calibration(self, qpu: QpuInfo) -> Any:
+        """The service's calibration document for ``qpu``, or None when it could not be fetched."""
+        try:
+            return self.run(self.sdk.get_calibration(qpu.qpu_id))
+        except OqcProviderError as exc:
+            logger.warning("Could not read the calibration of %s: %s", qpu.name, exc)
+            return None
 
     def close(self) -> None:
         """Close the session and its loop thread."""
@@ -144,6 +152,28 @@ class ProviderSession:
             self.run(self.sdk.close(), timeout=30)
         finally:
             self.loop.close()
+
+
+def _read_calibration(qpu: QpuInfo, document: Any) -> Calibration:
+    """The figures in the service's calibration ``document``, or an unpublished calibration.
+
+    A document the provider cannot read is reported once in the log, and its QPU gets no figures:
+    a real QPU must never be shown with figures the service did not give.
+    """
+    if isinstance(document, dict):
+        try:
+            calibration = Calibration.model_validate(document)
+        except ValidationError:
+            calibration = None
+        if calibration is not None and calibration.published:
+            return calibration
+    if document is not None:
+        logger.warning(
+            "The service's calibration document for %s is not in a format the provider reads; "
+            "its Target and BackendInfo carry no error figures.",
+            qpu.name,
+        )
+    return Calibration.unpublished(qpu.qpu_id)
 
 
 def _qpu_info(record: dict[str, Any]) -> QpuInfo:

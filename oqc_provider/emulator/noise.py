@@ -22,59 +22,37 @@ logger = logging.getLogger(__name__)
 BASIS_GATES: tuple[str, ...] = ("rz", "sx", "x", "ecr", "id", "delay", "measure", "reset")
 
 
-def _depolarizing_param(error: float, num_qubits: int) -> float:
-    """The depolarizing parameter whose average gate infidelity is ``error``.
-
-    For a d-dimensional depolarizing channel with parameter λ the average infidelity is
-    λ (d - 1) / d, so λ = error d / (d - 1); clipped to the channel's valid range.
-    """
-    dim = 2**num_qubits
-    return min(max(error * dim / (dim - 1), 0.0), 4**num_qubits / (4**num_qubits - 1))
-
-
 def build_noise_model(spec: DeviceSpec, calibration: Calibration) -> NoiseModel | None:
     """An Aer NoiseModel for ``spec`` from ``calibration``; None for noiseless devices.
 
-    * ``sx`` and ``x``: thermal relaxation over the gate duration, composed with a depolarizing
-      error whose infidelity is the qubit's ``one_qubit_error``;
-    * ``ecr`` on each directed coupling: thermal relaxation of both qubits, composed with a
-      two-qubit depolarizing error of the edge's ``ecr_error``;
+    Built from the device's Qiskit Target (:func:`oqc_provider.device_target.build_target`) the way
+    ``AerSimulator.from_backend`` builds it (``qiskit_aer.noise.device``), so each gate's *total*
+    error is the error the Target advertises:
+
+    * ``sx``, ``x`` and ``ecr``: a depolarizing error, then thermal relaxation of the gate's qubits
+      over the gate duration; the depolarizing parameter makes the average gate infidelity of the
+      composition equal to the advertised error (relaxation is part of it, not added on top);
+    * ``reset``: thermal relaxation over the reset duration;
     * ``measure``: the qubit's symmetric readout error;
-    * ``rz`` is a virtual frame change, hence noiseless.
+    * ``rz`` is a virtual frame change, hence noiseless; delays relax in :func:`add_idle_relaxation`.
+
+    Aer's own construction is used on purpose: every channel is CPTP, and Aer converts each to its
+    canonical Kraus form without trouble (composing depolarizing *after* relaxation, as this module
+    once did, gives 2-qubit channels on which Aer's eigensolver fails and the process crashes).
     """
-    if not spec.noisy or calibration.is_noiseless:
+    if not spec.noisy or not calibration.published or calibration.is_noiseless:
         return None
-    from qiskit_aer.noise import NoiseModel, ReadoutError, depolarizing_error, thermal_relaxation_error
+    from qiskit_aer.noise import NoiseModel
+    from qiskit_aer.noise.device import basic_device_gate_errors, basic_device_readout_errors
 
+    from oqc_provider.device_target import build_target
+
+    target = build_target(spec, calibration)
     model = NoiseModel(basis_gates=list(BASIS_GATES))
-    durations = spec.durations
-
-    def relaxation(qubit: int, duration: float):  # -> Aer's QuantumError | None
-        figures = calibration.qubits[qubit]
-        if figures.t1 is None or figures.t2 is None:
-            return None
-        # Aer requires T2 <= 2 T1; the reference figures satisfy it, clamp for hand-made ones.
-        return thermal_relaxation_error(figures.t1, min(figures.t2, 2 * figures.t1), duration)
-
-    for qubit, figures in calibration.qubits.items():
-        for gate, duration in (("sx", durations.sx), ("x", durations.x)):
-            error = depolarizing_error(_depolarizing_param(figures.one_qubit_error, 1), 1)
-            thermal = relaxation(qubit, duration)
-            model.add_quantum_error(error if thermal is None else thermal.compose(error), gate, [qubit])
-        if figures.readout_error > 0:
-            p = figures.readout_error
-            model.add_readout_error(ReadoutError([[1 - p, p], [p, 1 - p]]), [qubit])
-
-    for edge in calibration.edges:
-        if edge.control not in calibration.qubits or edge.target not in calibration.qubits:
-            continue
-        error = depolarizing_error(_depolarizing_param(edge.ecr_error, 2), 2)
-        # Aer orders a tensor product's qubits right to left: (target ⊗ control) acts on [c, t].
-        thermal_c = relaxation(edge.control, durations.ecr)
-        thermal_t = relaxation(edge.target, durations.ecr)
-        if thermal_c is not None and thermal_t is not None:
-            error = thermal_t.tensor(thermal_c).compose(error)
-        model.add_quantum_error(error, "ecr", [edge.control, edge.target])
+    for name, qubits, error in basic_device_gate_errors(target=target):
+        model.add_quantum_error(error, name, qubits)
+    for qubits, readout in basic_device_readout_errors(target=target):
+        model.add_readout_error(readout, qubits)
     logger.debug(
         "Built noise model for %s: %d qubits, %d edges",
         spec.qpu_id,
@@ -90,8 +68,10 @@ def add_idle_relaxation(
     """``circuit`` with thermal relaxation over each ``delay``, from the qubits' T1 and T2.
 
     Idling is where T1 and T2 show (a T1 experiment is delays and nothing else), so a noisy
-    device relaxes during delays exactly as its calibration says. Circuits without delays, and
-    noiseless devices, are returned unchanged.
+    device relaxes during delays exactly as its calibration says. A delay's duration is read in
+    its own unit: seconds (``Delay(x, unit="s")``, as QAT reads ``delay(x)``), any SI prefix, or
+    ``dt`` (the device's sample time). Circuits without delays, and noiseless devices, are
+    returned unchanged.
     """
     if not spec.noisy or not any(instruction.operation.name == "delay" for instruction in circuit.data):
         return circuit

@@ -134,7 +134,8 @@ class OQCTketBackend(Backend):
     # --- the device ----------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        return f"OQCTketBackend({self._qpu.name!r}, {self._session.sdk.connection.describe()})"
+        only = ", emulator only" if self._qpu.device.emulator_only else ""
+        return f"OQCTketBackend({self._qpu.name!r}{only}, {self._session.sdk.connection.describe()})"
 
     @property
     def qpu(self) -> QpuInfo:

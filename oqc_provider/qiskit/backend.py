@@ -72,7 +72,7 @@ class OQCBackend(BackendV2):
         super().__init__(
             provider=provider,
             name=qpu.name,
-            description=f"OQC {qpu.name} ({qpu.qpu_id}) via {provider.session.sdk.connection.describe()}",
+            description=f"OQC {qpu.label} via {provider.session.sdk.connection.describe()}",
             backend_version="1",
         )
         self.qpu = qpu
@@ -80,7 +80,7 @@ class OQCBackend(BackendV2):
         self.options.set_validator("shots", (1, qpu.device.max_shots))
 
     def __repr__(self) -> str:
-        return f"<OQCBackend {self.name!r} ({self.qpu_id})>"
+        return f"<OQCBackend {self.qpu.label}>"
 
     # --- what the device is --------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -49,16 +50,25 @@ def test_qpus_table_and_json(cli) -> None:
         "status": "ACTIVE",
         "available": True,
         "kind": "simulator",
+        "emulator_only": False,
         "max_shots": 100_000,
+        "calibration_published": True,
+        "calibrated": records["Lucy Simulator"]["calibrated"],  # when the emulator built the figures
     }
+    assert records["Lucy Simulator"]["calibrated"].startswith(str(datetime.now(UTC).year))
     assert records["Toshiko"]["qubits"] == 32 and records["Toshiko"]["kind"] == "hardware"
+    # Lucy's id is the emulator's own: it is labelled so in the table and the JSON.
+    assert records["Lucy"]["emulator_only"] is True and not records["Toshiko"]["emulator_only"]
+    assert "emulator only" in table.stdout
 
 
 def test_calibration_per_qubit_and_per_edge(cli) -> None:
     table = cli("calibration", "Lucy")
     assert table.exit_code == 0, table.output
     assert "readout error" in table.stdout and "0 -> 1" in table.stdout
+    assert "2026-11-01" not in table.stdout  # the date is when the emulator built the figures
     figures = cli.json("calibration", "qpu:uk:2:1a2b3c4d5e")
+    assert figures["published"] is True and figures["date"].startswith(str(datetime.now(UTC).year))
     assert sorted(int(q) for q in figures["qubits"]) == list(range(8))
     assert all(0 < q["readout_error"] < 0.1 for q in figures["qubits"].values())
     assert {(e["control"], e["target"]) for e in figures["edges"]} >= {(0, 1), (7, 6)}
