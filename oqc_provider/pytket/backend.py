@@ -316,6 +316,7 @@ class OQCTketBackend(Backend):
                 program=[p.qasm for p in programs[start : start + chunk]],
                 qpu_id=self._qpu.qpu_id,
                 config=[o.compiler_config() for o in options[start : start + chunk]],
+                fetch_diagnostics=options[0].fetch_diagnostics,
                 tag=options[0].tag,
             )
             assert isinstance(part, CompositeJob)
