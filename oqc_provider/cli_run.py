@@ -11,10 +11,10 @@ docs/service-compilation.md).
 from __future__ import annotations
 
 import re
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from oqc_provider.cli_common import cli_errors, console, fail, format_counts, open_session, print_json
@@ -22,6 +22,8 @@ from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.run_options import OPTIMIZATION_CHOICES
 
 STORE_KIND = "cli"
+#: ``--optimizations`` choices: the names of ``run_options.OPTIMIZATION_CHOICES``.
+Optimization = Enum("Optimization", {name: name for name in OPTIMIZATION_CHOICES}, type=str)  # type: ignore[misc]
 _HEADER = re.compile(r"^\s*OPENQASM\s+([23])(\.\d+)?\s*;", re.MULTILINE)
 
 
@@ -61,16 +63,16 @@ def run(
         int | None, typer.Option(help="Seed for reproducible counts (sent to simulators only).")
     ] = None,
     optimizations: Annotated[
-        str,
+        Optimization,
         typer.Option(
+            case_sensitive=False,
             help=(
                 "What the service's compiler may do: 'service' (its default, tket One: places and "
-                "routes the program), 'empty' (no pass: q[i] is physical qubit i, gates on uncoupled "
-                "pairs are refused), 'one', or 'two' (One plus peephole optimisation)."
+                "routes the program), 'empty' (no pass: program qubit i is physical qubit i, uncoupled "
+                "gates are refused), 'one', or 'two' (One plus peephole optimisation)."
             ),
-            click_type=click.Choice(sorted(OPTIMIZATION_CHOICES), case_sensitive=False),
         ),
-    ] = "service",
+    ] = Optimization.service,
     tag: Annotated[str | None, typer.Option(help="A label stored with each task.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for results.")] = 600.0,
     plot: Annotated[Path | None, typer.Option(help="Also draw a histogram of the counts (PNG).")] = None,
@@ -87,7 +89,9 @@ def run(
     from oqc_provider.run_options import RunOptions
 
     programs = [read_program(path) for path in files]
-    options = RunOptions.build(shots=shots, seed=seed, tag=tag, timeout=timeout, optimizations=optimizations)
+    options = RunOptions.build(
+        shots=shots, seed=seed, tag=tag, timeout=timeout, optimizations=optimizations.value
+    )
     if plot is not None:
         from oqc_provider.plots import require_matplotlib
 
