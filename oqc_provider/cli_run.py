@@ -143,13 +143,16 @@ def run(
 
 def _outcome(job: Any, label: object) -> dict[str, Any]:
     """One child's task id, state, counts or error, as ``--json`` prints it."""
+    from oqc_provider.results_format import as_counts
+
     error = job.error
     return {
         "circuit": str(label),
         "task_id": None if job.task_id is None else str(job.task_id),
         "qpu_id": job.qpu_id,
         "state": job.state.value,
-        "counts": job.result.data if job.result is not None else None,
+        # Per-shot (raw) results, as pytket and Qiskit memory runs ask for, are shown as counts.
+        "counts": as_counts(job.result.data) if job.result is not None else None,
         "error": None if error is None else error.short,
     }
 

@@ -12,11 +12,14 @@ Example:
     (0, 1, 1, 0)
     >>> register_shots([[1.0, -1.0, -1.0], [-1.0, -1.0, 1.0]], width=2)
     [(0, 1), (1, 1), (1, 0)]
+    >>> as_counts({"c": [[1.0, -1.0, -1.0], [-1.0, -1.0, 1.0]], "d": {"1": 3}})
+    {'c': {'01': 1, '11': 1, '10': 1}, 'd': {'1': 3}}
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,4 +62,28 @@ def register_shots(columns: Sequence[Any], width: int) -> list[tuple[int, ...]]:
     return list(zip(*bits, strict=True))
 
 
-__all__ = ["outcome", "register_shots"]
+def as_counts(data: Any) -> Any:
+    """A results document with every raw register turned into counts (``{bitstring: count}``,
+    bit 0 the leftmost character, as in ``binary_count()``); other entries are kept as they are.
+
+    For showing any task's results as counts (the CLI); a document that is not raw is returned
+    unchanged, and so is a register that cannot be read as raw values.
+    """
+    if not isinstance(data, dict):
+        return data
+    out: dict[str, Any] = {}
+    for register, entry in data.items():
+        if isinstance(entry, list) and entry and all(isinstance(column, list) for column in entry):
+            try:
+                shots = register_shots(entry, len(entry))
+            except ProtocolError:
+                out[register] = entry
+                continue
+            counts = Counter("".join(str(bit) for bit in shot) for shot in shots)
+            out[register] = dict(counts)
+        else:
+            out[register] = entry
+    return out
+
+
+__all__ = ["as_counts", "outcome", "register_shots"]
