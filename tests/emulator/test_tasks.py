@@ -94,8 +94,9 @@ async def test_raw_results_are_per_bit_shot_lists(api):
     assert info["status"] == "COMPLETED", info["task_error"]
     raw = info["results"]
     assert set(raw) == {"a", "b"} and len(raw["a"]) == 3 and len(raw["b"]) == 2
-    assert all(len(bit) == 50 and set(bit) <= {0, 1} for bit in raw["a"] + raw["b"])
-    assert raw["a"][0] == [1] * 50 and raw["b"][0] == [0] * 50  # q[1] is |1>, q[3] is |0>
+    # QAT's raw format: per bit, per shot readout values, +1.0 for 0 and -1.0 for 1.
+    assert all(len(bit) == 50 and set(bit) <= {1.0, -1.0} for bit in raw["a"] + raw["b"])
+    assert raw["a"][0] == [-1.0] * 50 and raw["b"][0] == [1.0] * 50  # q[1] is |1>, q[3] is |0>
     assert raw["a"][1] == raw["b"][1]  # both read q[2]
 
 
