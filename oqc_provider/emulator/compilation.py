@@ -110,8 +110,12 @@ def compile_task(text: str, spec: DeviceSpec, config: CompilerConfig) -> Compile
             logger.debug("tket skipped, as QAT does: %s", exc)
         else:
             placed = _run_tket(tk, flags, spec)
-            native_circuit, layout = _lower_tket(placed, circuit, spec)
-            return Compiled(native_circuit, layout, _qasm(placed))
+            if _writable(placed):
+                native_circuit, layout = _lower_tket(placed, circuit, spec)
+                return Compiled(native_circuit, layout, _qasm(placed))
+            # QAT's OpenQASM writer refused tket's result (e.g. the SetBits ContextSimp makes of a
+            # reset before a measurement): QAT then runs the client's program as written.
+            logger.debug("tket's result cannot be written as OpenQASM 2: the program runs as written")
     native_circuit, layout = lower_circuit(circuit, spec)
     return Compiled(native_circuit, layout, text)
 
@@ -301,6 +305,20 @@ def _run_tket(tk: Circuit, flags: TketOptimizations, spec: DeviceSpec) -> Circui
 
 
 # From tket's result to native gates and text ----------------------------------------------------
+def _writable(tk: Circuit) -> bool:
+    """Whether pytket's OpenQASM 2 writer (qelib1), which QAT calls on tket's result, accepts it."""
+    if all(command.op.type in _LOWERED for command in tk.get_commands()):
+        return True  # the usual result of QAT's passes: no need to load the writer (0.4 s of sympy)
+    from pytket.qasm import circuit_to_qasm_str
+    from pytket.qasm.qasm import QASMUnsupportedError
+
+    try:
+        circuit_to_qasm_str(tk)
+    except (QASMUnsupportedError, RuntimeError):
+        return False
+    return True
+
+
 def _physical(tk: Circuit) -> dict[Any, int]:
     """Physical qubit of each tket qubit: QAT re-reads tket's OpenQASM, whose registers (``node``
     after placement) it allocates one after another from qubit 0."""
