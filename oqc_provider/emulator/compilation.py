@@ -18,15 +18,22 @@ The result is lowered to native gates for Aer by :mod:`oqc_provider.emulator.low
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import DeviceSpec
 from oqc_provider.emulator.lowering import NativeBuilder, conditional_message, lower_circuit
 from oqc_provider.emulator.native_programs import parse_native
-from oqc_provider.emulator.programs import Layout, ProgramError, openqasm_version, parse_program
+from oqc_provider.emulator.programs import (
+    Layout,
+    ProgramError,
+    fractional_delay_message,
+    openqasm_version,
+    parse_program,
+)
 from oqc_provider.qcaas.compiler_config import CompilerConfig, Qasm2Optimizations, Tket, TketOptimizations
 
 if TYPE_CHECKING:
@@ -102,22 +109,86 @@ def compile_task(text: str, spec: DeviceSpec, config: CompilerConfig) -> Compile
         native = parse_native(text, spec)  # the front ends' common case, read and checked in one pass
         if native is not None:
             return Compiled(native[0], native[1], text)
-    circuit = parse_program(text)
     if flags is not None:
-        try:
-            tk = _to_tket(circuit)
-        except _NotForTket as exc:
-            logger.debug("tket skipped, as QAT does: %s", exc)
-        else:
-            placed = _run_tket(tk, flags, spec)
-            if _writable(placed):
-                native_circuit, layout = _lower_tket(placed, circuit, spec)
-                return Compiled(native_circuit, layout, _qasm(placed))
-            # QAT's OpenQASM writer refused tket's result (e.g. the SetBits ContextSimp makes of a
-            # reset before a measurement): QAT then runs the client's program as written.
-            logger.debug("tket's result cannot be written as OpenQASM 2: the program runs as written")
+        compiled = _placed(text, spec, flags)
+        return replace(compiled, circuit=compiled.circuit.copy())  # callers may add to their copy
+    return _unplaced(text, spec)
+
+
+@functools.lru_cache(maxsize=256)
+def _placed(text: str, spec: DeviceSpec, flags: TketOptimizations) -> Compiled:
+    """A program compiled with tket passes, cached: tket takes 10-30 ms a program (placement is most
+    of it) and the same program is often sent again (repeated runs, one task per results format)."""
+    circuit = parse_program(text)
+    try:
+        tk = _to_tket(circuit)
+    except _NotForTket as exc:
+        logger.debug("tket skipped, as QAT does: %s", exc)
+    else:
+        placed = _run_tket(tk, flags, spec)
+        if _writable(placed):
+            native_circuit, layout = _lower_tket(placed, circuit, spec)
+            return Compiled(native_circuit, layout, _qasm(placed))
+        # QAT's OpenQASM writer refused tket's result (e.g. the SetBits ContextSimp makes of a
+        # reset before a measurement): QAT then runs the client's program as written.
+        logger.debug("tket's result cannot be written as OpenQASM 2: the program runs as written")
     native_circuit, layout = lower_circuit(circuit, spec)
     return Compiled(native_circuit, layout, text)
+
+
+def _unplaced(text: str, spec: DeviceSpec) -> Compiled:
+    """A program that keeps its qubits (no tket pass), read by the general path."""
+    native_circuit, layout = lower_circuit(parse_program(text), spec)
+    return Compiled(native_circuit, layout, text)
+
+
+def runtime_refusal(compiled: Compiled, config: CompilerConfig) -> str | None:
+    """Why QAT's runtime would refuse to run ``compiled`` with ``config``'s results format, or None.
+
+    QAT runs counts (``BinaryCount``) and the per-shot/binary formats through different runtimes,
+    which refuse different things (recorded in the QAT fixtures):
+
+    * counts of a program that measures nothing: "No counts for experiment"; counts with a delay of a
+      fraction of a second (OpenQASM 3; OpenQASM 2's reader already refuses it);
+    * binary/raw when one bit is measured twice from the same qubit (two acquisitions into one
+      result variable: KeyError TIME), or with a delay of a second or more (its pulse-level wait
+      cannot be allocated: MemoryError).
+    """
+    if config.is_binary_count:
+        if not compiled.layout.clbit_qubits:
+            return (
+                "The program measures nothing, so there are no counts to return (QCaaS: No counts for "
+                "experiment). Measure the qubits you want read into a classical register."
+            )
+        for instruction in compiled.circuit.data:  # OpenQASM 3 delays reach the counts runtime
+            if (
+                instruction.operation.name == "delay"
+                and not float(instruction.operation.duration).is_integer()
+            ):
+                return fractional_delay_message(float(instruction.operation.duration))
+        return None
+    written: set[tuple[int, int]] = set()
+    for instruction in compiled.circuit.data:
+        op = instruction.operation
+        if op.name == "measure":
+            key = (
+                compiled.circuit.find_bit(instruction.qubits[0]).index,
+                compiled.circuit.find_bit(instruction.clbits[0]).index,
+            )
+            if key in written:
+                return (
+                    f"Qubit {key[0]} is measured twice into the same bit, which QCaaS cannot return "
+                    "in the binary or raw results format (QCaaS: KeyError TIME). Measure into another "
+                    "bit, or ask for binary counts."
+                )
+            written.add(key)
+        elif op.name == "delay" and float(op.duration) >= 1.0:
+            return (
+                f"A delay of {float(op.duration)!r} s cannot be built as a pulse-level wait for the binary "
+                "or raw results format (QCaaS: MemoryError). Delays are in seconds: a duration in dt "
+                "units must be converted (dt x duration)."
+            )
+    return None
 
 
 # Reading a parsed program into tket, as QAT's tket reader does ------------------------------------
@@ -367,15 +438,16 @@ def _lower_tket(tk: Circuit, program: QuantumCircuit, spec: DeviceSpec) -> tuple
             builder.barrier(qubits)
         elif kind == OpType.Conditional:
             raise ProgramError(conditional_message())
+        elif len(qubits) == 1 and kind != OpType.noop:  # e.g. the H gates DecomposeCXDirected adds
+            builder.unitary(command.op.get_unitary(), qubits[0])
     return builder.finish()
 
 
 def _lowered_types() -> frozenset[Any]:
     from pytket import OpType
 
-    return frozenset(
-        {OpType.U3, OpType.CX, OpType.ECR, OpType.Measure, OpType.Reset, OpType.Barrier, OpType.noop}
-    )
+    written = (OpType.U3, OpType.CX, OpType.H, OpType.ECR)  # H: DecomposeCXDirected adds them
+    return frozenset({*written, OpType.Measure, OpType.Reset, OpType.Barrier, OpType.noop})
 
 
 class _LazyTypes:
@@ -414,9 +486,14 @@ def _qasm(tk: Circuit) -> str:
         elif kind == OpType.noop:
             continue
         else:
-            name = {OpType.U3: "u3", OpType.CX: "cx", OpType.ECR: "ecr", OpType.Reset: "reset"}.get(
-                kind, kind.name.lower()
-            )
+            names = {
+                OpType.U3: "u3",
+                OpType.CX: "cx",
+                OpType.H: "h",
+                OpType.ECR: "ecr",
+                OpType.Reset: "reset",
+            }
+            name = names.get(kind, kind.name.lower())
             params = command.op.params
             angles = f"({','.join(f'{float(p)!r}*pi' for p in params)})" if params else ""
             lines.append(f"{name}{angles} {qubits};")

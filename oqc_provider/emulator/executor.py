@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
-from oqc_provider.emulator.compilation import compile_task
+from oqc_provider.emulator.compilation import compile_task, runtime_refusal
 from oqc_provider.emulator.noise import add_idle_relaxation, build_noise_model
 from oqc_provider.emulator.programs import Layout, ProgramError
 from oqc_provider.emulator.results import build_results, execution_metadata, results_shape_error
@@ -156,6 +156,9 @@ class Executor:
         if shape_error is not None:
             raise ProgramError(shape_error)
         compiled = compile_task(record.program or "", spec, config)
+        refusal = runtime_refusal(compiled, config)
+        if refusal is not None:
+            raise ProgramError(refusal)
         circuit, layout, program_run = compiled.circuit, compiled.layout, compiled.program_run
         circuit = add_idle_relaxation(circuit, spec, self._calibration(spec))
         mitigation = config.error_mitigation

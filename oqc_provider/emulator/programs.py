@@ -114,7 +114,7 @@ def _parse_qasm2(text: str) -> QuantumCircuit:
     if not _DEFINES_ECR.search(text):  # as QAT: a program's own ecr definition is what runs
         instructions.append(qasm2.CustomInstruction("ecr", 0, 2, ECRGate, builtin=True))
     try:
-        return qasm2.loads(text, custom_instructions=instructions)
+        circuit = qasm2.loads(text, custom_instructions=instructions)
     except qasm2.QASM2Error as exc:
         message = _located(str(exc), _QASM2_LOCATION)
         if "'delay'" in message:
@@ -126,6 +126,19 @@ def _parse_qasm2(text: str) -> QuantumCircuit:
             f"Could not parse the OpenQASM 2 program: {message}. "
             "Fix the program text (qiskit.qasm2.dumps writes valid OpenQASM 2)."
         ) from exc
+    for instruction in circuit.data:
+        if instruction.operation.name == "delay" and not float(instruction.operation.duration).is_integer():
+            raise ProgramError(fractional_delay_message(float(instruction.operation.duration)))
+    return circuit
+
+
+def fractional_delay_message(seconds: float) -> str:
+    """Why a delay of a fraction of a second is refused (QAT 3.5's readers take whole seconds)."""
+    return (
+        f"QCaaS's compiler (QAT 3.5) only accepts a delay of a whole number of seconds here; this program "
+        f"asks for {seconds!r} s (QCaaS: the custom 'delay' instruction can only accept an integer "
+        "parameter). Remove the delay, or wait with gates instead."
+    )
 
 
 def _parse_qasm3(text: str, header: re.Match[str]) -> QuantumCircuit:

@@ -71,7 +71,7 @@ async def test_ecr_against_the_coupling_runs_under_empty(api):
 async def test_a_program_with_delays_keeps_its_qubits_even_by_default(api):
     # QAT's tket reader cannot read delays, so QAT skips tket and runs the program where it is.
     program = (
-        HEADER + "opaque delay(param0) q0;\nqreg q[8];\ncreg c[1];\nx q[6];\ndelay(1e-06) q[6];\n"
+        HEADER + "opaque delay(param0) q0;\nqreg q[8];\ncreg c[1];\nx q[6];\ndelay(1) q[6];\n"
         "measure q[6] -> c[0];\n"
     )
     results, physical = await _physical(api, program, **DEFAULT)

@@ -66,6 +66,13 @@ CASES = {
         config(),
         ["delay", "opaque delay(param0) q0;", "seconds"],
     ),
+    "delay of a fraction of a second": (
+        LUCY_SIM,
+        HEADER
+        + "opaque delay(param0) q0;\nqreg q[1];\ncreg c[1];\ndelay(4e-07) q[0];\nmeasure q[0] -> c[0];\n",
+        config(),
+        ["whole number of seconds", "4e-07"],
+    ),
     "raw and binary at once": (
         LUCY_SIM,
         BELL,
