@@ -45,8 +45,8 @@ def backend_result(data: Any, bits: Sequence[Bit], shots: int | None = None) -> 
     Args:
         data: the task's results, as the engine received them.
         bits: the circuit's own bits, in wire order (``bits[i]`` was measured into ``c[i]``).
-        shots: the shots asked for; only needed for circuits without classical bits, whose
-            results carry no register to count.
+        shots: the shots asked for; needed for circuits without classical bits, or none of whose
+            bits is measured (their results carry no readout to count).
 
     Raises:
         ProtocolError: the document is not in either results format, or its widths do not match.
@@ -63,7 +63,7 @@ def backend_result(data: Any, bits: Sequence[Bit], shots: int | None = None) -> 
     if isinstance(register, dict):
         return BackendResult(counts=_counts(register, width), c_bits=list(bits))
     if isinstance(register, list):
-        return BackendResult(shots=_shots(register, width), c_bits=list(bits))
+        return BackendResult(shots=_shots(register, width, shots), c_bits=list(bits))
     raise ProtocolError(
         f"The results have no register {WIRE_CREG!r} in a known format (keys: {sorted(data)})."
     )
@@ -78,8 +78,8 @@ def _counts(register: dict[str, Any], width: int) -> Counter[OutcomeArray]:
     return counts
 
 
-def _shots(register: list[Any], width: int) -> OutcomeArray:
-    return OutcomeArray.from_readouts([list(shot) for shot in register_shots(register, width)])
+def _shots(register: list[Any], width: int, shots: int | None) -> OutcomeArray:
+    return OutcomeArray.from_readouts([list(shot) for shot in register_shots(register, width, shots)])
 
 
 __all__ = ["backend_result"]

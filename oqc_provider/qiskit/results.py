@@ -97,7 +97,7 @@ class CircuitRecord:
         return cls(str(data["name"]), dict(data["header"]), registers, bool(data["raw"]), data["metadata"])
 
 
-def shot_values(data: dict[str, Any], registers: Registers) -> list[int]:
+def shot_values(data: dict[str, Any], registers: Registers, shots: int | None = None) -> list[int]:
     """Each shot's classical memory as an integer (clbit ``i`` is bit ``i``), from raw results.
 
     Raises:
@@ -109,13 +109,13 @@ def shot_values(data: dict[str, Any], registers: Registers) -> list[int]:
         columns = data.get(name)
         if columns is None:
             raise ValueError(f"the results have no register {name!r} (they have {sorted(data)})")
-        shots = register_shots(columns, len(indices))
+        rows = register_shots(columns, len(indices), shots)
         if values is None:
-            values = [0] * len(shots)
-        elif len(shots) != len(values):
-            raise ValueError(f"register {name!r} has {len(shots)} shots, the others {len(values)}")
+            values = [0] * len(rows)
+        elif len(rows) != len(values):
+            raise ValueError(f"register {name!r} has {len(rows)} shots, the others {len(values)}")
         weights = [1 << clbit for clbit in indices]
-        for shot, bits in enumerate(shots):
+        for shot, bits in enumerate(rows):
             values[shot] |= sum(weight for weight, bit in zip(weights, bits, strict=True) if bit)
     return values or []
 
@@ -133,14 +133,16 @@ def count_values(data: dict[str, Any], registers: Registers) -> Counter[int]:
     return counts
 
 
-def experiment_data(data: Any, record: CircuitRecord, memory: bool) -> ExperimentResultData:
+def experiment_data(
+    data: Any, record: CircuitRecord, memory: bool, shots: int | None = None
+) -> ExperimentResultData:
     """Qiskit's hex-keyed counts (and per-shot memory) from one task's results document."""
     if not record.registers:
         return ExperimentResultData()  # no clbits: no counts, as with AerSimulator
     if not isinstance(data, dict):
         raise ValueError(f"unexpected results document {type(data).__name__}")
     if record.raw:
-        values = shot_values(data, record.registers)
+        values = shot_values(data, record.registers, shots)
         counts: Counter[int] = Counter(values)
         shots_memory = [hex(value) for value in values] if memory else None
     else:
@@ -170,7 +172,7 @@ def _experiment(job: Job, record: CircuitRecord, shots: int, memory: bool, metad
         header["physical_qubits"] = used
     if job.completed and job.result is not None:
         try:
-            data = experiment_data(job.result.data, record, memory)
+            data = experiment_data(job.result.data, record, memory, shots)
         except (ValueError, KeyError, IndexError, TypeError, ProtocolError) as exc:
             message = f"Could not read the results of task {job.task_id}: {exc}"
             logger.error(message)

@@ -62,6 +62,13 @@ def test_raw_readout_values_decode_by_sign() -> None:
     assert result.get_counts([Bit("flag", 0)]) == Counter({(1,): 2, (0,): 2})
 
 
+def test_unmeasured_bits_and_single_shots_as_qat_writes_them() -> None:
+    bits = [Bit("c", 0), Bit("c", 1)]
+    assert backend_result({"c": [0, [-1.0, 1.0]]}, bits).get_shots().tolist() == [[0, 1], [0, 0]]
+    assert backend_result({"c": [-1.0, 0]}, bits).get_shots().tolist() == [[1, 0]]
+    assert backend_result({"c": [0, 0]}, bits, shots=2).get_counts() == Counter({(0, 0): 2})
+
+
 def test_zero_one_integers_are_not_bits() -> None:
     """No special case for the old emulator-only 0/1 shape: 1 > 0 reads as outcome 0."""
     result = backend_result({"c": [[1, 0]]}, [Bit("c", 0)])
@@ -70,8 +77,8 @@ def test_zero_one_integers_are_not_bits() -> None:
 
 @pytest.mark.parametrize(
     "register",
-    [[1.0, -1.0], [[1.0, -1.0]], [[1.0], [1.0, -1.0]], [["1"], ["0"]], [[None], [1.0]]],
-    ids=["binary-shape", "too-few-bits", "ragged", "strings", "null"],
+    [[1.0, [-1.0, 1.0]], [[1.0, -1.0]], [[1.0], [1.0, -1.0]], [["1"], ["0"]], [[None], [1.0]]],
+    ids=["mixed-shot-counts", "too-few-bits", "ragged", "strings", "null"],
 )
 def test_documents_not_in_the_raw_shape_are_refused(register: Any) -> None:
     with pytest.raises(ProtocolError):

@@ -52,6 +52,15 @@ def test_raw_values_are_read_by_their_sign() -> None:
     assert data.counts == {"0x2": 1, "0x3": 2, "0x4": 1}
 
 
+def test_unmeasured_bits_and_single_shots_as_qat_writes_them() -> None:
+    """QAT writes the integer 0 for a bit never measured (it reads 0, as in Aer), and collapses each
+    bit's list to its value when there is one shot."""
+    record = _two_registers()
+    assert shot_values({"a": [0, [-1.0, 1.0]], "b": [[-1.0, -1.0]]}, record.registers) == [0b110, 0b100]
+    assert shot_values({"a": [-1.0, 0], "b": [1.0]}, record.registers) == [0b001]
+    assert shot_values({"a": [0, 0], "b": [0]}, record.registers, shots=3) == [0, 0, 0]
+
+
 def test_zero_one_integers_are_not_bits() -> None:
     """The old emulator-only shape (0/1 ints) is not special-cased: 1 > 0 reads as outcome 0."""
     record = _two_registers()
@@ -61,7 +70,7 @@ def test_zero_one_integers_are_not_bits() -> None:
 @pytest.mark.parametrize(
     "document",
     [
-        {"a": [1.0, -1.0], "b": [[1.0]]},  # binary(): one value per bit, not per shot
+        {"a": [1.0, [-1.0, 1.0]], "b": [[1.0, 1.0]]},  # one shot for a bit, two for another
         {"a": [[1.0], [-1.0], [1.0]], "b": [[1.0]]},  # three bits for a two-bit register
         {"a": [[1.0, 1.0], [-1.0]], "b": [[1.0, 1.0]]},  # bits with different shot counts
         {"a": [["0", "1"], ["1", "1"]], "b": [["1", "0"]]},  # strings are not readout values
