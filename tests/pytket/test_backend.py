@@ -123,14 +123,15 @@ def test_result_timeout_leaves_the_handle_usable(slow_lucy: OQCTketBackend) -> N
 
 
 def test_a_circuit_the_qpu_rejects_reports_the_servers_message(lucy_sim: OQCTketBackend) -> None:
-    wrong_way = Circuit(2, 2).CX(1, 0).measure_all()  # Lucy couples 0 -> 1 only
-    lucy_sim.rebase_pass().apply(wrong_way)
-    wrong_way.rename_units({Qubit(i): Qubit("node", i) for i in range(2)})
-    handle = lucy_sim.process_circuit(wrong_way, n_shots=10, valid_check=False)
-    with pytest.raises(JobFailed, match="wrong direction"):
+    # Sent with Tket(Empty), as every compiled circuit is: the service keeps the qubits, and an ECR
+    # on a pair Lucy does not couple (0, 2) cannot run (with placement allowed it would be routed).
+    uncoupled = Circuit(3, 2).ECR(0, 2).Measure(0, 0).Measure(2, 1)
+    uncoupled.rename_units({Qubit(i): Qubit("node", i) for i in range(3)})
+    handle = lucy_sim.process_circuit(uncoupled, n_shots=10, valid_check=False)
+    with pytest.raises(JobFailed, match="couplings"):
         lucy_sim.get_result(handle, timeout=60)
     status = lucy_sim.circuit_status(handle)
-    assert status.status is StatusEnum.ERROR and "wrong direction" in status.message
+    assert status.status is StatusEnum.ERROR and "couplings" in status.message
 
 
 def test_unknown_device_lists_the_available_ones(lucy_sim: OQCTketBackend) -> None:

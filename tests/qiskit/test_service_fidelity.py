@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,17 @@ from oqc_provider.qcaas.errors import ProtocolError
 from oqc_provider.qiskit import ConditionalOperationError, OQCBackend, OQCJob, OQCProvider
 from oqc_provider.qiskit.results import CircuitRecord, experiment_data, shot_values
 from oqc_provider.run_options import KEEP_LAYOUT
+from tests.qiskit.conftest import _provider
+
+
+@pytest.fixture
+def own_provider(tmp_path: Path) -> Iterator[OQCProvider]:
+    """A provider of its own, for tests that change backend state (options, the seed warning):
+    backends are shared per provider, so the session's must not be changed."""
+    provider, app = _provider(tmp_path, seed=1)
+    yield provider
+    provider.close()
+    app.state.emulator.close()  # type: ignore[attr-defined]
 
 
 def _stored_config(provider: OQCProvider, job: OQCJob) -> list[CompilerConfig]:
@@ -127,12 +140,14 @@ def test_server_side_optimisation_is_opt_in(
     assert [config.optimizations for config in _stored_config(provider, job)] == [sent]
 
 
-def test_set_options_changes_the_default_for_later_runs(provider: OQCProvider, bell: QuantumCircuit) -> None:
-    backend = provider.get_backend("Lucy Simulator")  # a fresh backend: options are per backend
+def test_set_options_changes_the_default_for_later_runs(
+    own_provider: OQCProvider, bell: QuantumCircuit
+) -> None:
+    backend = own_provider.get_backend("Lucy Simulator")
     backend.set_options(optimizations="service")
     job = backend.run(transpile(bell, backend), shots=20)
     job.result(timeout=60)
-    assert _stored_config(provider, job)[0].optimizations is None
+    assert _stored_config(own_provider, job)[0].optimizations is None
 
 
 def test_physical_qubits_are_reported_with_diagnostics(lucy_sim: OQCBackend, bell: QuantumCircuit) -> None:
@@ -143,7 +158,8 @@ def test_physical_qubits_are_reported_with_diagnostics(lucy_sim: OQCBackend, bel
     assert "physical_qubits" not in plain.results[0].header
 
 
-def test_seeds_go_to_simulators_only(provider: OQCProvider, bell: QuantumCircuit) -> None:
+def test_seeds_go_to_simulators_only(own_provider: OQCProvider, bell: QuantumCircuit) -> None:
+    provider = own_provider
     simulator = provider.get_backend("Lucy Simulator")
     job = simulator.run(transpile(bell, simulator), shots=10, seed_simulator=3)
     assert [child.external_config for child in job.composite.jobs] == [{"seed": 3}]
