@@ -1,13 +1,17 @@
 """``oqc-provider run FILE.qasm`` and ``oqc-provider demo``: counts from the command line.
 
-``run`` sends OpenQASM 2 or 3 files through the job engine as they are (the service compiles
-standard gates to native ones), records the batch in the local job store first, so
-``oqc-provider jobs result ID`` finds it later, and prints counts per classical register.
+``run`` sends OpenQASM 2 or 3 files through the job engine as they are, records the batch in the local
+job store first, so ``oqc-provider jobs result ID`` finds it later, and prints counts per classical
+register. A raw program expects the service to compile it: by default the config carries
+``optimizations`` null, the service's own default, under which it places and routes the program onto the
+device and turns standard gates into native ones (``--optimizations`` chooses otherwise; see
+docs/service-compilation.md).
 """
 
 from __future__ import annotations
 
 import re
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,8 +19,11 @@ import typer
 
 from oqc_provider.cli_common import cli_errors, console, fail, format_counts, open_session, print_json
 from oqc_provider.qcaas.errors import ConfigurationError
+from oqc_provider.run_options import OPTIMIZATION_CHOICES
 
 STORE_KIND = "cli"
+#: ``--optimizations`` choices: the names of ``run_options.OPTIMIZATION_CHOICES``.
+Optimization = Enum("Optimization", {name: name for name in OPTIMIZATION_CHOICES}, type=str)  # type: ignore[misc]
 _HEADER = re.compile(r"^\s*OPENQASM\s+([23])(\.\d+)?\s*;", re.MULTILINE)
 
 
@@ -52,7 +59,20 @@ def run(
     ],
     qpu: Annotated[str, typer.Option(help="QPU name or id.")] = "Lucy Simulator",
     shots: Annotated[int, typer.Option(help="Shots per circuit.")] = 1000,
-    seed: Annotated[int | None, typer.Option(help="Seed for reproducible simulator counts.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for reproducible counts (sent to simulators only).")
+    ] = None,
+    optimizations: Annotated[
+        Optimization,
+        typer.Option(
+            case_sensitive=False,
+            help=(
+                "What the service's compiler may do: 'service' (its default, tket One: places and "
+                "routes the program), 'empty' (no pass: program qubit i is physical qubit i, uncoupled "
+                "gates are refused), 'one', or 'two' (One plus peephole optimisation)."
+            ),
+        ),
+    ] = Optimization.service,
     tag: Annotated[str | None, typer.Option(help="A label stored with each task.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for results.")] = 600.0,
     plot: Annotated[Path | None, typer.Option(help="Also draw a histogram of the counts (PNG).")] = None,
@@ -69,7 +89,9 @@ def run(
     from oqc_provider.run_options import RunOptions
 
     programs = [read_program(path) for path in files]
-    options = RunOptions.build(shots=shots, seed=seed, tag=tag, timeout=timeout)
+    options = RunOptions.build(
+        shots=shots, seed=seed, tag=tag, timeout=timeout, optimizations=optimizations.value
+    )
     if plot is not None:
         from oqc_provider.plots import require_matplotlib
 
@@ -77,6 +99,8 @@ def run(
     with open_session(ctx) as session:
         info = session.resolve(qpu)
         options.check_device(info.device)
+        if options.seed_ignored_on(info.device):
+            typer.echo(f"Note: {info.name} is not a simulator; --seed is not sent to it.", err=True)
         # Built directly (not with create_job) so the batch is recorded once, as the CLI's.
         jobs = CompositeJob(
             [
@@ -86,7 +110,7 @@ def run(
                     options.compiler_config(),
                     tag=tag,
                     _client=session.sdk,
-                    external_config=options.external_config(),
+                    external_config=options.external_config(info.device),
                 )
                 for program in programs
             ],
@@ -119,13 +143,16 @@ def run(
 
 def _outcome(job: Any, label: object) -> dict[str, Any]:
     """One child's task id, state, counts or error, as ``--json`` prints it."""
+    from oqc_provider.results_format import as_counts
+
     error = job.error
     return {
         "circuit": str(label),
         "task_id": None if job.task_id is None else str(job.task_id),
         "qpu_id": job.qpu_id,
         "state": job.state.value,
-        "counts": job.result.data if job.result is not None else None,
+        # Per-shot (raw) results, as pytket and Qiskit memory runs ask for, are shown as counts.
+        "counts": as_counts(job.result.data) if job.result is not None else None,
         "error": None if error is None else error.short,
     }
 

@@ -1,14 +1,29 @@
 """Run options, validated once and usable from every entry point (Qiskit, pytket, the CLI).
 
 A :class:`RunOptions` turns what a user asked for (shots, per-shot memory, a seed, compiler
-settings) into the engine's ``CompilerConfig`` and the emulator's ``external_config``, after
+settings) into the engine's ``CompilerConfig`` and the simulators' ``external_config``, after
 checking it against the QPU (shots within its maximum).
 
+Two facts about QCaaS shape the defaults (see docs/service-compilation.md):
+
+* The service compiles every program with OQC's QAT. With ``optimizations`` null it *places and
+  routes* the program (tket ``DefaultMappingPass``), so qubits move. The front ends compile for the
+  device's Target themselves, so by default they send ``Tket(TketOptimizations.Empty)``
+  (:data:`KEEP_LAYOUT`): the program's qubits are the physical qubits. ``oqc-provider run`` sends
+  raw programs, which expect the service's placement, so it passes ``optimizations="service"``.
+* A seed is a simulator setting: it goes in ``external_config`` only for QPUs whose feature set
+  says ``simulator``; hardware is sent nothing it does not document.
+
 Example:
+    >>> from oqc_provider.devices import LUCY, LUCY_SIMULATOR
     >>> options = RunOptions(shots=200, memory=True, seed=7)
     >>> config = options.compiler_config()
-    >>> config.shots, config.is_binary_count, options.external_config()
-    (200, False, {'seed': 7})
+    >>> config.shots, config.is_binary_count, config.optimizations == KEEP_LAYOUT
+    (200, False, True)
+    >>> options.external_config(LUCY_SIMULATOR), options.external_config(LUCY)
+    ({'seed': 7}, None)
+    >>> RunOptions(optimizations="service").compiler_config().optimizations is None
+    True
 """
 
 from __future__ import annotations
@@ -23,12 +38,53 @@ from oqc_provider.qcaas.compiler_config import (
     ErrorMitigationConfig,
     MetricsType,
     Optimizations,
+    Qasm2Optimizations,
+    Qasm3Optimizations,
+    QIROptimizations,
+    Qiskit,
     QuantumResultsFormat,
+    Tket,
+    TketOptimizations,
 )
 from oqc_provider.qcaas.errors import ConfigurationError
 
 DEFAULT_SHOTS = 1000
 DEFAULT_TIMEOUT_S = 3600.0
+
+#: What the front ends send by default: no tket pass on the service, so the program's qubit ``i``
+#: is the device's qubit ``i`` (the layout the user, or the front end's compiler, chose).
+KEEP_LAYOUT = Tket(tket_optimizations=TketOptimizations.Empty)
+
+#: The named optimisation settings every entry point accepts (``optimizations="two"``,
+#: ``oqc-provider run --optimizations two``) and what each sends.
+OPTIMIZATION_CHOICES: dict[str, Optimizations | None] = {
+    "service": None,  # null: the service's default, tket One (places and routes)
+    "empty": KEEP_LAYOUT,  # no tket pass: qubits stay where they are
+    "one": Tket(tket_optimizations=TketOptimizations.One),  # placement, routing, CX direction
+    "two": Tket(tket_optimizations=TketOptimizations.Two),  # One + FullPeepholeOptimise + ContextSimp
+}
+
+
+def parse_optimizations(value: Any) -> Optimizations | None:
+    """``value`` as the ``optimizations`` the config carries.
+
+    Accepts a codec object (``Tket(...)``, ``Qasm2Optimizations(...)``...), ``None`` (the service's
+    default), a ``TketOptimizations`` flag (sent as ``Tket(flag)``), or a name of
+    :data:`OPTIMIZATION_CHOICES`.
+
+    Raises:
+        ValueError: anything else (the message lists the names).
+    """
+    if value is None or isinstance(value, (Tket, *_OTHER_OPTIMIZATIONS)):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, TketOptimizations):
+        return Tket(tket_optimizations=value)
+    if isinstance(value, str) and value.strip().lower() in OPTIMIZATION_CHOICES:
+        return OPTIMIZATION_CHOICES[value.strip().lower()]
+    raise ValueError(
+        f"optimizations must be one of {sorted(OPTIMIZATION_CHOICES)}, a TketOptimizations flag or a "
+        f"compiler-config object such as Tket(...); got {value!r}"
+    )
 
 
 class RunOptions(BaseModel):
@@ -37,12 +93,16 @@ class RunOptions(BaseModel):
     Attributes:
         shots: repetitions of each circuit (1 to the QPU's "Maximum Shots").
         memory: also return each shot's outcome (sent as the raw results format).
-        seed: makes simulator results reproducible; hardware ignores it.
+        seed: makes simulator results reproducible; sent only to simulators.
         timeout: seconds to wait for results before giving up (the job stays resumable).
         tag: a label stored with each task on the server.
-        optimizations: QCaaS compiler optimisations (``Tket(...)`` and friends).
+        optimizations: what the service's compiler may do to the program. Default
+            :data:`KEEP_LAYOUT` (nothing: qubits stay put); ``"service"``/``None`` for the service's
+            own default (places and routes), ``"one"``, ``"two"``, a ``TketOptimizations`` flag or
+            any codec object (``Tket(...)`` and friends).
         error_mitigation: readout error mitigation (needs one classical register).
-        fetch_diagnostics: also fetch timings, metrics and metadata for each task.
+        fetch_diagnostics: also fetch timings, metrics (including the physical qubits the
+            program ran on) and metadata for each task.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
@@ -51,7 +111,7 @@ class RunOptions(BaseModel):
     seed: int | None = None
     timeout: float | None = Field(default=DEFAULT_TIMEOUT_S)
     tag: str | None = None
-    optimizations: Optimizations | None = None
+    optimizations: Optimizations | None = KEEP_LAYOUT
     error_mitigation: ErrorMitigationConfig | None = None
     fetch_diagnostics: bool = False
 
@@ -65,6 +125,11 @@ class RunOptions(BaseModel):
         if value < 1:
             raise ValueError(f"shots must be at least 1, got {value}")
         return value
+
+    @field_validator("optimizations", mode="before")
+    @classmethod
+    def _named_optimizations(cls, value: Any) -> Any:
+        return parse_optimizations(value)
 
     @field_validator("timeout")
     @classmethod
@@ -91,7 +156,8 @@ class RunOptions(BaseModel):
 
     def merged(self, **overrides: Any) -> RunOptions:
         """A copy with ``overrides`` applied and validated (the original is untouched)."""
-        return RunOptions.build(**{**self.model_dump(), **overrides})
+        current = {name: getattr(self, name) for name in type(self).model_fields}
+        return RunOptions.build(**{**current, **overrides})
 
     def check_device(self, device: DeviceSpec) -> None:
         """Raise :class:`ConfigurationError` if the QPU cannot honour these options."""
@@ -106,14 +172,27 @@ class RunOptions(BaseModel):
         return CompilerConfig(
             repeats=self.shots,
             results_format=QuantumResultsFormat.raw() if self.memory else QuantumResultsFormat.binary_count(),
-            metrics=MetricsType.Default,
+            # The physical qubits too when metrics are fetched: with server-side placement they say
+            # where the program ran.
+            metrics=MetricsType.Experimental if self.fetch_diagnostics else MetricsType.Default,
             optimizations=self.optimizations,
             error_mitigation=self.error_mitigation,
         )
 
-    def external_config(self) -> dict[str, Any] | None:
-        """Settings for simulators beside the config (the seed), or ``None``."""
-        return {"seed": self.seed} if self.seed is not None else None
+    def external_config(self, device: DeviceSpec, seed_offset: int = 0) -> dict[str, Any] | None:
+        """Settings for simulators beside the config: ``{"seed": seed + seed_offset}`` on a QPU
+        whose feature set says ``simulator``; ``None`` otherwise (hardware gets no seed)."""
+        if self.seed is None or not device.simulator:
+            return None
+        return {"seed": self.seed + seed_offset}
+
+    def seed_ignored_on(self, device: DeviceSpec) -> bool:
+        """Whether a seed was asked for but will not be sent (``device`` is not a simulator)."""
+        return self.seed is not None and not device.simulator
+
+
+#: Optimisation settings that are codec objects other than ``Tket``.
+_OTHER_OPTIMIZATIONS = (Qiskit, Qasm2Optimizations, Qasm3Optimizations, QIROptimizations)
 
 
 def _plain(message: str) -> str:

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
-from oqc_provider.emulator.native_programs import parse_native
+from oqc_provider.emulator.compilation import compile_task, runtime_refusal
 from oqc_provider.emulator.noise import add_idle_relaxation, build_noise_model
-from oqc_provider.emulator.programs import Layout, ProgramError, compile_to_native, parse_program, validate
-from oqc_provider.emulator.results import build_results, execution_metadata
+from oqc_provider.emulator.programs import Layout, ProgramError
+from oqc_provider.emulator.results import build_results, execution_metadata, results_shape_error
 from oqc_provider.emulator.store import TaskRecord
 from oqc_provider.qcaas.compiler_config import CompilerConfig, ErrorMitigationConfig
 from oqc_provider.qcaas.errors import ConfigDecodeError
@@ -152,15 +152,14 @@ class Executor:
                 f"{config.shots} shots exceed {spec.name}'s Maximum Shots of {spec.max_shots}. "
                 f"Ask for at most {spec.max_shots} shots, or split the run into several tasks."
             )
-        native = parse_native(record.program or "", spec)  # a valid native program, checked as read
-        if native is not None:
-            circuit, layout = native
-            program_run = record.program or ""
-        else:
-            parsed = parse_program(record.program or "")
-            circuit = compile_to_native(parsed, spec)
-            layout = validate(circuit, spec)
-            program_run = record.program or "" if circuit is parsed else _dumps(circuit, record.program or "")
+        shape_error = results_shape_error(config)
+        if shape_error is not None:
+            raise ProgramError(shape_error)
+        compiled = compile_task(record.program or "", spec, config)
+        refusal = runtime_refusal(compiled, config)
+        if refusal is not None:
+            raise ProgramError(refusal)
+        circuit, layout, program_run = compiled.circuit, compiled.layout, compiled.program_run
         circuit = add_idle_relaxation(circuit, spec, self._calibration(spec))
         mitigation = config.error_mitigation
         if mitigation is not None and mitigation & (
@@ -191,6 +190,10 @@ class Executor:
                 prepared = self.prepare(record)
             except ProgramError as exc:
                 outcomes.append(Outcome(record.id, error=(exc.code, exc.message)))
+                continue
+            except Exception as exc:  # one bad task never fails the batch it came with
+                logger.exception("Could not prepare task %s", record.id)
+                outcomes.append(Outcome(record.id, error=(400, _unexpected(exc))))
                 continue
             raw = not prepared.config.is_binary_count
             # Seeded tasks get a group each (see the module docstring); unseeded ones share one.
@@ -234,8 +237,11 @@ class Executor:
         return outcomes
 
 
-def _dumps(circuit: QuantumCircuit, original: str) -> str:
-    """The compiled circuit in the OpenQASM version the client wrote."""
-    from qiskit import qasm2, qasm3
-
-    return qasm3.dumps(circuit) if original.lstrip().startswith("OPENQASM 3") else qasm2.dumps(circuit)
+def _unexpected(exc: BaseException) -> str:
+    """The message of a task whose preparation raised something no check anticipated."""
+    if isinstance(exc, RecursionError):
+        return (
+            "The task could not be read: it is nested too deeply (RecursionError). "
+            "Send a flatter compiler config and program."
+        )
+    return f"The task could not be prepared ({type(exc).__name__}: {exc}). Check its program and config."

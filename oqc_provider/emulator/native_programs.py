@@ -7,9 +7,10 @@ read here line by line, and checked *while* it is read (native gate, ECR directi
 mid-circuit measurement) instead of in a second pass over the circuit just built.
 
 The fast path only ever accepts: any line it does not recognise, and any program that breaks a
-rule, returns ``None`` and the task takes the general path (``parse_program`` → ``compile_to_native``
-→ ``validate``), which gives the same circuit for valid programs (tests compare them operation by
-operation, angles bit for bit) and the explanatory error for the others.
+rule, returns ``None`` and the task takes the general path (``parse_program`` →
+``lowering.lower_circuit``), which gives the same circuit for valid programs (tests compare them operation by
+operation, angles bit for bit) and the explanatory error (or the turned ECR) for the others.
+It is only taken when QCaaS would not move the program's qubits (``Tket(Empty)``, as front ends send).
 """
 
 from __future__ import annotations
@@ -19,18 +20,12 @@ import re
 from typing import TYPE_CHECKING
 
 from oqc_provider.devices import DeviceSpec
-from oqc_provider.emulator.programs import Layout
+from oqc_provider.emulator.programs import ECR_DEFINITIONS, Layout
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
 _PREAMBLE = frozenset({"OPENQASM 2.0;", 'include "qelib1.inc";', ""})
-#: The ``gate ecr`` definitions Qiskit's and pytket's exporters write (the device runs its own ECR).
-_ECR_DEFINITIONS = (
-    "gate ecr q0,q1 { s q0; sx q1; cx q0,q1; x q0; }",
-    "gate ecr ecrq0,ecrq1 {\nu3(1.0*pi,1.5*pi,1.0*pi) ecrq0;\nu3(3.5*pi,1.5*pi,0.5*pi) ecrq1;\n"
-    "cx ecrq0,ecrq1;\n}",
-)
 _QREG = re.compile(r"qreg ([a-z][A-Za-z0-9_]*)\[(\d+)\];")
 _CREG = re.compile(r"creg ([a-z][A-Za-z0-9_]*)\[(\d+)\];")
 _REAL = r"[0-9]+\.[0-9]*(?:[eE][-+]?[0-9]+)?|[0-9]+"
@@ -70,7 +65,7 @@ def parse_native(text: str, spec: DeviceSpec) -> tuple[QuantumCircuit, Layout] |
     )
     from qiskit.circuit.library import ECRGate, IGate, RZGate, SXGate, XGate
 
-    for definition in _ECR_DEFINITIONS:
+    for definition in ECR_DEFINITIONS:
         text = text.replace(definition, "", 1)
     lines = text.split("\n")
     position = 0
@@ -96,7 +91,8 @@ def parse_native(text: str, spec: DeviceSpec) -> tuple[QuantumCircuit, Layout] |
     circuit = QuantumCircuit(qreg, *cregs.values())
     qubits = list(qreg)
     native = set(spec.native_gates)
-    allowed = {"sx": "sx" in native, "x": "x" in native, "id": True, "reset": spec.supports_reset}
+    # ``id`` has no body QCaaS can run (QAT refuses it): the general path explains that.
+    allowed = {"sx": "sx" in native, "x": "x" in native, "id": False, "reset": spec.supports_reset}
     couplings = set(spec.couplings)
     no_reuse = not spec.supports_mid_circuit_measurement
     gates = {"sx": SXGate(), "x": XGate(), "id": IGate()}

@@ -1,18 +1,16 @@
-"""Reading OpenQASM programs, compiling them as QCaaS does, and checking them against a device.
+"""Reading OpenQASM programs as QCaaS's compiler (QAT) reads them.
 
-QCaaS compiles what it receives: standard gates (``h``, ``cx``, ``ccx``... from qelib1.inc or
-stdgates.inc) are rewritten in the device's native gates, and two-qubit gates are turned to the
-direction the device's ECR runs in. Like QCaaS with its default settings, it does not move qubits:
-physical qubits are the program's qubits in declaration order (``q[0]`` is qubit 0), so a gate on an
-uncoupled pair fails. A QPU rejects what it cannot execute, so the emulator does too, with a message
-that names the problem and the fix: a front end's transpiler bug surfaces here, not as plausible counts.
-An ``ecr`` the program writes itself is taken literally: in the wrong direction it fails.
+QAT reads OpenQASM 2 with Qiskit's parser, ``qelib1.inc`` plus the device's ``ecr`` (unless the program
+defines its own ``gate ecr``, whose body it then runs), and ``delay`` only once the program declares it
+(``opaque delay(param0) q0;``): its argument is in seconds, like every duration in QAT. Classically
+conditioned gates are refused. What happens next (placement and routing by tket, or nothing) is
+:mod:`oqc_provider.emulator.compilation`'s business; turning the result into native gates is
+:mod:`oqc_provider.emulator.lowering`'s.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +19,16 @@ from oqc_provider.devices import DeviceSpec
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-#: Operations that never need a native-gate check (bookkeeping, not physics).
-_ALWAYS_ALLOWED = frozenset({"barrier", "measure", "id", "delay"})
 _HEADER = re.compile(r"OPENQASM\s+(\d+)(?:\.\d+)?\s*;")
 _QASM2_LOCATION = re.compile(r"^<input>:(\d+),(\d+):\s*")
 _QASM3_LOCATION = re.compile(r"^(\d+),(\d+):\s*")
+#: The ``gate ecr`` definitions Qiskit's and pytket's exporters write: exactly the device's ECR (up to
+#: a global phase), so the device's own ECR runs in their place.
+ECR_DEFINITIONS = (
+    "gate ecr q0,q1 { s q0; sx q1; cx q0,q1; x q0; }",
+    "gate ecr ecrq0,ecrq1 {\nu3(1.0*pi,1.5*pi,1.0*pi) ecrq0;\nu3(3.5*pi,1.5*pi,0.5*pi) ecrq1;\n"
+    "cx ecrq0,ecrq1;\n}",
+)
 _USES_ECR = re.compile(r"\becr\b")
 _DEFINES_ECR = re.compile(r"\bgate\s+ecr\b")
 
@@ -61,11 +64,17 @@ def _located(message: str, pattern: re.Pattern[str]) -> str:
     return f"line {match.group(1)}, column {match.group(2)}: {message[match.end() :]}"
 
 
+def openqasm_version(text: str) -> int | None:
+    """The major OpenQASM version the program's header declares (None: no header)."""
+    header = _HEADER.search(text)
+    return None if header is None else int(header.group(1))
+
+
 def parse_program(text: str) -> QuantumCircuit:
     """Parse OpenQASM 2 or 3 (chosen by the ``OPENQASM`` header) into a circuit.
 
-    Both a built-in ``ecr`` and a program's own ``gate ecr`` definition become Qiskit's ECRGate,
-    so the simulator runs the device's ECR whatever body the client wrote for it.
+    The device's ``ecr`` is Qiskit's ECRGate; a program's own ``gate ecr`` definition is kept in
+    OpenQASM 2 (QAT runs its body) and replaced by the device's ECR in OpenQASM 3.
 
     Raises:
         ProgramError: the text is not a parsable OpenQASM 2/3 program.
@@ -84,21 +93,52 @@ def parse_program(text: str) -> QuantumCircuit:
     raise ProgramError(f"Unsupported OpenQASM version {version}: this QPU accepts OpenQASM 2 and 3.")
 
 
+def _delay_in_seconds(duration: float) -> Any:
+    from qiskit.circuit import Delay
+
+    return Delay(float(duration), unit="s")
+
+
 def _parse_qasm2(text: str) -> QuantumCircuit:
     from qiskit import qasm2
     from qiskit.circuit.library import ECRGate
 
-    instructions = (
-        *qasm2.LEGACY_CUSTOM_INSTRUCTIONS,
-        qasm2.CustomInstruction("ecr", 0, 2, ECRGate, builtin=True),
-    )
+    instructions = [
+        qasm2.CustomInstruction("delay", 1, 1, _delay_in_seconds, builtin=False)
+        if instruction.name == "delay"
+        else instruction
+        for instruction in qasm2.LEGACY_CUSTOM_INSTRUCTIONS
+    ]
+    for definition in ECR_DEFINITIONS:
+        text = text.replace(definition, "", 1)
+    if not _DEFINES_ECR.search(text):  # as QAT: a program's own ecr definition is what runs
+        instructions.append(qasm2.CustomInstruction("ecr", 0, 2, ECRGate, builtin=True))
     try:
-        return qasm2.loads(text, custom_instructions=instructions)
+        circuit = qasm2.loads(text, custom_instructions=instructions)
     except qasm2.QASM2Error as exc:
+        message = _located(str(exc), _QASM2_LOCATION)
+        if "'delay'" in message:
+            raise ProgramError(
+                f"Could not parse the OpenQASM 2 program: {message}. QCaaS reads delay only once it is "
+                "declared: add 'opaque delay(param0) q0;' after the include, and give durations in seconds."
+            ) from exc
         raise ProgramError(
-            f"Could not parse the OpenQASM 2 program: {_located(str(exc), _QASM2_LOCATION)}. "
+            f"Could not parse the OpenQASM 2 program: {message}. "
             "Fix the program text (qiskit.qasm2.dumps writes valid OpenQASM 2)."
         ) from exc
+    for instruction in circuit.data:
+        if instruction.operation.name == "delay" and not float(instruction.operation.duration).is_integer():
+            raise ProgramError(fractional_delay_message(float(instruction.operation.duration)))
+    return circuit
+
+
+def fractional_delay_message(seconds: float) -> str:
+    """Why a delay of a fraction of a second is refused (QAT 3.5's readers take whole seconds)."""
+    return (
+        f"QCaaS's compiler (QAT 3.5) only accepts a delay of a whole number of seconds here; this program "
+        f"asks for {seconds!r} s (QCaaS: the custom 'delay' instruction can only accept an integer "
+        "parameter). Remove the delay, or wait with gates instead."
+    )
 
 
 def _parse_qasm3(text: str, header: re.Match[str]) -> QuantumCircuit:
@@ -125,159 +165,25 @@ def _parse_qasm3(text: str, header: re.Match[str]) -> QuantumCircuit:
 
 def native_operations(spec: DeviceSpec) -> list[str]:
     """The operation names ``spec`` accepts, as listed in error messages."""
-    names = [*spec.native_gates, "measure", "barrier", "id", "delay"]
+    names = [*spec.native_gates, "measure", "barrier", "delay"]
     if spec.supports_reset:
         names.append("reset")
     return names
 
 
-_targets: dict[DeviceSpec, Any] = {}
-_targets_lock = threading.Lock()
-
-
-def _device_target(spec: DeviceSpec) -> Any:
-    """A Qiskit Target of the device's native operations on its directed couplings (cached)."""
-    from qiskit.transpiler import CouplingMap, Target
-
-    with _targets_lock:
-        target = _targets.get(spec)
-        if target is None:
-            basis = [
-                *spec.native_gates,
-                "measure",
-                "delay",
-                "id",
-                *(["reset"] if spec.supports_reset else []),
-            ]
-            target = _targets[spec] = Target.from_configuration(
-                basis_gates=basis,
-                num_qubits=spec.qubit_count,
-                coupling_map=CouplingMap([list(edge) for edge in spec.couplings]),
-            )
-        return target
-
-
 def compile_to_native(circuit: QuantumCircuit, spec: DeviceSpec) -> QuantumCircuit:
-    """Rewrite standard gates in ``spec``'s native gates, keeping every qubit where it is.
+    """``circuit`` in ``spec``'s native gates on its own qubits (see :func:`lowering.lower_circuit`)."""
+    from oqc_provider.emulator.lowering import lower_circuit
 
-    A circuit already in native gates is returned unchanged (the common case: front ends
-    transpile before sending). Explicit ``ecr`` gates are checked, never flipped.
-
-    Raises:
-        ProgramError: too many qubits, a gate on an uncoupled pair, or a gate with no definition.
-    """
-    native = set(spec.native_gates) | _ALWAYS_ALLOWED | {"reset"}  # validate() explains a missing reset
-    if all(instruction.operation.name in native for instruction in circuit.data):
-        return circuit
-    _check_width(circuit, spec)
-    if not spec.supports_reset and any(i.operation.name == "reset" for i in circuit.data):
-        validate(circuit, spec)  # raises its clear message about reset
-    couplings = set(spec.couplings)
-    for instruction in circuit.data:
-        qubits = [circuit.find_bit(q).index for q in instruction.qubits]
-        name = instruction.operation.name
-        if name == "ecr":
-            _check_ecr(qubits[0], qubits[1], spec, couplings)
-        elif (
-            len(qubits) == 2
-            and name != "barrier"
-            and not ({tuple(qubits), tuple(reversed(qubits))} & couplings)
-        ):
-            raise ProgramError(_uncoupled_message(name, qubits[0], qubits[1], spec, couplings))
-    from qiskit import transpile
-    from qiskit.transpiler.exceptions import TranspilerError
-
-    try:
-        return transpile(
-            circuit,
-            target=_device_target(spec),
-            initial_layout=list(range(circuit.num_qubits)),
-            layout_method="trivial",
-            routing_method="none",
-            optimization_level=1,
-            seed_transpiler=0,
-        )
-    except TranspilerError as exc:
-        gates = sorted({i.operation.name for i in circuit.data if i.operation.name not in native})
-        raise ProgramError(
-            f"Could not compile {gates} for {spec.name} without moving qubits ({exc}). Use gates from "
-            f"qelib1.inc/stdgates.inc on coupled qubits, or transpile the circuit for the device first."
-        ) from exc
-
-
-def _check_width(circuit: QuantumCircuit, spec: DeviceSpec) -> None:
-    if circuit.num_qubits > spec.qubit_count:
-        raise ProgramError(
-            f"The program declares {circuit.num_qubits} qubits but {spec.name} has {spec.qubit_count} "
-            f"(0..{spec.qubit_count - 1}). Use at most {spec.qubit_count} qubits or pick a larger QPU."
-        )
+    return lower_circuit(circuit, spec)[0]
 
 
 def validate(circuit: QuantumCircuit, spec: DeviceSpec) -> Layout:
-    """Check ``circuit`` against ``spec`` and describe its classical layout.
+    """Check a circuit against ``spec`` and describe its classical layout.
 
     Raises:
-        ProgramError: too many qubits, a non-native gate, an ECR on an uncoupled pair or in the
-            wrong direction, an unsupported reset, or a mid-circuit measurement.
+        ProgramError: the device cannot run it on these qubits.
     """
-    _check_width(circuit, spec)
-    native = set(spec.native_gates) | _ALWAYS_ALLOWED | ({"reset"} if spec.supports_reset else set())
-    couplings = set(spec.couplings)
-    measured: set[int] = set()
-    clbit_qubits: dict[int, int] = {}
-    used: set[int] = set()
-    count = 0
-    for instruction in circuit.data:
-        op = instruction.operation
-        qubits = [circuit.find_bit(q).index for q in instruction.qubits]
-        if op.name == "barrier":
-            continue
-        count += 1
-        if op.name not in native:
-            extra = " Reset is not supported on this QPU." if op.name == "reset" else ""
-            raise ProgramError(
-                f"Gate '{op.name}' is not native to {spec.name}.{extra} Native operations: "
-                f"{', '.join(native_operations(spec))}. Transpile the circuit to these gates first "
-                f"(e.g. qiskit.transpile(circuit, basis_gates={list(spec.native_gates)}))."
-            )
-        if op.name == "ecr":
-            _check_ecr(qubits[0], qubits[1], spec, couplings)
-        if not spec.supports_mid_circuit_measurement:
-            for qubit in qubits:
-                if qubit in measured:
-                    raise ProgramError(
-                        f"Qubit {qubit} is used by '{op.name}' after it was measured, but {spec.name} "
-                        "does not support mid-circuit measurement. Move every measurement to the "
-                        "end of the circuit."
-                    )
-        used.update(qubits)
-        if op.name == "measure":
-            measured.add(qubits[0])
-            clbit_qubits[circuit.find_bit(instruction.clbits[0]).index] = qubits[0]
-    registers = tuple(
-        (creg.name, tuple(circuit.find_bit(bit).index for bit in creg)) for creg in circuit.cregs
-    )
-    return Layout(registers, clbit_qubits, tuple(sorted(used)), count)
+    from oqc_provider.emulator.lowering import lower_circuit
 
-
-def _check_ecr(control: int, target: int, spec: DeviceSpec, couplings: set[tuple[int, int]]) -> None:
-    if (control, target) in couplings:
-        return
-    if (target, control) in couplings:
-        raise ProgramError(
-            f"ECR on qubits ({control}, {target}) runs in the wrong direction: {spec.name} only "
-            f"supports ecr with control {target} and target {control}. Swap control and target "
-            "(wrap the ECR in single-qubit gates), or transpile with the device's coupling map."
-        )
-    raise ProgramError(_uncoupled_message("ecr", control, target, spec, couplings))
-
-
-def _uncoupled_message(
-    gate: str, first: int, second: int, spec: DeviceSpec, couplings: set[tuple[int, int]]
-) -> str:
-    neighbours = sorted({edge for edge in couplings if first in edge or second in edge})
-    return (
-        f"Qubits {first} and {second} are not coupled on {spec.name}, so {gate} cannot act on them. "
-        f"Couplings of these qubits (control, target): {neighbours}. Route the circuit with the "
-        "device's coupling map (e.g. qiskit.transpile(..., coupling_map=...))."
-    )
+    return lower_circuit(circuit, spec)[1]

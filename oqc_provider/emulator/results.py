@@ -1,8 +1,20 @@
-"""Turning Aer's output into QCaaS result documents (protocol §4).
+"""Turning Aer's output into QCaaS result documents, shaped as QAT shapes them (contract §1).
 
 Aer keys counts and memory by the hex value of the *whole* classical memory, clbit 0 being the
 least significant bit. QCaaS counts each register independently and writes ``c[0]`` as the
 *leftmost* character, full width. Every conversion between the two lives here, once.
+
+QAT's formats (``compiler_config``'s ``QuantumResultsFormat``, read as QAT reads them):
+
+* ``BinaryCount`` transform → ``{register: {bitstring: count}}``;
+* ``Raw`` → ``{register: [[readout of shot 0, shot 1, ...] per bit]}``: a readout is ``+1.0`` for
+  outcome 0 and ``-1.0`` for 1 (QAT discriminates ``value > 0`` as 0); a bit never measured is ``0``;
+  with one shot each bit's list collapses to its only value, as QAT's list conversion does;
+* ``Binary`` (also the default when no format is given) → ``{register: [bit, ...]}``: per bit, 1
+  when at least half of the shots read 1 (QAT averages the shots and discriminates);
+* ``SquashBinaryResultArrays`` → each register's bits joined into one string.
+
+Registers come back in name order: QCaaS's OpenQASM reader sorts them.
 """
 
 from __future__ import annotations
@@ -12,7 +24,13 @@ from typing import Any
 
 from oqc_provider.devices import Calibration
 from oqc_provider.emulator.programs import Layout
-from oqc_provider.qcaas.compiler_config import CompilerConfig, ErrorMitigationConfig, MetricsType
+from oqc_provider.qcaas.compiler_config import (
+    CompilerConfig,
+    ErrorMitigationConfig,
+    InlineResultsProcessing,
+    MetricsType,
+    ResultsFormatting,
+)
 
 #: Registers wider than this get no matrix mitigation (the dense inverse has 2**n entries).
 MAX_MATRIX_MITIGATION_BITS = 16
@@ -29,13 +47,54 @@ def register_counts(hex_counts: dict[str, int], layout: Layout) -> dict[str, dic
     return out
 
 
-def register_memory(hex_memory: Iterable[str], layout: Layout) -> dict[str, list[list[int]]]:
-    """Raw format: ``{register: [[bit 0 of each shot], [bit 1 of each shot], ...]}`` of 0/1."""
+def _ordered(layout: Layout) -> list[tuple[str, tuple[int, ...]]]:
+    return sorted(layout.registers)
+
+
+def register_readouts(hex_memory: Iterable[str], layout: Layout) -> dict[str, list[Any]]:
+    """Raw format: per register, per bit, the per-shot readout values (``+1.0`` = 0, ``-1.0`` = 1)."""
     values = [int(key, 16) for key in hex_memory]
+    single = len(values) == 1
+    out: dict[str, list[Any]] = {}
+    for name, indices in _ordered(layout):
+        bits: list[Any] = []
+        for index in indices:
+            if index not in layout.clbit_qubits:
+                bits.append(0)
+                continue
+            readouts = [-1.0 if (value >> index) & 1 else 1.0 for value in values]
+            bits.append(readouts[0] if single else readouts)
+        out[name] = bits
+    return out
+
+
+def register_bits(hex_memory: Iterable[str], layout: Layout) -> dict[str, list[int]]:
+    """Binary format: per register, each bit's majority over the shots (ties read as 1, as QAT)."""
+    values = [int(key, 16) for key in hex_memory]
+    half = len(values) / 2
     return {
-        name: [[(value >> index) & 1 for value in values] for index in indices]
-        for name, indices in layout.registers
+        name: [
+            1 if index in layout.clbit_qubits and sum((v >> index) & 1 for v in values) >= half else 0
+            for index in indices
+        ]
+        for name, indices in _ordered(layout)
     }
+
+
+def results_shape_error(config: CompilerConfig) -> str | None:
+    """Why QAT would refuse ``config``'s results format, or None."""
+    fmt = config.results_format.format
+    if (
+        not config.is_binary_count
+        and fmt is not None
+        and InlineResultsProcessing.Raw in fmt
+        and InlineResultsProcessing.Binary in fmt
+    ):
+        return (
+            "Raw and Binary processing attempted to be applied to the same results: only one should be "
+            "selected. Use QuantumResultsFormat().raw(), .binary() or .binary_count()."
+        )
+    return None
 
 
 def _invert_readout(
@@ -89,8 +148,17 @@ def build_results(
 ) -> Any:
     """The ``results`` document of a COMPLETED task, in the format ``config`` asks for."""
     if not config.is_binary_count:
-        return register_memory(hex_memory or [], layout)
-    results: dict[str, Any] = register_counts(hex_counts, layout)
+        fmt = config.results_format.format
+        shaped: dict[str, Any]
+        if fmt is not None and InlineResultsProcessing.Raw in fmt:
+            shaped = register_readouts(hex_memory or [], layout)
+        else:  # Binary, or no format at all (QAT's default is Program = Binary)
+            shaped = register_bits(hex_memory or [], layout)
+        if config.results_format.transforms & ResultsFormatting.SquashBinaryResultArrays:
+            return {name: _squash(value) for name, value in shaped.items()}
+        return shaped
+    counts = register_counts(hex_counts, layout)
+    results: dict[str, Any] = {name: counts[name] for name, _ in _ordered(layout)}
     mode = config.error_mitigation
     wanted = ErrorMitigationConfig.MatrixMitigation | ErrorMitigationConfig.LinearMitigation
     if mode is not None and mode & wanted:
@@ -103,6 +171,13 @@ def build_results(
         ]
         results.update(mitigate(results[name], errors, mode))
     return results
+
+
+def _squash(value: list[Any]) -> str | None:
+    """A register's bits as one string; None for readout values, as QAT's squash gives."""
+    if all(isinstance(bit, int) for bit in value):
+        return "".join(str(bit) for bit in value)
+    return None
 
 
 def execution_metadata(config: CompilerConfig, layout: Layout, program: str) -> dict[str, Any]:

@@ -68,7 +68,7 @@ logger = logging.getLogger("oqc_provider.pytket")
 STORE_KIND = "pytket"
 #: Keyword arguments of ``get_result`` that ``run_circuits`` also hands to ``process_circuits``.
 _RESULT_KWARGS = frozenset({"timeout", "wait"})
-_SUBMIT_KWARGS = frozenset({"seed", "tag", "memory", "postprocess", "simplify_initial"})
+_SUBMIT_KWARGS = frozenset({"seed", "tag", "memory", "optimizations", "postprocess", "simplify_initial"})
 
 
 class OQCTketBackend(Backend):
@@ -81,8 +81,13 @@ class OQCTketBackend(Backend):
             ``timeout`` is the per-request HTTP timeout.
         job_store: the local job store (default: the provider's data folder).
         session: an existing session to share (the backend then does not close it).
-        options: defaults for every run (shots when ``n_shots`` is None, ``memory``, ``seed``,
-            result ``timeout``, ``tag``, QCaaS optimisations and error mitigation).
+        options: defaults for every run (shots when ``n_shots`` is None, ``seed``, result
+            ``timeout``, ``tag``, QCaaS ``optimizations`` and error mitigation).
+
+    Results carry every shot (``get_shots()``) and the counts made from them, as with pytket's
+    AerBackend, except with readout error mitigation, which the service applies to counts only.
+    Compiled circuits are sent with ``optimizations=Tket(TketOptimizations.Empty)`` unless told
+    otherwise, so they run on the nodes the compilation chose.
 
     Raises:
         UnknownQpuError: no such QPU; the message lists the available ones.
@@ -129,6 +134,7 @@ class OQCTketBackend(Backend):
         self._lone: dict[tuple[str, int], Job] = {}
         self._lock = threading.RLock()
         self._info: BackendInfo | None = None
+        self._warned_seed = False  # the "hardware gets no seed" warning is given once per backend
         logger.info("OQCTketBackend for %s via %s", self._qpu.name, self._session.sdk.connection.describe())
 
     # --- the device ----------------------------------------------------------------------------
@@ -215,9 +221,15 @@ class OQCTketBackend(Backend):
             circuits: compiled circuits (see :meth:`get_compiled_circuits`).
             n_shots: shots for all circuits, or one number per circuit; ``None``: the options' shots.
             valid_check: check each circuit against :attr:`required_predicates` first.
-            seed: simulator seed (circuit ``i`` gets ``seed + i``); hardware ignores it.
+            seed: simulator seed (circuit ``i`` gets ``seed + i``), sent only to QPUs whose feature
+                set says ``simulator``; hardware gets none (a warning says so, once).
             tag: a label stored with each task on the server.
-            memory: also return each shot (``result.get_shots()``), not only counts.
+            optimizations: what the service's compiler may do. Default ``"empty"`` (no pass: the
+                circuit runs on the nodes it was compiled onto); ``"service"`` (the service's
+                default), ``"one"`` or ``"two"`` let the service place and route it, so qubits may
+                move (results still map by bits; see :meth:`physical_qubits`). A
+                ``TketOptimizations`` flag or codec object is accepted too.
+            memory: accepted for compatibility; every result carries its shots.
             timeout, wait: accepted and ignored here (``run_circuits`` passes ``get_result``'s
                 keywords to both); other unknown keywords warn.
 
@@ -233,17 +245,27 @@ class OQCTketBackend(Backend):
         if kwargs.get("postprocess"):
             warnings.warn("OQCTketBackend does not support contextual optimisation; ignored.", stacklevel=2)
         spec = self._qpu.device
+        seed = kwargs.get("seed", self._options.seed)
+        base = self._options.merged(
+            seed=None if seed is None else int(seed),
+            tag=kwargs.get("tag", self._options.tag),
+            optimizations=kwargs.get("optimizations", self._options.optimizations),
+            # Every shot comes back (get_shots() works as on AerBackend) unless readout
+            # mitigation asks for the counts format, the only one it applies to.
+            memory=self._options.error_mitigation is None,
+        )
         options = []
-        for index, count in enumerate(shots):
-            seed = kwargs.get("seed", self._options.seed)
-            option = self._options.merged(
-                shots=count,
-                memory=bool(kwargs.get("memory", self._options.memory)),
-                seed=None if seed is None else int(seed) + index,
-                tag=kwargs.get("tag", self._options.tag),
-            )
+        for count in shots:
+            option = base.merged(shots=count)
             option.check_device(spec)
             options.append(option)
+        if base.seed_ignored_on(spec) and not self._warned_seed:
+            self._warned_seed = True
+            warnings.warn(
+                f"{self._qpu.name} is not a simulator: seed={base.seed} is not sent (QCaaS documents "
+                "seeds for simulators only), so its counts are not reproducible.",
+                stacklevel=2,
+            )
         if valid_check:
             predicates = self.required_predicates
             for index, circuit in enumerate(circuits):
@@ -295,13 +317,15 @@ class OQCTketBackend(Backend):
                 program=[p.qasm for p in programs[start : start + chunk]],
                 qpu_id=self._qpu.qpu_id,
                 config=[o.compiler_config() for o in options[start : start + chunk]],
+                fetch_diagnostics=options[0].fetch_diagnostics,
                 tag=options[0].tag,
             )
             assert isinstance(part, CompositeJob)
             composite = part if composite is None else composite.add(part.jobs)
         assert composite is not None
-        for job, option in zip(composite.jobs, options, strict=True):
-            job.external_config = option.external_config()
+        spec = self._qpu.device
+        for index, (job, option) in enumerate(zip(composite.jobs, options, strict=True)):
+            job.external_config = option.external_config(spec, seed_offset=index)
         return composite
 
     def _persist(self, key: str, composite: CompositeJob) -> None:
@@ -364,6 +388,19 @@ class OQCTketBackend(Backend):
             if job.state.is_terminal and composite is not None:
                 composite.save_state()
         return status_of(job)
+
+    def physical_qubits(self, handle: ResultHandle) -> list[int] | None:
+        """The device qubits the service reports the circuit ran on, once it has completed.
+
+        Known only when metrics were fetched (``RunOptions(fetch_diagnostics=True)``); worth
+        reading when the service was allowed to place the circuit (``optimizations="service"``).
+        """
+        _, job, _ = self._locate(handle)
+        metrics = job.result.metrics if job.result is not None else None
+        indices = metrics.get("physical_qubit_indices") if isinstance(metrics, dict) else None
+        if not isinstance(indices, list) or not all(isinstance(i, int) for i in indices):
+            return None
+        return list(indices)
 
     def get_result(self, handle: ResultHandle, **kwargs: Any) -> BackendResult:
         """The circuit's BackendResult, waiting for it if needed.

@@ -4,7 +4,9 @@ Programs measure every bit of the circuit into one register ``c`` (see
 :mod:`oqc_provider.pytket.programs`), so the service's answer is either
 
 * BinaryCount: ``{"c": {"0110": 12, ...}}``, ``c[0]`` the leftmost character, joint over all bits;
-* raw (per-shot): ``{"c": [[bit 0 of each shot], [bit 1 of each shot], ...]}``.
+* raw (per-shot, what the backend asks for unless readout mitigation is on):
+  ``{"c": [[readout of bit 0 in each shot], [bit 1 ...], ...]}``, QAT's readout values, read as 0
+  when above zero and 1 otherwise (:mod:`oqc_provider.results_format`).
 
 Both become a ``BackendResult`` whose ``c_bits`` are the circuit's own bits, so
 ``result.get_counts(circuit.bits)`` and ``result.get_counts([Bit("d", 1)])`` work as on any backend.
@@ -14,8 +16,9 @@ Example:
     >>> bits = [Bit("c", 0), Bit("d", 0)]
     >>> backend_result({"c": {"10": 3, "11": 1}}, bits).get_counts()
     Counter({(1, 0): 3, (1, 1): 1})
-    >>> backend_result({"c": [[1, 1, 0], [0, 1, 1]]}, bits).get_shots().tolist()
-    [[1, 0], [1, 1], [0, 1]]
+    >>> raw = backend_result({"c": [[-1.0, -1.0, 1.0], [1.0, -1.0, -1.0]]}, bits)
+    >>> raw.get_shots().tolist(), raw.get_counts()
+    ([[1, 0], [1, 1], [0, 1]], Counter({(0, 1): 1, (1, 0): 1, (1, 1): 1}))
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pytket.utils.outcomearray import OutcomeArray
 
 from oqc_provider.pytket.programs import WIRE_CREG
 from oqc_provider.qcaas.errors import ProtocolError
+from oqc_provider.results_format import register_shots
 
 logger = logging.getLogger("oqc_provider.pytket")
 
@@ -41,8 +45,8 @@ def backend_result(data: Any, bits: Sequence[Bit], shots: int | None = None) -> 
     Args:
         data: the task's results, as the engine received them.
         bits: the circuit's own bits, in wire order (``bits[i]`` was measured into ``c[i]``).
-        shots: the shots asked for; only needed for circuits without classical bits, whose
-            results carry no register to count.
+        shots: the shots asked for; needed for circuits without classical bits, or none of whose
+            bits is measured (their results carry no readout to count).
 
     Raises:
         ProtocolError: the document is not in either results format, or its widths do not match.
@@ -59,7 +63,7 @@ def backend_result(data: Any, bits: Sequence[Bit], shots: int | None = None) -> 
     if isinstance(register, dict):
         return BackendResult(counts=_counts(register, width), c_bits=list(bits))
     if isinstance(register, list):
-        return BackendResult(shots=_shots(register, width), c_bits=list(bits))
+        return BackendResult(shots=_shots(register, width, shots), c_bits=list(bits))
     raise ProtocolError(
         f"The results have no register {WIRE_CREG!r} in a known format (keys: {sorted(data)})."
     )
@@ -74,14 +78,8 @@ def _counts(register: dict[str, Any], width: int) -> Counter[OutcomeArray]:
     return counts
 
 
-def _shots(register: list[Any], width: int) -> OutcomeArray:
-    if len(register) != width:
-        raise ProtocolError(f"Raw results hold {len(register)} bits, but the circuit has {width}.")
-    lengths = {len(column) for column in register}
-    if len(lengths) > 1:
-        raise ProtocolError(f"Raw results have bits with different shot counts: {sorted(lengths)}.")
-    readouts = [list(row) for row in zip(*register, strict=True)]
-    return OutcomeArray.from_readouts(readouts)
+def _shots(register: list[Any], width: int, shots: int | None) -> OutcomeArray:
+    return OutcomeArray.from_readouts([list(shot) for shot in register_shots(register, width, shots)])
 
 
 __all__ = ["backend_result"]

@@ -14,6 +14,13 @@ Example:
 from oqc_provider.qiskit.backend import OQCBackend
 from oqc_provider.qiskit.job import OQCJob, OQCJobTimeoutError
 from oqc_provider.qiskit.provider import OQCProvider
-from oqc_provider.qiskit.translate import CircuitValidationError
+from oqc_provider.qiskit.translate import CircuitValidationError, ConditionalOperationError
 
-__all__ = ["CircuitValidationError", "OQCBackend", "OQCJob", "OQCJobTimeoutError", "OQCProvider"]
+__all__ = [
+    "CircuitValidationError",
+    "ConditionalOperationError",
+    "OQCBackend",
+    "OQCJob",
+    "OQCJobTimeoutError",
+    "OQCProvider",
+]

@@ -7,11 +7,21 @@ once. Options set per call apply to that call only.
 Run options (``backend.set_options`` or ``run(..., **options)``):
 
 * ``shots`` (default 1000, at most the QPU's maximum), ``memory`` (per-shot results);
-* ``seed_simulator``: circuit ``i`` of a batch runs with seed ``seed_simulator + i`` on simulators
-  (the emulator honours it, so runs are reproducible; hardware ignores it);
+* ``seed_simulator``: circuit ``i`` of a batch runs with seed ``seed_simulator + i`` on QPUs whose
+  feature set says ``simulator`` (runs are reproducible); hardware is sent no seed (a warning says so,
+  once per backend);
 * ``meas_level``: 2 only (classified counts); ``meas_return`` is accepted and ignored;
-* ``timeout`` (seconds ``result()`` waits by default), ``tag``, ``optimizations`` and
-  ``error_mitigation`` (QCaaS compiler settings), ``fetch_diagnostics``.
+* ``optimizations``: what the service's compiler may do to the program. The default, ``"empty"``
+  (``Tket(TketOptimizations.Empty)``), runs no pass: circuits transpiled for the Target run on exactly
+  the qubits the transpiler chose. ``"service"`` (null: the service's default, tket One), ``"one"`` and
+  ``"two"`` let the service place and route the program, so qubits may move (counts still map by
+  classical bits; ``fetch_diagnostics=True`` puts the qubits it used in each result's header as
+  ``physical_qubits``). Any ``TketOptimizations`` flag or codec object is accepted too;
+* ``timeout`` (seconds ``result()`` waits by default), ``tag``, ``error_mitigation``,
+  ``fetch_diagnostics``.
+
+Circuits with classical control (``if_else``, loops, ``switch``) are refused before anything is sent
+(:class:`ConditionalOperationError`): the service does not run them.
 
 Anything else (``rep_delay``, ``init_qubits``, ``parameter_binds``...) is dropped with a warning.
 
@@ -51,7 +61,7 @@ from oqc_provider.qiskit.job import ANNOTATION_KEY, ANNOTATION_SCHEMA, OQCJob
 from oqc_provider.qiskit.results import CircuitRecord
 from oqc_provider.qiskit.target import build_target
 from oqc_provider.qiskit.translate import check_circuit, to_wire
-from oqc_provider.run_options import DEFAULT_SHOTS, DEFAULT_TIMEOUT_S, RunOptions
+from oqc_provider.run_options import DEFAULT_SHOTS, DEFAULT_TIMEOUT_S, KEEP_LAYOUT, RunOptions
 from oqc_provider.session import QpuInfo
 
 if TYPE_CHECKING:
@@ -77,6 +87,7 @@ class OQCBackend(BackendV2):
         )
         self.qpu = qpu
         self._target: Target | None = None
+        self._warned_seed = False  # the "hardware gets no seed" warning is given once per backend
         self.options.set_validator("shots", (1, qpu.device.max_shots))
 
     def __repr__(self) -> str:
@@ -121,7 +132,7 @@ class OQCBackend(BackendV2):
             meas_return="avg",
             timeout=DEFAULT_TIMEOUT_S,
             tag=None,
-            optimizations=None,
+            optimizations=KEEP_LAYOUT,
             error_mitigation=None,
             fetch_diagnostics=False,
         )
@@ -162,6 +173,14 @@ class OQCBackend(BackendV2):
             fetch_diagnostics=bool(settings["fetch_diagnostics"]),
         )
         options.check_device(self.device)
+        if options.seed_ignored_on(self.device) and not self._warned_seed:
+            self._warned_seed = True
+            warnings.warn(
+                f"{self.name} is not a simulator: seed_simulator={options.seed} is not sent (QCaaS "
+                "documents seeds for simulators only), so its counts are not reproducible.",
+                UserWarning,
+                stacklevel=3,
+            )
         return options, settings
 
     def run(self, run_input: QuantumCircuit | Sequence[QuantumCircuit], **options: Any) -> OQCJob:
@@ -170,6 +189,7 @@ class OQCBackend(BackendV2):
         Raises:
             CircuitValidationError: a circuit cannot run here as it stands (the message names the
                 circuit, gate and qubits); transpile it for this backend.
+            ConditionalOperationError: a circuit has classically controlled operations.
             ConfigurationError: a bad option value, ``meas_level`` other than 2, or too many shots.
         """
         circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
@@ -191,7 +211,6 @@ class OQCBackend(BackendV2):
             check_circuit(circuit, target, device, index, data)
             wire = to_wire(circuit, device.dt, index, data=data)
             raw = run_options.memory or len(wire.registers) > 1
-            seed = None if run_options.seed is None else run_options.seed + index
             jobs.append(
                 Job(
                     wire.program,
@@ -199,7 +218,7 @@ class OQCBackend(BackendV2):
                     config_raw if raw else config_counts,
                     tag=run_options.tag,
                     fetch_diagnostics=run_options.fetch_diagnostics,
-                    external_config=None if seed is None else {"seed": seed},
+                    external_config=run_options.external_config(device, seed_offset=index),
                     _client=sdk,
                 )
             )

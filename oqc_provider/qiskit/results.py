@@ -6,7 +6,8 @@ registers are lost); the raw format gives ``{register: [[bit 0 of every shot], [
 Qiskit wants one value per shot over the circuit's whole classical memory, clbit 0 the least
 significant bit, keyed by hex (``'0x5'``) in ``data.counts`` and ``data.memory``, and a header
 (``name``, ``creg_sizes``, ``memory_slots``, ``qreg_sizes``, ``n_qubits``, ``metadata``) that
-``get_counts()`` uses to print register-separated keys (``'1 00'``).
+``get_counts()`` uses to print register-separated keys (``'1 00'``). With ``fetch_diagnostics``
+the header also holds ``physical_qubits``: the qubits the service reports the program ran on.
 
 So a circuit with one register and no per-shot memory asks for BinaryCount; anything else asks for
 the raw format, and the joint counts are rebuilt here shot by shot. Clbits that are never measured
@@ -16,7 +17,7 @@ Example:
     >>> from qiskit import QuantumCircuit, ClassicalRegister, QuantumRegister
     >>> qc = QuantumCircuit(QuantumRegister(2, "q"), ClassicalRegister(2, "a"), ClassicalRegister(1, "b"))
     >>> record = CircuitRecord.of(qc, registers=(("a", (0, 1)), ("b", (2,))), raw=True)
-    >>> values = shot_values({"a": [[0, 0], [1, 1]], "b": [[1, 0]]}, record.registers)
+    >>> values = shot_values({"a": [[1.0, 1.0], [-1.0, -1.0]], "b": [[-1.0, 1.0]]}, record.registers)
     >>> [hex(v) for v in values]
     ['0x6', '0x2']
 """
@@ -36,6 +37,8 @@ from qiskit.result.models import ExperimentResult, ExperimentResultData
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.states import JobState
+from oqc_provider.qcaas.errors import ProtocolError
+from oqc_provider.results_format import register_shots
 
 logger = logging.getLogger("oqc_provider.qiskit")
 
@@ -94,21 +97,27 @@ class CircuitRecord:
         return cls(str(data["name"]), dict(data["header"]), registers, bool(data["raw"]), data["metadata"])
 
 
-def shot_values(data: dict[str, Any], registers: Registers) -> list[int]:
-    """Each shot's classical memory as an integer (clbit ``i`` is bit ``i``), from raw results."""
-    values: list[int] = []
+def shot_values(data: dict[str, Any], registers: Registers, shots: int | None = None) -> list[int]:
+    """Each shot's classical memory as an integer (clbit ``i`` is bit ``i``), from raw results.
+
+    Raises:
+        ValueError: a register is missing, or registers disagree on the number of shots.
+        ProtocolError: a register's entry is not QAT's raw shape.
+    """
+    values: list[int] | None = None
     for name, indices in registers:
         columns = data.get(name)
         if columns is None:
             raise ValueError(f"the results have no register {name!r} (they have {sorted(data)})")
-        for position, clbit in enumerate(indices):
-            column = columns[position]
-            if not values:
-                values = [0] * len(column)
-            for shot, bit in enumerate(column):
-                if bit:
-                    values[shot] |= 1 << clbit
-    return values
+        rows = register_shots(columns, len(indices), shots)
+        if values is None:
+            values = [0] * len(rows)
+        elif len(rows) != len(values):
+            raise ValueError(f"register {name!r} has {len(rows)} shots, the others {len(values)}")
+        weights = [1 << clbit for clbit in indices]
+        for shot, bits in enumerate(rows):
+            values[shot] |= sum(weight for weight, bit in zip(weights, bits, strict=True) if bit)
+    return values or []
 
 
 def count_values(data: dict[str, Any], registers: Registers) -> Counter[int]:
@@ -124,14 +133,16 @@ def count_values(data: dict[str, Any], registers: Registers) -> Counter[int]:
     return counts
 
 
-def experiment_data(data: Any, record: CircuitRecord, memory: bool) -> ExperimentResultData:
+def experiment_data(
+    data: Any, record: CircuitRecord, memory: bool, shots: int | None = None
+) -> ExperimentResultData:
     """Qiskit's hex-keyed counts (and per-shot memory) from one task's results document."""
     if not record.registers:
         return ExperimentResultData()  # no clbits: no counts, as with AerSimulator
     if not isinstance(data, dict):
         raise ValueError(f"unexpected results document {type(data).__name__}")
     if record.raw:
-        values = shot_values(data, record.registers)
+        values = shot_values(data, record.registers, shots)
         counts: Counter[int] = Counter(values)
         shots_memory = [hex(value) for value in values] if memory else None
     else:
@@ -141,12 +152,28 @@ def experiment_data(data: Any, record: CircuitRecord, memory: bool) -> Experimen
     return ExperimentResultData(counts=hex_counts, memory=shots_memory)
 
 
+def physical_qubits(job: Job) -> list[int] | None:
+    """The physical qubits the service reported the program ran on, if metrics were fetched.
+
+    They matter when the user let the service place the program (``optimizations="service"``...):
+    results still map by classical bits, and this says where the qubits went.
+    """
+    metrics = job.result.metrics if job.result is not None else None
+    indices = metrics.get("physical_qubit_indices") if isinstance(metrics, dict) else None
+    if not isinstance(indices, list) or not all(isinstance(i, int) for i in indices):
+        return None
+    return [int(i) for i in indices]
+
+
 def _experiment(job: Job, record: CircuitRecord, shots: int, memory: bool, metadata: Any) -> ExperimentResult:
     header = {**record.header, "metadata": metadata}
+    used = physical_qubits(job)
+    if used is not None:
+        header["physical_qubits"] = used
     if job.completed and job.result is not None:
         try:
-            data = experiment_data(job.result.data, record, memory)
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            data = experiment_data(job.result.data, record, memory, shots)
+        except (ValueError, KeyError, IndexError, TypeError, ProtocolError) as exc:
             message = f"Could not read the results of task {job.task_id}: {exc}"
             logger.error(message)
             return ExperimentResult(shots, False, ExperimentResultData(), status=message, header=header)

@@ -4,7 +4,8 @@
 that names the circuit, the gate and the qubits and says to transpile. :func:`to_wire` writes the
 program the service receives: one quantum register ``q`` (``q[i]`` is physical qubit ``i``), the
 circuit's classical registers under their own names, and any clbits outside a register gathered in
-one more register. It also records which of the circuit's clbits each register bit is, so results
+one more register; delays are written in seconds under ``opaque delay(param0) q0;``, as the
+service reads them. It also records which of the circuit's clbits each register bit is, so results
 map back onto the circuit exactly (see :mod:`oqc_provider.qiskit.results`).
 
 Example:
@@ -30,6 +31,7 @@ from qiskit.circuit import (
     CircuitInstruction,
     ClassicalRegister,
     Clbit,
+    ControlFlowOp,
     Delay,
     QuantumCircuit,
     QuantumRegister,
@@ -38,7 +40,7 @@ from qiskit.transpiler import Target
 
 from oqc_provider.devices import DeviceSpec
 from oqc_provider.qcaas.errors import OqcProviderError
-from oqc_provider.qiskit.native_qasm import native_program
+from oqc_provider.qiskit.native_qasm import native_program, seconds_of
 
 #: Operations that are bookkeeping, never checked against the Target.
 _BOOKKEEPING = frozenset({"barrier"})
@@ -50,7 +52,9 @@ _RESERVED_WORDS = (
     "crz cu1 cp cu3 csx cu rxx rzz rccx rc3x c3x c3sqrtx c4x"
 )
 _RESERVED = frozenset(_RESERVED_WORDS.split())
-_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12}
+#: What ``qasm2.dumps`` writes for the second and later Delay objects of a circuit.
+_DELAY_ALIAS = re.compile(r"^opaque delay_\d+\(param0\) q0;\n", re.MULTILINE)
+_DELAY_CALL = re.compile(r"\bdelay_\d+\(")
 #: Per Target (by identity): each operation's allowed qubit tuples (None: any qubits). Targets
 #: are built once per backend and cannot be weakly referenced, so the Target is kept beside its table.
 _SUPPORT: dict[int, tuple[Target, dict[str, frozenset[tuple[int, ...]] | None]]] = {}
@@ -58,6 +62,16 @@ _SUPPORT: dict[int, tuple[Target, dict[str, frozenset[tuple[int, ...]] | None]]]
 
 class CircuitValidationError(OqcProviderError, ValueError):
     """A circuit the QPU cannot run as it stands; the message says what to change."""
+
+
+class ConditionalOperationError(CircuitValidationError):
+    """A circuit with classically controlled operations (``if_else``, loops, ``switch``, ``c_if``):
+    QCaaS refuses them, so they are refused before anything is sent."""
+
+
+def _condition(operation: object) -> bool:
+    """Whether ``operation`` carries a Qiskit 1.x ``c_if`` condition (gone in Qiskit 2)."""
+    return getattr(operation, "_condition", None) is not None
 
 
 @dataclass(frozen=True)
@@ -107,10 +121,11 @@ def check_circuit(
 ) -> None:
     """Raise :class:`CircuitValidationError` unless ``circuit`` runs on the QPU as it stands.
 
-    Checks the qubit count, unbound parameters, each operation against the Target (gate and
-    qubits, ECR direction included) and, on devices without mid-circuit measurement, that no
-    qubit is used after it was measured. ``data`` is ``list(circuit.data)`` when the caller has it:
-    each pass over ``circuit.data`` builds every instruction's Python objects anew.
+    Checks the qubit count, unbound parameters, classical control (refused by the service), each
+    operation against the Target (gate and qubits, ECR direction included) and, on devices without
+    mid-circuit measurement, that no qubit is used after it was measured. ``data`` is
+    ``list(circuit.data)`` when the caller has it: each pass over ``circuit.data`` builds every
+    instruction's Python objects anew.
     """
     label = circuit_label(circuit, index)
     fix = "Transpile it for this backend first: qiskit.transpile(circuit, backend)."
@@ -132,6 +147,12 @@ def check_circuit(
         if name in _BOOKKEEPING:
             continue
         qubits = tuple(qubit_index[q] for q in instruction.qubits)
+        if isinstance(instruction.operation, ControlFlowOp) or _condition(instruction.operation):
+            raise ConditionalOperationError(
+                f"{label}: {name!r} on qubits {qubits} is classically controlled, which {spec.name} "
+                "cannot run (OQC's compiler refuses conditionals: \"If's are currently unable to be "
+                'used"). Measure at the end and post-process the results instead.'
+            )
         if name not in support:
             extra = " This QPU does not support reset." if name == "reset" else ""
             raise CircuitValidationError(
@@ -171,16 +192,21 @@ def _register_name(wanted: str, taken: set[str], fallback: str) -> str:
     return name
 
 
-def _delay_in_dt(delay: Delay, dt: float | None, label: str) -> Delay:
-    """The same idle with its duration in ``dt`` (OpenQASM 2 has no units: the service reads dt)."""
+def delay_seconds(delay: Delay, dt: float | None, label: str) -> float:
+    """A delay's duration in seconds, as the service reads every duration (QAT's unit).
+
+    Raises:
+        CircuitValidationError: an unbound duration, or a ``dt`` delay on a device without ``dt``.
+    """
     duration = delay.params[0]
     if not isinstance(duration, int | float):
         raise CircuitValidationError(f"{label}: a delay has an unbound duration ({duration}). Bind it first.")
-    if delay.unit == "dt":
-        return Delay(round(duration), "dt")
-    if delay.unit not in _TIME_UNITS or not dt:
-        raise CircuitValidationError(f"{label}: cannot convert a delay in {delay.unit!r} to dt.")
-    return Delay(round(duration * _TIME_UNITS[delay.unit] / dt), "dt")
+    if delay.unit == "dt" and not dt:
+        raise CircuitValidationError(f"{label}: a delay in 'dt' needs the device's dt, which is unknown.")
+    seconds = seconds_of(delay, dt)
+    if seconds is None:
+        raise CircuitValidationError(f"{label}: cannot convert a delay in {delay.unit!r} to seconds.")
+    return seconds
 
 
 def to_wire(
@@ -218,7 +244,7 @@ def to_wire(
             for position, clbit in enumerate(indices)
         }
         sizes = [(name, len(indices)) for name, indices in registers]
-        program = native_program(circuit, clbit_names, sizes, circuit.data if data is None else data)
+        program = native_program(circuit, clbit_names, sizes, circuit.data if data is None else data, dt=dt)
         if program is not None:
             return WireProgram(program, tuple(registers))
     return WireProgram(_dumps(circuit, dt, label, registers), tuple(registers))
@@ -238,7 +264,7 @@ def _dumps(
     for instruction in circuit.data:
         operation = instruction.operation
         if isinstance(operation, Delay):
-            operation = _delay_in_dt(operation, dt, label)
+            operation = Delay(delay_seconds(operation, dt, label), "s")
         wire.append(
             operation,
             [qreg[circuit.find_bit(q).index] for q in instruction.qubits],
@@ -249,6 +275,9 @@ def _dumps(
         program = qasm2.dumps(wire)
     except qasm2.QASM2ExportError as exc:
         raise CircuitValidationError(f"{label} cannot be written as OpenQASM 2: {exc}") from exc
+    # ``dumps`` declares one opaque ``delay_<id>`` per Delay object; the service knows one ``delay``.
+    program = _DELAY_ALIAS.sub("", program)
+    program = _DELAY_CALL.sub("delay(", program)
     for name, indices in registers:  # the exporter must not have renamed a register we map back by
         if f"creg {name}[{len(indices)}];" not in program:
             raise CircuitValidationError(f"{label}: the register {name!r} did not survive OpenQASM export.")

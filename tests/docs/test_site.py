@@ -30,6 +30,7 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
         "emulator",
         "qiskit",
         "pytket",
+        "service-compilation",
         "engine-jobs",
         "cli",
         "configuration",

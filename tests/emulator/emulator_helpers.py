@@ -16,7 +16,10 @@ from oqc_provider.qcaas.compiler_config import (
     CompilerConfig,
     ErrorMitigationConfig,
     MetricsType,
+    Optimizations,
     QuantumResultsFormat,
+    Tket,
+    TketOptimizations,
 )
 
 LUCY_SIM = "qpu:uk:2:d865b5a184"
@@ -47,16 +50,26 @@ def bell_on(control: int, target: int, width: int) -> str:
     return program.replace("q[C]", f"q[{control}]").replace("q[T]", f"q[{target}]")
 
 
+#: What the front ends send: QCaaS keeps the program's qubits (no tket pass).
+KEEP_QUBITS = Tket(tket_optimizations=TketOptimizations.Empty)
+
+
 def config(
     shots: int = 1000,
     *,
     raw: bool = False,
     metrics: MetricsType = MetricsType.Default,
     mitigation: ErrorMitigationConfig | None = None,
+    optimizations: Optimizations | None = KEEP_QUBITS,
 ) -> str:
+    """A task config; ``optimizations=None`` is the service default (tket places and routes)."""
     fmt = QuantumResultsFormat.raw() if raw else QuantumResultsFormat.binary_count()
     return CompilerConfig(
-        repeats=shots, results_format=fmt, metrics=metrics, error_mitigation=mitigation
+        repeats=shots,
+        results_format=fmt,
+        metrics=metrics,
+        error_mitigation=mitigation,
+        optimizations=optimizations,
     ).to_json()
 
 

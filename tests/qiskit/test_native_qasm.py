@@ -10,7 +10,7 @@ import math
 
 import pytest
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister, qasm2, transpile
-from qiskit.circuit import Clbit
+from qiskit.circuit import Clbit, Delay
 from qiskit.circuit.library import ECRGate
 from qiskit.circuit.random import random_circuit
 
@@ -20,8 +20,9 @@ from oqc_provider.qiskit.translate import to_wire
 from tests.qiskit.circuits import layout_circuits
 
 _INSTRUCTIONS = (
-    *qasm2.LEGACY_CUSTOM_INSTRUCTIONS,
+    *(i for i in qasm2.LEGACY_CUSTOM_INSTRUCTIONS if i.name != "delay"),  # that one reads dt
     qasm2.CustomInstruction("ecr", 0, 2, ECRGate, builtin=True),
+    qasm2.CustomInstruction("delay", 1, 1, lambda seconds: Delay(seconds, "s")),
 )
 
 
@@ -46,8 +47,8 @@ def assert_same_program(circuit: QuantumCircuit, dt: float | None) -> bool:
     """Compare the fast and the ``dumps`` programs of ``circuit``; return whether the fast path ran."""
     ran: list[bool] = []
 
-    def spy(*args: object) -> str | None:
-        program = native_qasm.native_program(*args)  # type: ignore[arg-type]
+    def spy(*args: object, **kwargs: object) -> str | None:
+        program = native_qasm.native_program(*args, **kwargs)  # type: ignore[arg-type]
         ran.append(program is not None)
         return program
 
@@ -108,12 +109,27 @@ def test_angles_are_exact_openqasm_reals() -> None:
     assert angle(float("nan")) is None and angle(True) is None and angle("pi") is None
 
 
-@pytest.mark.parametrize("kind", ["delay", "h", "unitary-free-gate"])
+def test_delays_are_written_in_seconds_under_the_opaque_declaration() -> None:
+    """QAT reads ``delay(x)`` as x seconds and refuses it without ``opaque delay(param0) q0;``."""
+    circuit = QuantumCircuit(2, 2)
+    circuit.delay(800, 0, "dt")
+    circuit.delay(400, 1, "ns")
+    circuit.delay(2.5, 0, "us")
+    circuit.x(0)
+    circuit.measure([0, 1], [0, 1])
+    assert assert_same_program(circuit, 0.5e-9), "the fast path should have run"
+    program = to_wire(circuit, 0.5e-9).program
+    assert program.count("opaque delay(param0) q0;") == 1
+    assert "delay(4.0e-07) q[0];" in program and "delay(4.0e-07) q[1];" in program
+    assert "delay(2.5e-06) q[0];" in program
+    slow = to_wire(circuit, 0.5e-9, native=False).program
+    assert slow.count("opaque delay") == 1 and "delay_" not in slow
+
+
+@pytest.mark.parametrize("kind", ["h", "unitary-free-gate"])
 def test_anything_else_falls_back_to_dumps(kind: str) -> None:
     circuit = QuantumCircuit(2, 2)
-    if kind == "delay":
-        circuit.delay(100, 0, "dt")
-    elif kind == "h":
+    if kind == "h":
         circuit.h(0)
     else:
         circuit.append(QuantumCircuit(1, name="mine").to_gate(), [1])
