@@ -240,6 +240,14 @@ def record_one(
             shape["error"] = echoed["error"]
         shapes[fmt] = shape
     entry["shapes"] = shapes
+    echo_same_format = shapes.get("binary_count", shapes.get("given", {})).get("accepted")
+    if echo_same_format == counts["accepted"]:
+        entry["verdict"] = "accepted" if counts["accepted"] else "refused"
+    else:
+        # QAT's two simulators disagree (e.g. the echo model cannot allocate an 800 s delay, the
+        # Qiskit model has no counts without a measurement): a limit of a model, not a decision
+        # of the compiler, so the replay does not hold the emulator to either.
+        entry["verdict"] = "models_disagree"
     return entry
 
 
@@ -260,9 +268,25 @@ def load_programs(
     return programs, extras
 
 
+#: Address-space cap for the recorder: the echo model samples every delay at 1 ns, so `delay(1)`
+#: (one second in QAT) asks for 16 GB. With the cap that is a MemoryError recorded as the echo
+#: model's refusal, instead of the kernel's OOM killer on a shared machine.
+MEMORY_LIMIT_BYTES = 8 * 1024**3
+
+
+def limit_memory() -> None:
+    try:
+        import resource
+    except ImportError:  # not on POSIX: nothing to cap with
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = MEMORY_LIMIT_BYTES if hard == resource.RLIM_INFINITY else min(hard, MEMORY_LIMIT_BYTES)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="*", help="glob over program names (default: all)")
+    parser.add_argument("--only", default="*", help="comma-separated globs over program names (default: all)")
     parser.add_argument("--settings", default=",".join(SETTINGS), help="comma-separated setting names")
     parser.add_argument("--devices", default="lucy,toshiko", help="comma-separated device names")
     parser.add_argument("--shots", type=int, default=1000, help="shots for counts (Qiskit model)")
@@ -275,12 +299,14 @@ def main(argv: list[str] | None = None) -> int:
     logger.addHandler(console)
     logger.setLevel(logging.INFO)
     quiet_qat()
+    limit_memory()
 
     devices_doc = json.loads((FIXTURES / "devices.json").read_text())
     devices = {name: devices_doc[name] for name in args.devices.split(",")}
     hardware = {name: Hardware(d["qubit_count"], d["couplings"]) for name, d in devices.items()}
     programs, extras = load_programs(FIXTURES / "corpus", FIXTURES / "frontend")
-    chosen = [name for name in programs if fnmatch.fnmatch(name, args.only)]
+    patterns = args.only.split(",")
+    chosen = [name for name in programs if any(fnmatch.fnmatch(name, p) for p in patterns)]
     settings = args.settings.split(",")
 
     fixtures: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -288,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(args.out.read_text())
         CONFIGS.update(previous["configs"])
         for entry in previous["fixtures"]:
+            if entry["program"] not in programs:
+                continue  # no longer in the corpus
             fixtures[(entry["program"], entry["setting"], entry["device"])] = entry
     started = time.monotonic()
     for index, name in enumerate(chosen):

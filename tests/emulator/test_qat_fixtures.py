@@ -55,8 +55,11 @@ def test_fixture_devices_match_the_catalogue():
 
 
 def test_replay_is_quick(replay: Replay):
+    """Under a minute of CPU; the wall-clock bound is looser because CI and dev machines share cores."""
     assert replay.answers, "nothing was replayed"
-    assert replay.seconds < 60, f"the replay took {replay.seconds:.1f} s for {len(replay.answers)} tasks"
+    took = f"{len(replay.answers)} tasks: {replay.cpu_seconds:.1f} s CPU, {replay.seconds:.1f} s wall"
+    assert replay.cpu_seconds < 60, f"the replay is too slow ({took})"
+    assert replay.seconds < 180, f"the replay is too slow ({took})"
 
 
 @pytest.mark.parametrize("aspect", ["accept", "counts", "shape", "values", "physical_qubits"])
