@@ -27,13 +27,7 @@ from typing import TYPE_CHECKING, Any
 from oqc_provider.devices import DeviceSpec
 from oqc_provider.emulator.lowering import NativeBuilder, conditional_message, lower_circuit
 from oqc_provider.emulator.native_programs import parse_native
-from oqc_provider.emulator.programs import (
-    Layout,
-    ProgramError,
-    fractional_delay_message,
-    openqasm_version,
-    parse_program,
-)
+from oqc_provider.emulator.programs import Layout, ProgramError, openqasm_version, parse_program
 from oqc_provider.qcaas.compiler_config import CompilerConfig, Qasm2Optimizations, Tket, TketOptimizations
 
 if TYPE_CHECKING:
@@ -140,55 +134,6 @@ def _unplaced(text: str, spec: DeviceSpec) -> Compiled:
     """A program that keeps its qubits (no tket pass), read by the general path."""
     native_circuit, layout = lower_circuit(parse_program(text), spec)
     return Compiled(native_circuit, layout, text)
-
-
-def runtime_refusal(compiled: Compiled, config: CompilerConfig) -> str | None:
-    """Why QAT's runtime would refuse to run ``compiled`` with ``config``'s results format, or None.
-
-    QAT runs counts (``BinaryCount``) and the per-shot/binary formats through different runtimes,
-    which refuse different things (recorded in the QAT fixtures):
-
-    * counts of a program that measures nothing: "No counts for experiment"; counts with a delay of a
-      fraction of a second (OpenQASM 3; OpenQASM 2's reader already refuses it);
-    * binary/raw when one bit is measured twice from the same qubit (two acquisitions into one
-      result variable: KeyError TIME), or with a delay of a second or more (its pulse-level wait
-      cannot be allocated: MemoryError).
-    """
-    if config.is_binary_count:
-        if not compiled.layout.clbit_qubits:
-            return (
-                "The program measures nothing, so there are no counts to return (QCaaS: No counts for "
-                "experiment). Measure the qubits you want read into a classical register."
-            )
-        for instruction in compiled.circuit.data:  # OpenQASM 3 delays reach the counts runtime
-            if (
-                instruction.operation.name == "delay"
-                and not float(instruction.operation.duration).is_integer()
-            ):
-                return fractional_delay_message(float(instruction.operation.duration))
-        return None
-    written: set[tuple[int, int]] = set()
-    for instruction in compiled.circuit.data:
-        op = instruction.operation
-        if op.name == "measure":
-            key = (
-                compiled.circuit.find_bit(instruction.qubits[0]).index,
-                compiled.circuit.find_bit(instruction.clbits[0]).index,
-            )
-            if key in written:
-                return (
-                    f"Qubit {key[0]} is measured twice into the same bit, which QCaaS cannot return "
-                    "in the binary or raw results format (QCaaS: KeyError TIME). Measure into another "
-                    "bit, or ask for binary counts."
-                )
-            written.add(key)
-        elif op.name == "delay" and float(op.duration) >= 1.0:
-            return (
-                f"A delay of {float(op.duration)!r} s cannot be built as a pulse-level wait for the binary "
-                "or raw results format (QCaaS: MemoryError). Delays are in seconds: a duration in dt "
-                "units must be converted (dt x duration)."
-            )
-    return None
 
 
 # Reading a parsed program into tket, as QAT's tket reader does ------------------------------------

@@ -24,10 +24,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
-from oqc_provider.emulator.compilation import compile_task, runtime_refusal
+from oqc_provider.emulator.compilation import compile_task
 from oqc_provider.emulator.noise import add_idle_relaxation, build_noise_model
 from oqc_provider.emulator.programs import Layout, ProgramError
-from oqc_provider.emulator.results import build_results, execution_metadata, results_shape_error
+from oqc_provider.emulator.results import (
+    build_results,
+    execution_metadata,
+    results_shape_error,
+    runtime_refusal,
+)
 from oqc_provider.emulator.store import TaskRecord
 from oqc_provider.qcaas.compiler_config import CompilerConfig, ErrorMitigationConfig
 from oqc_provider.qcaas.errors import ConfigDecodeError
@@ -156,7 +161,7 @@ class Executor:
         if shape_error is not None:
             raise ProgramError(shape_error)
         compiled = compile_task(record.program or "", spec, config)
-        refusal = runtime_refusal(compiled, config)
+        refusal = runtime_refusal(compiled.circuit, compiled.layout, config)
         if refusal is not None:
             raise ProgramError(refusal)
         circuit, layout, program_run = compiled.circuit, compiled.layout, compiled.program_run

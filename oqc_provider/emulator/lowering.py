@@ -21,31 +21,32 @@ physical qubit) and the readout-mitigation figures apply to the qubits that real
 from __future__ import annotations
 
 import cmath
+import functools
 import math
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from oqc_provider.devices import DeviceSpec
 from oqc_provider.emulator.programs import Layout, ProgramError, native_operations
 
 if TYPE_CHECKING:
+    import numpy as np
     from qiskit import QuantumCircuit
     from qiskit.circuit import ClassicalRegister, Clbit
 
 _ATOL = 1e-9
-_SX = np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]]) / 2
-_X = np.array([[0, 1], [1, 0]], dtype=complex)
-_H = np.array([[1, 1], [1, -1]], dtype=complex) / math.sqrt(2)
 
 
 def rz_matrix(angle: float) -> np.ndarray:
     """``rz(angle)`` as Qiskit defines it."""
+    import numpy as np
+
     return np.array([[cmath.exp(-0.5j * angle), 0], [0, cmath.exp(0.5j * angle)]])
 
 
 def u3_matrix(theta: float, phi: float, lam: float) -> np.ndarray:
     """``U(theta, phi, lambda)`` as OpenQASM defines it."""
+    import numpy as np
+
     cos, sin = math.cos(theta / 2), math.sin(theta / 2)
     return np.array(
         [
@@ -55,12 +56,25 @@ def u3_matrix(theta: float, phi: float, lam: float) -> np.ndarray:
     )
 
 
-#: ``cx(c, t) = ecr(c, t) · (x then rz(-pi/2) on c, sx on t)``, up to a global phase: the
-#: corrections applied to the control and the target before the ECR.
-_CX_CONTROL = rz_matrix(-math.pi / 2) @ _X
-_CX_TARGET = _SX
-_CX_CONTROL_INV = _CX_CONTROL.conj().T
-_CX_TARGET_INV = _CX_TARGET.conj().T
+@functools.cache
+def _fixed() -> dict[str, np.ndarray]:
+    """Constant single-qubit matrices, built on first use (numpy is imported lazily).
+
+    ``cx(c, t) = ecr(c, t) · (x then rz(-pi/2) on c, sx on t)`` up to a global phase: ``cx_control``
+    and ``cx_target`` are those corrections, applied before the ECR.
+    """
+    import numpy as np
+
+    sx = np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]]) / 2
+    x = np.array([[0, 1], [1, 0]], dtype=complex)
+    control = rz_matrix(-math.pi / 2) @ x
+    return {
+        "h": np.array([[1, 1], [1, -1]], dtype=complex) / math.sqrt(2),
+        "cx_control": control,
+        "cx_target": sx,
+        "cx_control_inv": control.conj().T,
+        "cx_target_inv": sx.conj().T,
+    }
 
 
 def _near(value: float, target: float) -> bool:
@@ -137,15 +151,15 @@ class NativeBuilder:
     def cx(self, control: int, target: int, name: str = "cx") -> None:
         """A CNOT, on an ECR of the coupling in the device's direction."""
         if (control, target) in self._couplings:
-            self.unitary(_CX_CONTROL, control)
-            self.unitary(_CX_TARGET, target)
+            self.unitary(_fixed()["cx_control"], control)
+            self.unitary(_fixed()["cx_target"], target)
             self._ecr(control, target)
         elif (target, control) in self._couplings:
-            self.unitary(_H, control)
-            self.unitary(_H, target)
+            self.unitary(_fixed()["h"], control)
+            self.unitary(_fixed()["h"], target)
             self.cx(target, control, name)
-            self.unitary(_H, control)
-            self.unitary(_H, target)
+            self.unitary(_fixed()["h"], control)
+            self.unitary(_fixed()["h"], target)
         else:
             raise ProgramError(self._uncoupled(name, control, target))
 
@@ -155,8 +169,8 @@ class NativeBuilder:
             self._ecr(control, target)
         elif (target, control) in self._couplings:
             # ecr(c, t) = cx(c, t) · (corrections of cx(c, t))^-1, and cx turns round the coupling.
-            self.unitary(_CX_CONTROL_INV, control)
-            self.unitary(_CX_TARGET_INV, target)
+            self.unitary(_fixed()["cx_control_inv"], control)
+            self.unitary(_fixed()["cx_target_inv"], target)
             self.cx(control, target, "ecr")
         else:
             raise ProgramError(self._uncoupled("ecr", control, target))
@@ -346,7 +360,7 @@ def _walk(builder: NativeBuilder, op: object, qubits: list[int], clbits: tuple[C
             )
         if op.num_qubits == 1:
             try:
-                builder.unitary(np.asarray(op.to_matrix(), dtype=complex), qubits[0])
+                builder.unitary(op.to_matrix().astype(complex), qubits[0])
                 return
             except Exception:  # a user-defined gate Qiskit has no matrix for: read its body
                 pass

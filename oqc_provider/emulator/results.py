@@ -20,10 +20,10 @@ Registers come back in name order: QCaaS's OpenQASM reader sorts them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration
-from oqc_provider.emulator.programs import Layout
+from oqc_provider.emulator.programs import Layout, fractional_delay_message
 from oqc_provider.qcaas.compiler_config import (
     CompilerConfig,
     ErrorMitigationConfig,
@@ -31,6 +31,9 @@ from oqc_provider.qcaas.compiler_config import (
     MetricsType,
     ResultsFormatting,
 )
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
 
 #: Registers wider than this get no matrix mitigation (the dense inverse has 2**n entries).
 MAX_MATRIX_MITIGATION_BITS = 16
@@ -177,6 +180,55 @@ def _squash(value: list[Any]) -> str | None:
     """A register's bits as one string; None for readout values, as QAT's squash gives."""
     if all(isinstance(bit, int) for bit in value):
         return "".join(str(bit) for bit in value)
+    return None
+
+
+def runtime_refusal(circuit: QuantumCircuit, layout: Layout, config: CompilerConfig) -> str | None:
+    """Why QAT's runtime would refuse to run ``circuit`` with ``config``'s results format, or None.
+
+    QAT runs counts (``BinaryCount``) and the per-shot/binary formats through different runtimes,
+    which refuse different things (recorded in the QAT fixtures):
+
+    * counts of a program that measures nothing: "No counts for experiment"; counts with a delay of a
+      fraction of a second (OpenQASM 3; OpenQASM 2's reader already refuses it);
+    * binary/raw when one bit is measured twice from the same qubit (two acquisitions into one
+      result variable: KeyError TIME), or with a delay of a second or more (its pulse-level wait
+      cannot be allocated: MemoryError).
+    """
+    if config.is_binary_count:
+        if not layout.clbit_qubits:
+            return (
+                "The program measures nothing, so there are no counts to return (QCaaS: No counts for "
+                "experiment). Measure the qubits you want read into a classical register."
+            )
+        for instruction in circuit.data:  # OpenQASM 3 delays reach the counts runtime
+            if (
+                instruction.operation.name == "delay"
+                and not float(instruction.operation.duration).is_integer()
+            ):
+                return fractional_delay_message(float(instruction.operation.duration))
+        return None
+    written: set[tuple[int, int]] = set()
+    for instruction in circuit.data:
+        op = instruction.operation
+        if op.name == "measure":
+            key = (
+                circuit.find_bit(instruction.qubits[0]).index,
+                circuit.find_bit(instruction.clbits[0]).index,
+            )
+            if key in written:
+                return (
+                    f"Qubit {key[0]} is measured twice into the same bit, which QCaaS cannot return "
+                    "in the binary or raw results format (QCaaS: KeyError TIME). Measure into another "
+                    "bit, or ask for binary counts."
+                )
+            written.add(key)
+        elif op.name == "delay" and float(op.duration) >= 1.0:
+            return (
+                f"A delay of {float(op.duration)!r} s cannot be built as a pulse-level wait for the binary "
+                "or raw results format (QCaaS: MemoryError). Delays are in seconds: a duration in dt "
+                "units must be converted (dt x duration)."
+            )
     return None
 
 
