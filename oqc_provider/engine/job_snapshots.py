@@ -121,6 +121,8 @@ def job_to_snapshot(job: Job) -> JobSnapshot:
         annotations={
             **job.annotations,
             **({"external_config": job.external_config} if job.external_config else {}),
+            # Whether the id may be on the server unconfirmed: asked about before any resend.
+            **({"submit_uncertain": True} if job.submit_uncertain else {}),
         },
     )
 

@@ -354,16 +354,15 @@ class QcaasClient:
     ) -> list[UUID]:
         """Submit programs to ``qpu_id``; returns their task ids in order.
 
-        Resent on a transient failure only when every task carries a pre-allocated id (the
-        service then recognises a duplicate) or when the request provably never left.
+        Never resent, except when the request provably never left (the connection was refused):
+        the protocol does not say what a server does with an id it already has (it may run it
+        again), so after any other failure the caller asks the server before sending again.
         """
         payloads = [task.model_copy(update={"qpu_id": qpu_id}) for task in tasks]
         body = {"tasks": [p.wire_dict() for p in SubmitRequest(tasks=payloads).tasks]}
         path = await self._qpu_path(qpu_id, "/tasks/submit")
         safe_to_resend = all(p.task_id for p in payloads)
-        raw = await self._send.request_json(
-            "POST", path, json_body=body, idempotent=safe_to_resend, deadline=deadline
-        )
+        raw = await self._send.request_json("POST", path, json_body=body, idempotent=False, deadline=deadline)
         if not isinstance(raw, list) or len(raw) != len(payloads):
             if safe_to_resend and len(payloads) > 1:
                 return [UUID(p.task_id) for p in payloads if p.task_id]
