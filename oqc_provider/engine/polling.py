@@ -6,12 +6,13 @@ only the oldest one (as this engine once did) lets one held task hide all the ot
 here reads:
 
 * the **head**, the oldest pending task (queues finish roughly in order), and
-* a **scout**, one other pending task, taken in turn through the rest, so a task that finished
-  out of order is seen even while the head is held (a QPU waiting for its window);
+* every other round while the head has not moved, a **scout**: one other pending task, taken in
+  turn through the rest, so a task that finished out of order is seen even while the head is
+  held (a QPU waiting for its window);
 
-and whenever a read finds a finished task, it **sweeps** forward from it in windows of
-``PollSchedule.window`` tasks, for as long as a window still finds finished ones. A round wastes
-at most two reads plus one window, whatever the batch size.
+and whenever a read finds a finished task, it **sweeps** forward from it: one task alone, and if
+it finished the ``PollSchedule.window - 1`` after it together, for as long as whole windows
+finish. A round wastes at most two reads plus one partial window, whatever the batch size.
 
 Rounds are spaced so that a finished task is noticed within ``max(0.3 s, 10 %)`` of the time
 waited so far: the gap starts at ``first`` and doubles, but never exceeds ``max(floor, fraction x
@@ -50,24 +51,24 @@ class PollSchedule:
     """How often to read tasks that have not finished.
 
     The first round is immediate; the gap then starts at ``first`` and grows by ``factor``, but
-    stays under ``max(floor, fraction x time waited so far)`` and under ``longest``. With the
-    defaults a finished task is noticed within max(0.3 s, 10 % of the wait) (the floor leaves
-    room for the read itself).
+    stays under ``max(floor, fraction x time waited so far)`` and under ``longest``; while tasks
+    are finishing it holds instead of growing. With the defaults a finished head is noticed
+    within max(0.3 s, 10 % of the wait) (the floor and fraction leave room for the read itself).
     """
 
     first: float = 0.02
     factor: float = 2.0
     longest: float = 5.0
     #: Tasks read together when a read finds a finished one.
-    window: int = 16
+    window: int = 8
     #: The gap between rounds may always grow to this many seconds...
-    floor: float = 0.2
+    floor: float = 0.25
     #: ...and beyond it to this fraction of the time waited so far.
     fraction: float = 0.09
 
-    def gap(self, previous: float | None, elapsed: float) -> float:
+    def gap(self, previous: float | None, elapsed: float, *, grow: bool = True) -> float:
         """The wait before the next round, after waiting ``previous`` (``None``: the first)."""
-        grown = self.first if previous is None else previous * self.factor
+        grown = self.first if previous is None else previous * (self.factor if grow else 1.0)
         return max(0.0, min(grown, self.longest, max(self.floor, self.fraction * elapsed)))
 
 
@@ -114,6 +115,8 @@ class _Follower:
     schedule: PollSchedule
     gate: asyncio.Semaphore
     scout: int = 0
+    last_head: Job | None = None
+    stuck: int = 0
     expired: bool = False
     failures: dict[int, _ReadFailures] = field(default_factory=dict)
 
@@ -137,16 +140,19 @@ class _Follower:
         return job.state.is_terminal
 
     async def sweep(self, start: int) -> int:
-        """Read windows of pending tasks from index ``start`` while they keep finding finished ones.
+        """Read forward from index ``start`` while tasks there have finished; return where it stopped.
 
-        Returns the index after the last window read.
+        Each step reads one task alone, and only if it finished the ``window - 1`` after it
+        together: where the finished run ends, one read is wasted, not a whole window.
         """
         size = max(1, self.schedule.window)
         while start < len(self.pending) and not self.expired:
-            window = self.pending[start : start + size]
+            if not await self.read(self.pending[start]):
+                return start + 1
+            window = self.pending[start + 1 : start + size]
             ended = await asyncio.gather(*(self.read(job) for job in window))
-            start += len(window)
-            if not any(ended):
+            start += 1 + len(window)
+            if not all(ended):
                 break
         return start
 
@@ -156,7 +162,11 @@ class _Follower:
         head, rest = pending[0], pending[1:]
         probes = [head]
         scout_index = None
-        if rest:
+        # Right after the head moved, it is the best guess; the scout is for a head that is stuck,
+        # and goes out every other round (the insurance costs half a read per round).
+        self.stuck = self.stuck + 1 if head is self.last_head else 0
+        self.last_head = head
+        if rest and self.stuck % 2 == 1:
             scout_index = 1 + self.scout % len(rest)
             probes.append(pending[scout_index])
         ended = await asyncio.gather(*(self.read(job) for job in probes))
@@ -211,11 +221,11 @@ async def wait_for(
     started = time.monotonic()
     gap: float | None = None
     while follower.pending:
-        if await follower.round():
-            gap = None  # tasks are finishing now: more will follow soon
+        progressed = await follower.round()
         if follower.expired or not follower.pending:
             break
-        gap = schedule.gap(gap, time.monotonic() - started)
+        # While tasks finish the pace holds; while none does it slows down (within the 10 % rule).
+        gap = schedule.gap(gap, time.monotonic() - started, grow=not progressed)
         left = remaining(deadline)
         if left is not None:
             if left <= 0:

@@ -249,7 +249,7 @@ def test_the_poll_gap_never_exceeds_ten_percent_of_the_wait() -> None:
     gap, elapsed = None, 0.0
     while elapsed < 600:
         gap = schedule.gap(gap, elapsed)
-        assert gap <= max(0.2, 0.1 * elapsed)
+        assert gap <= max(0.25, 0.09 * elapsed)
         elapsed += gap
     assert gap == schedule.longest
 
