@@ -148,6 +148,8 @@ class QcaasClient:
         self._retry = retry or RetryPolicy.from_env()
         self._http: httpx.AsyncClient | None = None
         self._sender: RequestSender | None = None
+        self._requests_before = 0  # sent through connection pools already closed
+        self._retries_before = 0
         self._qpu_urls: dict[str, str] = {}
         self.server_version: str | None = None
 
@@ -191,13 +193,16 @@ class QcaasClient:
         """Close the connection pool; safe to call more than once or before :meth:`open`."""
         if self._http is not None:
             await self._http.aclose()
+        if self._sender is not None:  # the counts outlive the pool: benchmarks read them after
+            self._requests_before += self._sender.request_count
+            self._retries_before += self._sender.retry_count
         self._http = None
         self._sender = None
 
     @property
     def request_count(self) -> int:
         """HTTP requests sent so far by this client, retries included."""
-        return self._sender.request_count if self._sender else 0
+        return self._requests_before + (self._sender.request_count if self._sender else 0)
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -207,7 +212,7 @@ class QcaasClient:
     @property
     def retry_count(self) -> int:
         """Requests resent after a transient failure so far."""
-        return self._sender.retry_count if self._sender else 0
+        return self._retries_before + (self._sender.retry_count if self._sender else 0)
 
     def _auth_headers(self) -> dict[str, str]:
         if not self.__token:
