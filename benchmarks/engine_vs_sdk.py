@@ -83,7 +83,7 @@ def notice(repeats: int) -> None:
             waited, late = asyncio.run(notice_once(url))
             bound = max(0.3, 0.1 * waited)
             print(
-                f"  queue {latency:3.1f} s, first job: waited {waited:5.2f}, late {late:5.3f}, bound {bound:4.2f}"
+                f"  queue {latency:3.1f} s, first: waited {waited:5.2f}, late {late:5.3f}, bound {bound:4.2f}"
             )
             for _ in range(repeats):
                 waited, late = asyncio.run(notice_once(url))
