@@ -252,6 +252,6 @@ async def wait_for(
     task_ids = ", ".join(str(job.task_id) for job in pending[:3])
     more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
     raise TimeoutError(
-        f"Timed out waiting for task {task_ids}{more}: the service reports {pending[0].state.value}. "
+        f"Timed out waiting for task {task_ids}{more} (last known state: {pending[0].state.value}). "
         "The job(s) are still active: call execute() or wait() again to resume."
     )

@@ -407,7 +407,8 @@ class OqcSdk:
         """
         if deadline is None:
             deadline = batch.deadline_after(timeout_s)
-        await batch.within(deadline, self.client())
+        if not self._opened:
+            await batch.within(deadline, self.client())
         await batch.wait_for(
             jobs,
             deadline=deadline,
