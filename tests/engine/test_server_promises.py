@@ -105,26 +105,29 @@ async def test_a_slow_queue_is_a_plain_timeout_not_an_unreachable_service(make_e
 # --- every pending task is followed -----------------------------------------------------------
 
 
-async def test_a_held_task_delays_nobody(make_emulator) -> None:
-    """Task 0 waits (a QPU window); the three behind it finished and are collected anyway."""
+@pytest.mark.parametrize("held", [(0,), (0, 3, 7)], ids=["head", "scattered"])
+async def test_a_held_task_delays_nobody(make_emulator, held: tuple[int, ...]) -> None:
+    """Tasks wait (a QPU window); the ones finished around them are collected anyway."""
     emulator = make_emulator()
     faults = faulty(emulator)
     async with session(emulator, faults) as sdk:
-        batch = sdk.create_job(program=[program(i) for i in range(4)])
+        batch = sdk.create_job(program=[program(i) for i in range(10)])
         assert isinstance(batch, CompositeJob)
         await batch.submit()
-        faults.hold.add(str(batch[0].task_id))
+        faults.hold.update(str(batch[i].task_id) for i in held)
+        free = [job for i, job in enumerate(batch) if i not in held]
         others_done = asyncio.Event()
 
-        def on_change(composite: CompositeJob, _progress: Any) -> None:
-            if all(job.completed for job in composite.jobs[1:]):
+        def on_change(_composite: CompositeJob, _progress: Any) -> None:
+            if all(job.completed for job in free):
                 others_done.set()
 
         batch.add_listener(on_change)
         waiting = asyncio.create_task(batch.wait(timeout_s=60))
         # The bound only stops a failing test from hanging; the order is what is checked.
         await asyncio.wait_for(others_done.wait(), timeout=20)
-        assert batch[0].state is JobState.SUBMITTED and not waiting.done()
+        assert [batch[i].state for i in held] == [JobState.SUBMITTED] * len(held)
+        assert not waiting.done()
         faults.hold.clear()  # the window opens
         await waiting
     assert batch.completed
