@@ -123,9 +123,10 @@ async def test_a_held_task_delays_nobody(make_emulator, held: tuple[int, ...]) -
                 others_done.set()
 
         batch.add_listener(on_change)
-        waiting = asyncio.create_task(batch.wait(timeout_s=60))
-        # The bound only stops a failing test from hanging; the order is what is checked.
-        await asyncio.wait_for(others_done.wait(), timeout=20)
+        waiting = asyncio.create_task(batch.wait(timeout_s=180))
+        # The bound only stops a failing test from hanging (generous: a loaded CI machine may
+        # take seconds to simulate); the order is what is checked.
+        await asyncio.wait_for(others_done.wait(), timeout=90)
         assert [batch[i].state for i in held] == [JobState.SUBMITTED] * len(held)
         assert not waiting.done()
         faults.hold.clear()  # the window opens
