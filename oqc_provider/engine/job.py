@@ -19,6 +19,7 @@ from oqc_provider.engine import polling
 from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError
 from oqc_provider.engine.job_snapshots import (
     code_for_exception,
+    coerce_config,
     completion_time,
     job_to_snapshot,
     restore_outcomes,
@@ -47,18 +48,6 @@ RECONFIGURABLE = (
 )
 
 StateListener = Callable[["Job", JobState, JobState], None]
-
-
-def coerce_config(config: Any) -> CompilerConfig | None:
-    """Accept our CompilerConfig, tagged JSON text, or an object of OQC's ``compiler-config``."""
-    if config is None or isinstance(config, CompilerConfig):
-        return config
-    if isinstance(config, str | dict):
-        return CompilerConfig.from_json(config)
-    to_json = getattr(config, "to_json", None)
-    if callable(to_json):  # compiler_config.config.CompilerConfig from OQC's library
-        return CompilerConfig.from_json(to_json())
-    raise TypeError(f"config must be a CompilerConfig (or its JSON), got {type(config).__name__}.")
 
 
 class Job:
