@@ -267,3 +267,22 @@ async def test_a_read_error_is_raised_by_refresh_and_changes_nothing(make_emulat
         with pytest.raises(NotFoundError, match="injected"):
             await job.refresh()
     assert job.state is JobState.SUBMITTED and job.error is None and job.history == []
+
+
+async def test_a_task_that_cannot_be_read_can_still_be_cancelled_and_run_afresh(make_emulator) -> None:
+    """The escape hatch for a task the server no longer answers for (purged): cancel() ends it."""
+    emulator = make_emulator(latency=5.0)
+    faults = faulty(emulator, Rule("all_info", "404", times=None))
+    async with session(emulator, faults) as sdk:
+        job = sdk.create_job(program=ONE)
+        with pytest.raises(JobStillActive):
+            await job.execute(timeout_s=0.5)
+        first = job.task_id
+        await job.cancel()  # the server takes the request; reading the task back still fails
+        assert job.state is JobState.CANCELLED
+        faults.rules.clear()
+        await job.execute(timeout_s=30)  # a fresh run, by the user's choice
+    assert job.completed and job.task_id != first
+    assert (await emulator.stats())["tasks"].get("CANCELLED") == 1
+    # Two queued runs, each id once: the cancelled one (never simulated) and the fresh one.
+    assert await executions(emulator) == (2, [])
