@@ -6,15 +6,24 @@ Retry-After, dropped connections and answers slower than the client's read timeo
 after the server acted. Then counts, from the emulator's own statistics:
 
 * completed  - children whose result arrived (and has every shot)
-* duplicated - tasks the server accepted beyond the programs sent (must be 0)
+* duplicated - executions beyond one per program: tasks accepted beyond the programs sent, plus
+               ids the server ran twice (``--resubmit rerun`` runs a re-submitted id again)
 * lost       - programs without a result (must be 0)
 * retries    - requests the client resent after a failure
+
+The server's answer to a re-submitted id is ``--resubmit`` (default ``rerun``, the harshest:
+the protocol promises nothing, so the engine must never resend blindly).
+
+``--properties N`` instead runs N random examples of the engine's property-based test
+(tests/reliability/test_engine_properties.py: client-side fault plans, latencies, the three
+policies, kill-and-resume points), with fresh random seeds each run.
 
 Usage::
 
     .venv/bin/python benchmarks/soak.py                 # 1,000 circuits, 20% faults, seed 7
     .venv/bin/python benchmarks/soak.py --n 100 --json  # what the test suite runs
     .venv/bin/python benchmarks/soak.py --submit-rate 0.8  # most submits fail, many after storing
+    .venv/bin/python benchmarks/soak.py --properties 2000  # the long property-based run
 """
 
 from __future__ import annotations
@@ -84,7 +93,13 @@ async def run_batches(sdk: OqcSdk, n: int, deadline: float) -> tuple[list[Compos
 
 
 async def soak(
-    n: int, rate: float, seed: int, kinds: tuple[str, ...], budget: float, submit_rate: float | None = None
+    n: int,
+    rate: float,
+    seed: int,
+    kinds: tuple[str, ...],
+    budget: float,
+    submit_rate: float | None = None,
+    resubmit: str = "rerun",
 ) -> dict[str, Any]:
     plan = FaultPlan(
         rate=rate,
@@ -94,7 +109,7 @@ async def soak(
         slow_seconds=1.5,
         route_rates=None if submit_rate is None else {"submit": submit_rate},
     )
-    settings = EmulatorSettings(faults=plan, seed=seed)
+    settings = EmulatorSettings(faults=plan, seed=seed, resubmit=resubmit)  # type: ignore[arg-type]
     with serve_in_thread(settings) as url, tempfile.TemporaryDirectory() as home:
         sdk = OqcSdk(
             url,
@@ -117,7 +132,9 @@ async def soak(
     return {
         "circuits": n,
         "completed": completed,
-        "duplicated": max(0, server_tasks - n),
+        "duplicated": max(0, server_tasks - n) + max(0, stats["executions"] - server_tasks),
+        "executions": stats["executions"],
+        "resubmit": resubmit,
         "lost": n - completed,
         "server_tasks": server_tasks,
         "requests": requests,
@@ -134,6 +151,33 @@ async def soak(
     }
 
 
+def properties(examples: int) -> int:
+    """Run ``examples`` random examples of the engine's property-based test; 0 when all hold."""
+    import tempfile as _tempfile
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tests package
+    from tests.reliability.test_engine_properties import RESUBMIT_POLICIES, run_property, scenarios
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(policy=st.sampled_from(RESUBMIT_POLICIES), case=scenarios)
+    def check(policy: str, case: Any) -> None:
+        with _tempfile.TemporaryDirectory() as root:
+            run_property(policy, case, Path(root))
+
+    started = time.monotonic()
+    check()
+    print(f"{examples} property examples held in {time.monotonic() - started:.0f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -146,11 +190,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--submit-rate", type=float, default=None, help="a separate fault rate for submits (the risky route)"
     )
+    parser.add_argument(
+        "--resubmit",
+        choices=("idempotent", "refuse", "rerun"),
+        default="rerun",
+        help="what the server does with a re-submitted id (default rerun)",
+    )
+    parser.add_argument("--properties", type=int, default=0, help="run N property-based examples instead")
     parser.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
+    if args.properties:
+        return properties(args.properties)
     kinds = tuple(kind.strip() for kind in args.kinds.split(",") if kind.strip())
-    report = asyncio.run(soak(args.n, args.fault_rate, args.seed, kinds, args.budget, args.submit_rate))
+    report = asyncio.run(
+        soak(args.n, args.fault_rate, args.seed, kinds, args.budget, args.submit_rate, args.resubmit)
+    )
     if args.json:
         print(json.dumps(report))
     else:

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
@@ -66,6 +66,9 @@ class EmulatorSettings:
         fault_injector: see :data:`FaultInjector`.
         faults: a seeded :class:`~oqc_provider.emulator.faults.FaultPlan` (500/502/503, 429, dropped
             connections, slow answers, expired tokens), applied before or after the handler.
+        resubmit: what a submit of an id the server already took does. ``"idempotent"`` answers it
+            without running it again; ``"refuse"`` answers 409; ``"rerun"`` runs it again. The
+            protocol promises none of them, so a client is tested against all three.
     """
 
     db_path: str | Path | None = None
@@ -75,6 +78,7 @@ class EmulatorSettings:
     devices: list[DeviceSpec] = field(default_factory=_default_devices)
     fault_injector: FaultInjector | None = None
     faults: FaultPlan | None = None
+    resubmit: Literal["idempotent", "refuse", "rerun"] = "idempotent"
 
 
 class ApiError(Exception):
@@ -117,6 +121,8 @@ class EmulatorState:
         self.executor = Executor(self.devices, self.calibration, settings.seed)
         self.worker = Worker(self.store, self.executor)
         self.requests: Counter[str] = Counter()
+        #: Submissions that queued a task, per task id: each is one execution of the program.
+        self.queued_submissions: Counter[str] = Counter()
         self.faults = PlannedFaults(settings.faults) if settings.faults is not None else None
         if self.faults is not None:
             quiet_injected_drops()
@@ -292,6 +298,9 @@ async def _stats(request: Request, ctx: Ctx) -> Response:
             "task_count": sum(counts.values()),
             # Tasks that were submitted (allocated-but-unsent ids stay CREATED and run nothing).
             "submitted_task_count": sum(n for status, n in counts.items() if status != "CREATED"),
+            # Executions: a task id queued twice (resubmit="rerun") ran its program twice.
+            "executions": sum(ctx.state.queued_submissions.values()),
+            "queued_more_than_once": sorted(i for i, n in ctx.state.queued_submissions.items() if n > 1),
             "faults": ctx.state.faults.stats() if ctx.state.faults is not None else None,
         }
     )

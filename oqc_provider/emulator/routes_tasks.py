@@ -145,7 +145,7 @@ def _list_tasks(request: Request, ctx: Ctx) -> Response:
 
 
 async def submit(request: Request, ctx: Ctx) -> Response:
-    """``POST /tasks/submit``: queue programs; an already-submitted id is answered, not re-run."""
+    """``POST /tasks/submit``: queue programs; an already-submitted id follows ``settings.resubmit``."""
     payloads = parse_model(SubmitRequest, await read_json(request, ctx), ctx).tasks
     store = ctx.state.store
     prepared = []
@@ -155,6 +155,8 @@ async def submit(request: Request, ctx: Ctx) -> Response:
         if task_id is not None:
             existing = store.get(task_id)
             resubmitted = existing is not None and existing.status is not TaskStatus.CREATED
+            if resubmitted and ctx.state.settings.resubmit == "refuse":
+                raise ApiError(409, f"Task {task_id} was already submitted; it is not accepted twice.")
             if resubmitted and existing.program != payload.program:
                 raise ApiError(
                     409,
@@ -174,7 +176,10 @@ async def submit(request: Request, ctx: Ctx) -> Response:
             tag=payload.tag,
             external_config=payload.external_config,
             due_at=due,
+            rerun=ctx.state.settings.resubmit == "rerun",
         )
+        if outcome.queued:
+            ctx.state.queued_submissions[outcome.task_id] += 1
         queued = queued or outcome.queued
         answer.append({"task_id": outcome.task_id})
     if queued:

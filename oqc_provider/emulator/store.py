@@ -152,15 +152,16 @@ class TaskStore:
         tag: str | None,
         external_config: dict[str, Any] | None,
         due_at: float,
+        rerun: bool = False,
     ) -> SubmitOutcome:
-        """Queue a program. Idempotent: an id already past CREATED is answered, not re-queued."""
+        """Queue a program. An id already past CREATED is answered, not re-queued (``rerun``: re-queued)."""
         now = time.time()
         task_id = task_id or str(uuid.uuid4())
         external = None if external_config is None else json.dumps(external_config)
         timings = json.dumps({"SERVER_RECEIVED": now, "SERVER_ENQUEUED": now})
         with self._lock, self._db:
             row = self._db.execute("SELECT status, program FROM tasks WHERE id = ?", (task_id,)).fetchone()
-            if row is not None and row[0] != TaskStatus.CREATED.value:
+            if row is not None and row[0] != TaskStatus.CREATED.value and not rerun:
                 return SubmitOutcome(task_id, queued=False, conflict=row[1] != program)
             if row is None:
                 self._db.execute(

@@ -5,7 +5,13 @@ imports Qiskit, pytket or Aer.
 """
 
 from oqc_provider.engine.composite import CompositeJob, Progress
-from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError, SnapshotError
+from oqc_provider.engine.errors import (
+    JobFailed,
+    JobNotSubmittedError,
+    JobStillActive,
+    SnapshotError,
+    SubmissionIncomplete,
+)
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.outputs import AttrPolicy, JobError, JobOutput, JobOutputProxy, JobResult
 from oqc_provider.engine.sdk import OqcSdk
@@ -27,9 +33,11 @@ __all__ = [
     "JobResult",
     "JobSnapshot",
     "JobState",
+    "JobStillActive",
     "LoopThread",
     "OqcSdk",
     "Progress",
     "SnapshotError",
+    "SubmissionIncomplete",
     "SyncSdk",
 ]

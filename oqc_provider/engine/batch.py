@@ -1,16 +1,16 @@
-"""Moving many jobs at once: batched submission, group polling and grouped cancellation.
+"""Moving many jobs at once: batched submission and grouped cancellation (polling: :mod:`.polling`).
 
 * Submission groups jobs by QPU and packs them into requests under the service's 128 KiB limit;
-  each request first pre-allocates its task ids, so a failed or ambiguous submit can be resent
-  with the same ids and never runs a program twice. Requests run concurrently up to a cap.
-* A submit that fails for good is never assumed lost: the server is asked about the ids it
-  carried. Ids it knows are SUBMITTED; the others stay CREATED *with their ids*, so the next
-  submission resends the same ids; only a definitive rejection (4xx) marks a job FAILED. A FAILED
-  job is the only kind a later ``execute()`` gives a new id, so no program ever runs twice.
-* Polling follows one job at a time per group (the oldest still running) and, when it finishes,
-  fetches the next few together: a queue finishes roughly in order, so this costs about one
-  request per job instead of one request stream per job.
-* Deadlines are real: no request or sleep runs past the caller's timeout.
+  each request first pre-allocates its task ids, so the server can be asked about each one.
+* Exactly once without trusting the server to de-duplicate: a submit is never resent blindly
+  (the protocol does not say what a server does with an id it already has: answer it, refuse it
+  with 409, or run it again). After an ambiguous failure (a timeout, a dropped connection, a
+  5xx or 429: the server may have taken it) the engine asks the server about each id
+  (``GET .../status``) and sends only those it reports CREATED. Ids whose fate cannot be learnt
+  stay CREATED and are marked ``submit_uncertain`` (kept in snapshots); they are asked about
+  again before any later send, in this process or after a resume.
+* A definitive rejection (4xx) fails only the jobs the server confirms it does not have.
+* Deadlines are real: no request or sleep runs past the caller's deadline.
 """
 
 from __future__ import annotations
@@ -18,17 +18,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from oqc_provider.engine.errors import SubmissionIncomplete
+from oqc_provider.engine.polling import PollSchedule, deadline_after, remaining, wait_for, within
 from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.client import QcaasClient
 from oqc_provider.qcaas.errors import (
-    NotFoundError,
     OqcProviderError,
     RequestTooLargeError,
     ServerError,
@@ -42,66 +39,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("oqc_provider.engine")
 
-T = TypeVar("T")
-
 #: Room left in each request for headers, the URL and the JSON envelope.
 _REQUEST_HEADROOM = 4 * 1024
 #: Most tasks sent in one submit request, whatever their size.
 MAX_TASKS_PER_REQUEST = 500
-#: Submit rounds per chunk (each already retried by the wire layer) before leaving it for later.
+#: Rounds (ask the server, send what it lacks) per chunk before leaving the rest for later.
 SUBMIT_ROUNDS = 3
-#: Seconds granted to asking the server about ids after the caller's deadline has passed.
-RECONCILE_GRACE = 15.0
-
-
-@dataclass(frozen=True)
-class PollSchedule:
-    """How often to ask the server about a job that has not finished.
-
-    The first check is immediate; later ones back off from ``first`` by ``factor`` up to ``longest``.
-    """
-
-    first: float = 0.02
-    factor: float = 2.0
-    longest: float = 5.0
-    #: Jobs fetched together once the one being followed has finished.
-    window: int = 16
-
-    def delays(self) -> Callable[[], float]:
-        """A fresh sequence of waits."""
-        current = self.first / self.factor
-
-        def next_delay() -> float:
-            nonlocal current
-            current = min(self.longest, current * self.factor)
-            return current
-
-        return next_delay
-
-
-def deadline_after(timeout_s: float | None) -> float | None:
-    """The ``time.monotonic()`` instant ``timeout_s`` from now (``None``: no deadline)."""
-    return None if timeout_s is None else time.monotonic() + timeout_s
-
-
-def remaining(deadline: float | None) -> float | None:
-    """Seconds left before ``deadline`` (a ``time.monotonic()`` instant), or ``None`` for no deadline."""
-    return None if deadline is None else deadline - time.monotonic()
-
-
-async def within(deadline: float | None, awaitable: Awaitable[T]) -> T:
-    """Await ``awaitable``, cancelling it at ``deadline`` with ``TimeoutError``."""
-    left = remaining(deadline)
-    if left is None:
-        return await awaitable
-    if left <= 0:
-        if asyncio.iscoroutine(awaitable):
-            awaitable.close()
-        raise TimeoutError("deadline reached")
-    try:
-        return await asyncio.wait_for(awaitable, left)
-    except asyncio.TimeoutError:  # a distinct class before Python 3.11
-        raise TimeoutError("deadline reached") from None
 
 
 # --- submission ----------------------------------------------------------------------------------
@@ -158,6 +101,9 @@ async def submit_jobs(
     request is sent (the write-ahead hook of the local job store). One write per batch, not one
     per request-sized chunk: the store rewrites the whole batch each time, so a write per chunk
     made submission quadratic in the batch size (minutes for 10,000 circuits).
+
+    A job that already held an id when called may have reached the server before (an earlier
+    ambiguous submit, or a process that died after sending): it is asked about first.
     """
     chunks, too_large = pack_requests(jobs)
     for job in too_large:
@@ -167,6 +113,8 @@ async def submit_jobs(
             )
         )
     gate = asyncio.Semaphore(concurrency)
+    #: Jobs whose id provably never reached the server (allocated here, or asked and CREATED).
+    unsent: set[int] = set()
 
     def failed(members: Sequence[Job], qpu_id: str, exc: BaseException) -> None:
         # Nothing was submitted: ids (if any) are merely allocated, and run nothing.
@@ -186,6 +134,7 @@ async def submit_jobs(
                 return
         for job, task_id in zip(members, ids, strict=True):
             job._mark_allocated(task_id)
+            unsent.add(id(job))
 
     missing: dict[str, list[Job]] = defaultdict(list)
     for qpu_id, chunk in chunks:
@@ -219,7 +168,7 @@ async def submit_jobs(
 
     async def send(qpu_id: str, chunk: list[tuple[Job, str]]) -> None:
         async with gate:
-            await _submit_chunk(client, qpu_id, chunk, deadline)
+            await _submit_chunk(client, qpu_id, chunk, deadline, unsent)
 
     await asyncio.gather(*(send(qpu_id, chunk) for qpu_id, chunk in ready))
 
@@ -236,148 +185,124 @@ def _definitive(exc: BaseException) -> bool:
     return isinstance(exc, OqcProviderError) and not isinstance(exc, ServerError)
 
 
+def _never_left(exc: BaseException) -> bool:
+    """Whether the request provably never reached the server."""
+    return provably_unsent(exc) or (isinstance(exc, OqcProviderError) and not isinstance(exc, ServerError))
+
+
 async def _submit_chunk(
-    client: QcaasClient, qpu_id: str, chunk: list[tuple[Job, str]], deadline: float | None
+    client: QcaasClient,
+    qpu_id: str,
+    chunk: list[tuple[Job, str]],
+    deadline: float | None,
+    unsent: set[int],
 ) -> None:
-    """Submit one request's worth of jobs (all holding ids), reconciling after any failure."""
+    """Submit one request's worth of jobs (all holding ids) without ever sending an id twice.
+
+    Each round first asks the server about every id that may have reached it, then sends the ids
+    known not to have; the rounds stop after ``SUBMIT_ROUNDS``, at the deadline, or when nothing
+    is left. What is left stays CREATED with its id, for a later call (which asks again first).
+    """
     pending = chunk
     for round_number in range(1, SUBMIT_ROUNDS + 1):
-        members = [job for job, _ in pending]
-        try:
-            payloads = [job.payload(config_json) for job, config_json in pending]
-            await within(deadline, client.submit_tasks(qpu_id, payloads, deadline=deadline))
-        except (OqcProviderError, TimeoutError) as exc:
-            logger.warning(
-                "Submitting %d task(s) to %s failed (round %d): %s", len(members), qpu_id, round_number, exc
-            )
-            known, unknown = await _reconcile(client, qpu_id, members, exc)
+        doubtful = [job for job, _ in pending if id(job) not in unsent]
+        if doubtful:
+            known, absent, _unclear = await _ask_server(client, qpu_id, doubtful, deadline)
             for job in known:
                 job._mark_submitted()
-            if known:
-                logger.info(
-                    "%d of %d task(s) had reached %s despite the error", len(known), len(members), qpu_id
-                )
-            if _definitive(exc):
-                for job in unknown:
-                    job._fail_from_exception(exc)
-                return
-            for job in members:
-                if job.state is JobState.CREATED:
-                    job.last_submit_error = exc
-            pending = [(job, config_json) for job, config_json in pending if job.state is JobState.CREATED]
-            left = remaining(deadline)
-            if not pending or (left is not None and left <= 0):
-                return
-            wait = client.retry_policy.backoff(round_number)
-            await asyncio.sleep(wait if left is None else min(wait, left))
-            continue
+            unsent.update(id(job) for job in absent)
+        sendable = [(job, config) for job, config in pending if id(job) in unsent]
+        if sendable:
+            await _send_once(client, qpu_id, sendable, deadline, unsent, round_number)
+        pending = [(job, config) for job, config in pending if job.state is JobState.CREATED]
+        left = remaining(deadline)
+        if not pending or round_number == SUBMIT_ROUNDS or (left is not None and left <= 0):
+            return
+        wait = client.retry_policy.backoff(round_number)
+        await asyncio.sleep(wait if left is None else min(wait, left))
+
+
+async def _send_once(
+    client: QcaasClient,
+    qpu_id: str,
+    sendable: list[tuple[Job, str]],
+    deadline: float | None,
+    unsent: set[int],
+    round_number: int,
+) -> None:
+    """One submit request for ids known not to be on the server; a failure is stored, not raised."""
+    members = [job for job, _ in sendable]
+    try:
+        payloads = [job.payload(config_json) for job, config_json in sendable]
+        await within(deadline, client.submit_tasks(qpu_id, payloads, deadline=deadline))
+    except (OqcProviderError, TimeoutError) as exc:
+        logger.warning(
+            "Submitting %d task(s) to %s failed (round %d): %s", len(members), qpu_id, round_number, exc
+        )
         for job in members:
-            job.last_submit_error = None
-            job._mark_submitted()
+            job.last_submit_error = exc
+        if _never_left(exc):
+            if _definitive(exc):
+                for job in members:
+                    job._fail_from_exception(exc)
+            return
+        # The server may have taken them: from now on they are asked about before any send.
+        for job in members:
+            unsent.discard(id(job))
+            job.submit_uncertain = True
+        if _definitive(exc):
+            # Even a 4xx is checked against the server: only the ids it lacks are failed.
+            known, absent, _unclear = await _ask_server(client, qpu_id, members, deadline)
+            for job in known:
+                job._mark_submitted()
+            for job in absent:
+                job._fail_from_exception(exc)
         return
+    for job in members:
+        job.last_submit_error = None
+        job._mark_submitted()
 
 
-async def _reconcile(
-    client: QcaasClient, qpu_id: str, jobs: Sequence[Job], error: BaseException
-) -> tuple[list[Job], list[Job]]:
-    """Ask the server which of ``jobs``' pre-allocated ids it has accepted.
+async def _ask_server(
+    client: QcaasClient, qpu_id: str, jobs: Sequence[Job], deadline: float | None
+) -> tuple[list[Job], list[Job], list[Job]]:
+    """Ask the server which of ``jobs``' pre-allocated ids it has taken (``GET .../status``).
 
-    Returns ``(known, unknown)``: ids past CREATED on the server, and ids it holds only as
-    allocated (or not at all). Jobs whose fate cannot be learnt now are in neither list: they keep
-    their ids and CREATED state, which is always safe (a resend with the same id cannot duplicate).
+    Returns ``(known, absent, unclear)``: ids past CREATED on the server; ids it holds only as
+    allocated (CREATED: never submitted, safe to send); ids whose fate could not be learnt (no
+    answer, a 404 that may be a proxy's, a status it does not define). Unclear jobs keep their
+    ids, stay CREATED and are marked ``submit_uncertain``: never resent until the server answers.
     """
-    if provably_unsent(error) or isinstance(error, RequestTooLargeError):
-        return [], list(jobs)  # the request never left this machine
     gate = asyncio.Semaphore(8)
     known: list[Job] = []
-    unknown: list[Job] = []
-    budget = time.monotonic() + RECONCILE_GRACE
+    absent: list[Job] = []
+    unclear: list[Job] = []
 
     async def ask(job: Job) -> None:
         assert job.task_id is not None
         async with gate:
             try:
-                status = await within(budget, client.get_task_status(qpu_id, job.task_id, deadline=budget))
-            except NotFoundError:
-                unknown.append(job)
-                return
+                status = await within(
+                    deadline, client.get_task_status(qpu_id, job.task_id, deadline=deadline)
+                )
             except (OqcProviderError, TimeoutError) as exc:
                 logger.warning("Could not learn whether task %s reached %s: %s", job.task_id, qpu_id, exc)
+                unclear.append(job)
+                job.submit_uncertain = True
                 return
-        (unknown if status.upper() in ("CREATED", "UNKNOWN") else known).append(job)
+        status = status.upper()
+        if status == "CREATED":
+            absent.append(job)
+            job.submit_uncertain = False
+        elif status == "UNKNOWN":
+            unclear.append(job)
+            job.submit_uncertain = True
+        else:
+            known.append(job)
+            job.submit_uncertain = False
 
     await asyncio.gather(*(ask(job) for job in jobs if job.task_id is not None))
-    return known, unknown
-
-
-# --- polling -------------------------------------------------------------------------------------
-
-
-async def wait_for(
-    jobs: Sequence[Job],
-    *,
-    deadline: float | None,
-    schedule: PollSchedule,
-    concurrency: int,
-) -> None:
-    """Poll until every job has ended.
-
-    Raises:
-        TimeoutError: the deadline passed first; the jobs that had not ended stay active.
-    """
-    # A CREATED job holding an id was never accepted (its submit failed): polling it would only
-    # hear CREATED until the deadline. It is reported below, to be resent with the same id.
-    unsent = [job for job in jobs if job.state is JobState.CREATED]
-    pending = [
-        job
-        for job in jobs
-        if not job.state.is_terminal and job.state is not JobState.CREATED and job.task_id is not None
-    ]
-    next_delay = schedule.delays()
-    last_error: Exception | None = None
-    gate = asyncio.Semaphore(concurrency)
-
-    async def refresh(job: Job) -> None:
-        nonlocal last_error
-        async with gate:
-            try:
-                await within(deadline, job.refresh())
-            except TransientServerError as exc:
-                last_error = exc
-
-    while pending:
-        try:
-            await refresh(pending[0])
-        except TimeoutError:
-            break
-        if pending[0].state.is_terminal:
-            # The followed job ended: the next ones in the queue have probably ended too.
-            following = pending[1 : 1 + schedule.window]
-            try:
-                await asyncio.gather(*(refresh(job) for job in following))
-            except TimeoutError:
-                break
-            pending = [job for job in pending if not job.state.is_terminal]
-            next_delay = schedule.delays()
-            continue
-        left = remaining(deadline)
-        delay = next_delay()
-        if left is not None:
-            if left <= 0:
-                break
-            delay = min(delay, left)
-        await asyncio.sleep(delay)
-    pending = [job for job in pending if not job.state.is_terminal]
-    if unsent and not pending:
-        raise SubmissionIncomplete(unsent)
-    if pending:
-        task_ids = ", ".join(str(job.task_id) for job in pending[:3])
-        more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
-        detail = f": {last_error}" if last_error else ""
-        raise TimeoutError(
-            f"Timed out waiting for task {task_ids}{more}{detail}. "
-            "The job(s) are still active: call execute() or wait() again to resume."
-        )
+    return known, absent, unclear
 
 
 # --- cancellation --------------------------------------------------------------------------------
@@ -402,7 +327,14 @@ async def cancel_jobs(client: QcaasClient, jobs: Sequence[Job], *, concurrency: 
 
     async def confirm(job: Job) -> None:
         async with gate:
-            await job.refresh()
+            try:
+                await job.refresh()
+            except OqcProviderError as exc:
+                # The server took the cancellation; only reading the task back failed. Record it
+                # as OQC's SDK does (cancelled locally), so the job can be run afresh.
+                logger.warning("Task %s: cancel sent, but the task could not be read (%s)", job.task_id, exc)
+                job._mark_cancelled()
+                return
         if not job.state.is_terminal:
             logger.warning(
                 "Cancellation of task %s was requested; the server still reports %s.",
@@ -411,6 +343,19 @@ async def cancel_jobs(client: QcaasClient, jobs: Sequence[Job], *, concurrency: 
             )
 
     await asyncio.gather(*(confirm(job) for group in by_qpu.values() for job in group))
+
+
+__all__ = [
+    "PollSchedule",
+    "cancel_jobs",
+    "deadline_after",
+    "group_states",
+    "pack_requests",
+    "remaining",
+    "submit_jobs",
+    "wait_for",
+    "within",
+]
 
 
 def group_states(jobs: Sequence[Job]) -> dict[JobState, int]:

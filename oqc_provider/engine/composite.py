@@ -16,6 +16,7 @@ from oqc_provider.engine.batch import group_states
 from oqc_provider.engine.errors import JobFailed
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.outputs import JobOutputProxy
+from oqc_provider.engine.polling import deadline_after
 from oqc_provider.engine.progress import progress_for
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, write_atomic
 from oqc_provider.engine.states import JobState
@@ -173,15 +174,18 @@ class CompositeJob:
         for job in self.jobs:
             if job.state.is_terminal:
                 job._reset()
-        await self._submit_pending(timeout_s)
+        await self._submit_pending(deadline_after(timeout_s))
         return self
 
-    async def _submit_pending(self, timeout_s: float | None = 30.0) -> None:
-        """Send the children that have not reached the server (CREATED), leaving the others alone."""
+    async def _submit_pending(self, deadline: float | None) -> None:
+        """Send the children that have not reached the server (CREATED), leaving the others alone.
+
+        Children holding an id from an earlier attempt are asked about first (see :mod:`.batch`).
+        """
         self.save_state()  # write-ahead: recorded before any network call
         await self._sdk().submit_jobs(
             [job for job in self.jobs if job.state is JobState.CREATED],
-            timeout_s=timeout_s,
+            deadline=deadline,
             on_allocated=self._persist_allocated,
         )
         self.save_state()
@@ -195,13 +199,18 @@ class CompositeJob:
     async def wait(self, timeout_s: float | None = 120.0) -> CompositeJob:
         """Poll until every child has ended; submits unsent children first.
 
+        ``timeout_s`` bounds the whole call (the batch, submission included).
+
         Raises:
-            TimeoutError: the deadline (for the whole batch) passed first; children keep their state.
+            JobStillActive: the deadline passed while some tasks could not be read.
+            SubmissionIncomplete: some children could not be submitted before the deadline.
+            TimeoutError: the deadline passed first; children keep their state.
         """
-        if any(job.state is JobState.CREATED for job in self.jobs):
-            await self._submit_pending()
+        deadline = deadline_after(timeout_s)
         try:
-            await self._sdk().wait_for(self.jobs, timeout_s)
+            if any(job.state is JobState.CREATED for job in self.jobs):
+                await self._submit_pending(deadline)
+            await self._sdk().wait_for(self.jobs, timeout_s, deadline=deadline)
         finally:
             self.save_state()
         return self

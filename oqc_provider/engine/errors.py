@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from oqc_provider.qcaas.errors import OqcProviderError
@@ -55,11 +56,13 @@ class JobStoreError(OqcProviderError):
 
 
 class SubmissionIncomplete(OqcProviderError, TimeoutError):
-    """Some jobs could not be submitted (the service kept failing); they are safe to resend.
+    """Some jobs could not be submitted before the deadline; they are safe to send again.
 
-    Each keeps its pre-allocated task id (or has none yet), so ``execute()``/``wait()`` again sends
-    the same ids and the service recognises any that did arrive: nothing runs twice. A
-    ``TimeoutError`` too, like every "not finished yet, call again" outcome of the engine.
+    Each keeps its pre-allocated task id (or has none yet). Before any later send, the engine
+    asks the server about every id that may have reached it (``GET .../status``) and sends only
+    those the server does not have, so nothing runs twice even on a service that would run a
+    re-submitted id again. A ``TimeoutError`` too, like every "not finished yet, call again"
+    outcome of the engine.
 
     Attributes:
         jobs: the jobs still CREATED.
@@ -69,7 +72,49 @@ class SubmissionIncomplete(OqcProviderError, TimeoutError):
         self.jobs = jobs
         errors = [job.last_submit_error for job in jobs if getattr(job, "last_submit_error", None)]
         cause = f" Last error: {errors[-1]}" if errors else ""
+        uncertain = sum(1 for job in jobs if getattr(job, "submit_uncertain", False))
+        doubt = (
+            f" {uncertain} of them may have reached the server (its answer was lost and it could not be "
+            "asked); they will be asked about before anything is resent."
+            if uncertain
+            else ""
+        )
         super().__init__(
-            f"{len(jobs)} task(s) could not be submitted yet.{cause} They keep their task ids: call "
-            "execute() or wait() again to resend them safely (the service ignores an id it already has)."
+            f"{len(jobs)} task(s) could not be submitted yet.{cause}{doubt} They keep their task ids: "
+            "call execute() or wait() again to send them safely (only ids the server does not have "
+            "are sent)."
+        )
+
+
+class JobStillActive(OqcProviderError, TimeoutError):
+    """The deadline passed while the service could not be reached, or the task could not be read.
+
+    Distinct from a plain ``TimeoutError`` (the queue is slow): here the engine does not know how
+    the task is doing. Only the server ends a job, so it stays active, keeps its task id and is
+    never sent again by ``execute()``/``submit()``: call ``execute()`` or ``wait()`` again (or
+    ``OqcSdk.resume(job_id)`` from another process) to go on waiting for the same task.
+
+    Attributes:
+        jobs: the jobs whose task could not be read.
+        url: the service asked.
+        since: when reads of the task started failing (wall clock, UTC).
+        attempts: how many reads failed since then.
+        last_error: the last failure.
+    """
+
+    def __init__(
+        self, jobs: list[Any], *, url: str, since: datetime, attempts: int, last_error: BaseException
+    ) -> None:
+        self.jobs = jobs
+        self.url = url
+        self.since = since
+        self.attempts = attempts
+        self.last_error = last_error
+        ids = ", ".join(str(job.task_id) for job in jobs[:3])
+        more = f" and {len(jobs) - 3} more" if len(jobs) > 3 else ""
+        super().__init__(
+            f"Task {ids}{more} is still active, but {url} could not be reached or the task could not be "
+            f"read since {since:%H:%M:%S} UTC ({attempts} failed read(s) of .../all_info, retried with "
+            f"backoff; last error: {last_error}). The job was not failed and will not be resent: call "
+            "execute() or wait() again (or OqcSdk.resume(job_id)) to resume waiting for the same task."
         )

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from oqc_provider.engine import polling
 from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError
 from oqc_provider.engine.job_snapshots import (
     code_for_exception,
+    coerce_config,
     completion_time,
     job_to_snapshot,
     restore_outcomes,
@@ -26,12 +28,7 @@ from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, Job
 from oqc_provider.engine.snapshots import JobSnapshot, SnapshotError, write_atomic
 from oqc_provider.engine.states import EXPIRED_ERROR_CODE, STATE_OF_TASK_STATUS, JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
-from oqc_provider.qcaas.errors import (
-    AuthenticationError,
-    ConfigDecodeError,
-    ServerError,
-    TransientServerError,
-)
+from oqc_provider.qcaas.errors import ConfigDecodeError, ServerError
 from oqc_provider.qcaas.models import TaskInfo, TaskPayload, TaskStatus
 
 if TYPE_CHECKING:
@@ -51,18 +48,6 @@ RECONFIGURABLE = (
 )
 
 StateListener = Callable[["Job", JobState, JobState], None]
-
-
-def coerce_config(config: Any) -> CompilerConfig | None:
-    """Accept our CompilerConfig, tagged JSON text, or an object of OQC's ``compiler-config``."""
-    if config is None or isinstance(config, CompilerConfig):
-        return config
-    if isinstance(config, str | dict):
-        return CompilerConfig.from_json(config)
-    to_json = getattr(config, "to_json", None)
-    if callable(to_json):  # compiler_config.config.CompilerConfig from OQC's library
-        return CompilerConfig.from_json(to_json())
-    raise TypeError(f"config must be a CompilerConfig (or its JSON), got {type(config).__name__}.")
 
 
 class Job:
@@ -118,6 +103,9 @@ class Job:
         self.last_submit_error: Exception | None = None
         #: Set by ``OqcSdk.resume``: the next ``execute()`` finishes this run instead of starting one.
         self.resuming = False
+        #: The task id may have reached the server (a submit's answer was lost) and the server
+        #: could not be asked yet: it is asked before anything is sent again. Kept in snapshots.
+        self.submit_uncertain = False
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -194,30 +182,34 @@ class Job:
     def needs_submission(self) -> bool:
         """Whether :meth:`submit` would send this job: it finished, or never reached the server.
 
-        A CREATED job may already hold a pre-allocated id (a crash between allocation and submit);
-        sending it again with that id is safe, because the service recognises the id.
+        A CREATED job may already hold a pre-allocated id (a lost submit answer, or a crash
+        between allocation and submit): before sending it, the engine asks the server whether it
+        has that id, and sends it only if the server says it does not.
         """
         return self._state.is_terminal or self._state is JobState.CREATED
 
     async def submit(self, *, timeout_s: float = 30.0) -> Job:
         """Send the program to the QPU and return without waiting for it to run.
 
-        A job already on the server is left alone (never sent twice); a finished job starts a fresh
-        run with a new task id. Failures are stored on the job (``job.error``), not raised.
+        A job that may be on the server is left alone (never sent twice); a finished job starts a
+        fresh run with a new task id. Failures are stored on the job (``job.error``), not raised.
         """
+        await self._submit(polling.deadline_after(timeout_s))
+        return self
+
+    async def _submit(self, deadline: float | None) -> None:
         if self._submit_lock is None:
             self._submit_lock = asyncio.Lock()
         async with self._submit_lock:
             if not self.needs_submission():
-                return self  # already on the server: never sent twice
+                return  # already on the server: never sent twice
             if self._state.is_terminal:
                 self._reset()
             self.save_state()  # write-ahead: recorded before any network call
             await self._sdk().submit_jobs(
-                [self], timeout_s=timeout_s, on_allocated=lambda _jobs: self.save_state()
+                [self], deadline=deadline, on_allocated=lambda _jobs: self.save_state()
             )
             self.save_state()
-        return self
 
     def save_state(self) -> None:
         """Run the :attr:`persist` hook, if any."""
@@ -228,7 +220,14 @@ class Job:
         self.task_id = task_id
 
     def _mark_submitted(self) -> None:
+        self.submit_uncertain = False
         self._set_state(JobState.SUBMITTED)
+
+    def _mark_cancelled(self) -> None:
+        """Record the run as cancelled on our side (the server took the request, but was not read)."""
+        self._result = self._error = None
+        self._recorded_task = self.task_id
+        self._set_state(JobState.CANCELLED)
 
     def _fail(self, code: int | None, message: str) -> None:
         """Record a failed run (a submission or polling error, or a FAILED/EXPIRED task)."""
@@ -272,26 +271,25 @@ class Job:
 
     # --- polling -------------------------------------------------------------------------------
 
-    async def refresh(self) -> Job:
+    async def refresh(self, *, deadline: float | None = None) -> Job:
         """Read the task's state from the server once (results too, when it has finished).
+
+        Only the server ends a job: a read that fails (a dropped connection, a 5xx, a 404, an
+        expired token) raises and leaves the job as it was.
+
+        Args:
+            deadline: a ``time.monotonic()`` instant no retry of the read may run past.
 
         Raises:
             JobNotSubmittedError: the job was never submitted.
-            TransientServerError: the server could not be reached after retries.
+            OqcProviderError: the task could not be read (a subclass says why); the job is unchanged.
         """
         if self.task_id is None:
             raise JobNotSubmittedError(
                 f"Job for {self.qpu_id} was never submitted: call submit() or execute() first."
             )
-        try:
-            client = await self._sdk().client()
-            info = await client.get_task(self.qpu_id, self.task_id)
-        except (TransientServerError, AuthenticationError):
-            raise  # the task is still on the server: a failed *read* must not end the job
-        except ServerError as exc:  # 404 (purged), 400...: the run cannot go on
-            if not self._state.is_terminal:
-                self._fail_from_exception(exc)
-            return self
+        client = await self._sdk().client()
+        info = await client.get_task(self.qpu_id, self.task_id, deadline=deadline)
         self.apply_task_info(info)
         return self
 
@@ -347,16 +345,22 @@ class Job:
     async def wait(self, timeout_s: float | None = 120.0) -> Job:
         """Poll until the job ends; submits first if it was never sent.
 
+        ``timeout_s`` bounds the whole call, submission included.
+
         Raises:
+            JobStillActive: the deadline passed while the task could not be read (the job stays
+                active: call ``execute()`` or ``wait()`` again to resume).
+            SubmissionIncomplete: the job could not be submitted before the deadline.
             TimeoutError: the deadline passed first (the job stays active: call ``execute()`` or
                 ``wait()`` again to resume).
         """
         if self._state.is_terminal:
             return self
-        if self._state is JobState.CREATED:
-            await self.submit()
+        deadline = polling.deadline_after(timeout_s)
         try:
-            await self._sdk().wait_for([self], timeout_s)
+            if self._state is JobState.CREATED:
+                await self._submit(deadline)
+            await self._sdk().wait_for([self], timeout_s, deadline=deadline)
         finally:
             self.save_state()
         return self
@@ -478,6 +482,7 @@ class Job:
             )
         except (ConfigDecodeError, ValueError) as exc:
             raise SnapshotError(f"Invalid job snapshot: {exc}") from None
+        job.submit_uncertain = bool(annotations.pop("submit_uncertain", False))
         job.annotations = annotations
         restore_outcomes(job, snapshot)
         return job

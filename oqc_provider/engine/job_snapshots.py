@@ -19,6 +19,18 @@ if TYPE_CHECKING:
     from oqc_provider.engine.job import Job
 
 
+def coerce_config(config: Any) -> CompilerConfig | None:
+    """Accept our CompilerConfig, tagged JSON text, or an object of OQC's ``compiler-config``."""
+    if config is None or isinstance(config, CompilerConfig):
+        return config
+    if isinstance(config, str | dict):
+        return CompilerConfig.from_json(config)
+    to_json = getattr(config, "to_json", None)
+    if callable(to_json):  # compiler_config.config.CompilerConfig from OQC's library
+        return CompilerConfig.from_json(to_json())
+    raise TypeError(f"config must be a CompilerConfig (or its JSON), got {type(config).__name__}.")
+
+
 def code_for_exception(exc: Exception) -> int:
     """An error code for failures that are not server answers (too large: 413, unknown QPU: 404)."""
     from oqc_provider.qcaas.errors import RequestTooLargeError, UnknownQpuError
@@ -121,6 +133,8 @@ def job_to_snapshot(job: Job) -> JobSnapshot:
         annotations={
             **job.annotations,
             **({"external_config": job.external_config} if job.external_config else {}),
+            # Whether the id may be on the server unconfirmed: asked about before any resend.
+            **({"submit_uncertain": True} if job.submit_uncertain else {}),
         },
     )
 

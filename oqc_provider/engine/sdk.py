@@ -359,6 +359,7 @@ class OqcSdk:
         jobs: Sequence[Job],
         *,
         timeout_s: float | None = None,
+        deadline: float | None = None,
         on_allocated: AllocationHook | None = None,
         job_store: JobStore | bool | None = None,
     ) -> None:
@@ -366,10 +367,18 @@ class OqcSdk:
 
         ``on_allocated`` (and the session's own hook) run once task ids are known, before the
         submit request: a failure there stops the submission, so nothing runs unrecorded.
+        ``deadline`` (a ``time.monotonic()`` instant), when given, wins over ``timeout_s``.
         """
         if not jobs:
             return
-        client = await self.client()
+        if deadline is None:
+            deadline = batch.deadline_after(timeout_s)
+        try:
+            client = await batch.within(deadline, self.client())
+        except TimeoutError as exc:
+            for job in jobs:
+                job.last_submit_error = exc
+            return
         await self._cancel_orphans(jobs)
         hooks = [hook for hook in (self.on_allocated, on_allocated) if hook is not None]
 
@@ -381,18 +390,31 @@ class OqcSdk:
             client,
             jobs,
             concurrency=self.max_concurrent_requests,
-            deadline=batch.deadline_after(timeout_s),
+            deadline=deadline,
             on_allocated=allocated if hooks else None,
         )
 
-    async def wait_for(self, jobs: Sequence[Job], timeout_s: float | None) -> None:
-        """Poll until every job has ended. Raises ``TimeoutError`` at the deadline."""
-        await self.client()
+    async def wait_for(
+        self, jobs: Sequence[Job], timeout_s: float | None, *, deadline: float | None = None
+    ) -> None:
+        """Poll until every job has ended.
+
+        ``deadline`` (a ``time.monotonic()`` instant), when given, wins over ``timeout_s``.
+
+        Raises:
+            JobStillActive: the deadline passed while some tasks could not be read.
+            TimeoutError: the deadline passed first (the jobs stay active).
+        """
+        if deadline is None:
+            deadline = batch.deadline_after(timeout_s)
+        if not self._opened:
+            await batch.within(deadline, self.client())
         await batch.wait_for(
             jobs,
-            deadline=batch.deadline_after(timeout_s),
+            deadline=deadline,
             schedule=self.poll_schedule,
             concurrency=self.max_concurrent_requests,
+            url=self.connection.url,
         )
 
     async def refresh_jobs(self, jobs: Sequence[Job]) -> None:

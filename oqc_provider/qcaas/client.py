@@ -148,6 +148,8 @@ class QcaasClient:
         self._retry = retry or RetryPolicy.from_env()
         self._http: httpx.AsyncClient | None = None
         self._sender: RequestSender | None = None
+        self._requests_before = 0  # sent through connection pools already closed
+        self._retries_before = 0
         self._qpu_urls: dict[str, str] = {}
         self.server_version: str | None = None
 
@@ -191,13 +193,16 @@ class QcaasClient:
         """Close the connection pool; safe to call more than once or before :meth:`open`."""
         if self._http is not None:
             await self._http.aclose()
+        if self._sender is not None:  # the counts outlive the pool: benchmarks read them after
+            self._requests_before += self._sender.request_count
+            self._retries_before += self._sender.retry_count
         self._http = None
         self._sender = None
 
     @property
     def request_count(self) -> int:
         """HTTP requests sent so far by this client, retries included."""
-        return self._sender.request_count if self._sender else 0
+        return self._requests_before + (self._sender.request_count if self._sender else 0)
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -207,7 +212,7 @@ class QcaasClient:
     @property
     def retry_count(self) -> int:
         """Requests resent after a transient failure so far."""
-        return self._sender.retry_count if self._sender else 0
+        return self._retries_before + (self._sender.retry_count if self._sender else 0)
 
     def _auth_headers(self) -> dict[str, str]:
         if not self.__token:
@@ -354,16 +359,15 @@ class QcaasClient:
     ) -> list[UUID]:
         """Submit programs to ``qpu_id``; returns their task ids in order.
 
-        Resent on a transient failure only when every task carries a pre-allocated id (the
-        service then recognises a duplicate) or when the request provably never left.
+        Never resent, except when the request provably never left (the connection was refused):
+        the protocol does not say what a server does with an id it already has (it may run it
+        again), so after any other failure the caller asks the server before sending again.
         """
         payloads = [task.model_copy(update={"qpu_id": qpu_id}) for task in tasks]
         body = {"tasks": [p.wire_dict() for p in SubmitRequest(tasks=payloads).tasks]}
         path = await self._qpu_path(qpu_id, "/tasks/submit")
         safe_to_resend = all(p.task_id for p in payloads)
-        raw = await self._send.request_json(
-            "POST", path, json_body=body, idempotent=safe_to_resend, deadline=deadline
-        )
+        raw = await self._send.request_json("POST", path, json_body=body, idempotent=False, deadline=deadline)
         if not isinstance(raw, list) or len(raw) != len(payloads):
             if safe_to_resend and len(payloads) > 1:
                 return [UUID(p.task_id) for p in payloads if p.task_id]

@@ -125,7 +125,8 @@ async def test_timeouts_are_real_deadlines_and_leave_a_resumable_job(make_emulat
         started = time.monotonic()
         with pytest.raises(TimeoutError, match="Timed out waiting for task"):
             await job.execute(timeout_s=0.3)
-        assert time.monotonic() - started < 1.0
+        # The time is the point: the deadline holds within 0.5 s (the queue takes 1.5 s).
+        assert time.monotonic() - started < 0.3 + 0.5
         assert job.state.is_active and job.task_id is not None
         task_id = job.task_id
         await job.execute(timeout_s=30)

@@ -172,8 +172,10 @@ async def test_next_window(client: QcaasClient, mode: ServerMode) -> None:
 async def test_qpu_wait_times(client: QcaasClient) -> None:
     waits = await client.get_qpu_wait_times([LUCY_SIM, TOSHIKO])
     assert sorted(w.qpu_id for w in waits) == sorted([LUCY_SIM, TOSHIKO])
-    assert all(w.tasks_in_queue >= 0 for w in waits)
-    assert await client.get_task_wait_times(LUCY_SIM, [uuid.uuid4()]) is not None
+    assert all(w.tasks_in_queue == 0 for w in waits)  # a fresh emulator: nothing queued
+    queued = (await client.create_task_ids(LUCY_SIM, 1))[0]
+    [wait] = (await client.get_task_wait_times(LUCY_SIM, [queued]))["task_wait_times"]
+    assert wait["task_id"] == str(queued) and wait["status"] == "CREATED"
 
 
 # --- tasks --------------------------------------------------------------------------------------------

@@ -96,7 +96,8 @@ async def test_retry_after_seconds_is_honoured(fake: FakeQcaas, make_client: Mak
         started = time.monotonic()
         await client.get_task(QPU_ID, TASK_ID)
         waited = time.monotonic() - started
-    assert 0.3 <= waited < 2.0
+    assert waited >= 0.3  # the point: not sooner than asked (later is the machine's business)
+    assert len(fake.sent("GET", ALL_INFO)) == 2
 
 
 async def test_retry_after_http_date_is_honoured(fake: FakeQcaas, make_client: MakeClient) -> None:
@@ -107,7 +108,8 @@ async def test_retry_after_http_date_is_honoured(fake: FakeQcaas, make_client: M
         started = time.monotonic()
         await client.get_task(QPU_ID, TASK_ID)
         waited = time.monotonic() - started
-    assert 0.9 <= waited < 3.0
+    assert waited >= 0.9  # the point: not sooner than the date (whole seconds: 1-2 s)
+    assert len(fake.sent("GET", ALL_INFO)) == 2
 
 
 @pytest.mark.parametrize(
@@ -145,7 +147,9 @@ async def test_a_retry_after_beyond_the_limit_is_not_waited_for(
         started = time.monotonic()
         with pytest.raises(errors.TransientServerError) as info:
             await client.get_task(QPU_ID, TASK_ID)
-        assert time.monotonic() - started < 1.0
+        # The point is time: 30 s were asked; 5 s leaves room for any machine and still fails
+        # if the client waited as asked.
+        assert time.monotonic() - started < 5.0
     assert info.value.retry_after == 30
     assert len(fake.sent("GET", ALL_INFO)) == 1
 
@@ -158,7 +162,9 @@ async def test_the_deadline_stops_retries(fake: FakeQcaas, make_client: MakeClie
         with pytest.raises(errors.TransientServerError):
             await client.get_task(QPU_ID, TASK_ID, deadline=started + 0.35)
         elapsed = time.monotonic() - started
-    assert elapsed < 0.35
+    # No retry starts past the deadline: 3 tries fit in 0.35 s at 0.1 s apart (the 100 allowed
+    # would take 10 s). The time is the point: 0.5 s of margin past the deadline, as the engine's.
+    assert elapsed < 0.35 + 0.5
     assert 2 <= len(fake.sent("GET", ALL_INFO)) <= 4
 
 
@@ -246,18 +252,18 @@ async def test_submit_is_retried_when_the_connection_was_refused(
     assert len(fake.sent("POST", SUBMIT)) == 2
 
 
-async def test_submit_with_preallocated_ids_is_retried(fake: FakeQcaas, make_client: MakeClient) -> None:
+async def test_a_submit_is_never_resent_even_with_preallocated_ids(
+    fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    """The protocol does not say what a server does with an id it already has (it may run it
+    again), so the wire never resends a submit that may have arrived; the engine asks first."""
     other = "5eaf0000-0000-4000-8000-000000000001"
-    answer = json_response(200, [{"task_id": TASK_ID}, {"task_id": other}])
-    fake.on("POST", SUBMIT, json_response(503, {}), httpx.ReadTimeout("slow"), answer)
+    fake.on("POST", SUBMIT, httpx.ReadTimeout("slow"), json_response(200, [{"task_id": TASK_ID}]))
     async with make_client() as client:
-        ids = await client.submit_tasks(QPU_ID, [task(TASK_ID), task(other)])
-    assert [str(i) for i in ids] == [TASK_ID, other]
-    sent = fake.sent("POST", SUBMIT)
-    assert len(sent) == 3
-    assert {json.dumps(json.loads(r.content), sort_keys=True) for r in sent} == {
-        json.dumps(json.loads(sent[0].content), sort_keys=True)
-    }  # the very same body each time
+        with pytest.raises(errors.ServiceUnavailableError) as info:
+            await client.submit_tasks(QPU_ID, [task(TASK_ID), task(other)])
+    assert info.value.connect_failed is False
+    assert len(fake.sent("POST", SUBMIT)) == 1
 
 
 async def test_submit_body_shape(fake: FakeQcaas, make_client: MakeClient) -> None:

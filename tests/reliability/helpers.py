@@ -21,10 +21,19 @@ from oqc_provider.qcaas.compiler_config import CompilerConfig, QuantumResultsFor
 from oqc_provider.qcaas.retry import RetryPolicy
 
 LUCY_SIM = "qpu:uk:2:d865b5a184"
+TOSHIKO_SIM = "qpu:jp:3:673b1ad43c"
 #: Fast retries, so fault-heavy tests finish in seconds (the policy's logic is unchanged).
 FAST_RETRY = RetryPolicy(max_attempts=6, initial_wait=0.01, max_wait=0.05, max_retry_after=1.0)
 FAST_POLL = PollSchedule(first=0.01, factor=2.0, longest=0.05)
 SHOTS = CompilerConfig(repeats=20, results_format=QuantumResultsFormat.binary_count())
+#: What the emulator does with a re-submitted id it already has; the protocol promises none.
+RESUBMIT_POLICIES = ("idempotent", "refuse", "rerun")
+
+
+def assert_ran_once_each(stats: dict[str, Any], programs: int) -> None:
+    """Every program was executed once by the server: counted as runs, not as ids."""
+    assert stats["queued_more_than_once"] == [], stats["queued_more_than_once"]
+    assert stats["executions"] == programs, stats["executions"]
 
 
 def program(index: int) -> str:
@@ -55,11 +64,14 @@ class InProcess:
             return response.json()
 
     def sdk(self, **kwargs: Any) -> OqcSdk:
+        """A session with this emulator (through ``transport=`` when given, e.g. a fault transport)."""
+        kwargs.setdefault("transport", self.transport())
         kwargs.setdefault("default_qpu_id", LUCY_SIM)
         kwargs.setdefault("retry", FAST_RETRY)
         kwargs.setdefault("poll_schedule", FAST_POLL)
         kwargs.setdefault("authentication_token", "test-token")
-        return OqcSdk(url="http://emulator", transport=self.transport(), **kwargs)
+        kwargs.setdefault("allow_insecure", True)  # in-process: nothing leaves the machine
+        return OqcSdk(url="http://emulator", **kwargs)
 
     def close(self) -> None:
         self.state.close()

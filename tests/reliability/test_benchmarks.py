@@ -40,6 +40,10 @@ def test_soak_of_100_circuits_under_20_percent_faults_loses_and_duplicates_nothi
 @pytest.mark.slow
 def test_a_killed_run_resumed_in_a_new_process_gets_every_result_once():
     [report] = run_json("kill_resume.py", "--n", "100", "--seed", "1", "--latency", "1.0")
+    # The kill must land mid-run, or the test proves nothing about resuming: the child was still
+    # running, and the store still held work in flight.
+    assert report["child_had_finished"] is False, report
+    assert set(report["states_at_resume"]) - {"COMPLETED", "FAILED", "CANCELLED"}, report
     assert report["listed_in_store"]
     assert report["results"] == 100
     assert report["server_tasks"] == 100 and report["extra_server_tasks"] == 0

@@ -11,7 +11,14 @@ import pytest
 from oqc_provider.emulator import EmulatorSettings
 from oqc_provider.emulator.faults import FaultPlan, FaultPlanError, route_name
 from oqc_provider.emulator.testing import serve_in_thread
-from tests.reliability.helpers import LUCY_SIM, InProcess, program, served_stats, start_cli_emulator
+from tests.reliability.helpers import (
+    LUCY_SIM,
+    RESUBMIT_POLICIES,
+    InProcess,
+    program,
+    served_stats,
+    start_cli_emulator,
+)
 
 SUBMIT_V4 = "/tasks/submit"
 
@@ -29,12 +36,18 @@ def task_body(task_id: str, index: int = 0) -> dict:
     }
 
 
+@pytest.fixture(params=RESUBMIT_POLICIES)
+def policy(request) -> str:
+    """Each test runs against a server that answers, refuses (409) or re-runs a re-submitted id."""
+    return request.param
+
+
 @pytest.fixture
-def emulators():
+def emulators(policy):
     made: list[InProcess] = []
 
     def make(plan: FaultPlan | None = None, **settings) -> InProcess:
-        emulator = InProcess(faults=plan, **settings)
+        emulator = InProcess(faults=plan, **{"resubmit": policy, **settings})
         made.append(emulator)
         return emulator
 
@@ -87,8 +100,9 @@ def test_a_slow_answer_outlasts_the_clients_read_timeout_when_served():
         httpx.get(f"{url}/qpus", timeout=httpx.Timeout(5.0, read=0.2))
 
 
-async def test_a_fault_after_the_handler_leaves_the_submitted_task_stored(emulators):
-    """The ambiguous case: the client sees a 503, yet the server has the task."""
+async def test_a_fault_after_the_handler_leaves_the_submitted_task_stored(emulators, policy):
+    """The ambiguous case: the client sees a 503, yet the server has the task. Sent again with
+    the same id, it is answered (idempotent), refused with 409 (refuse) or run again (rerun)."""
     emulator = emulators(
         FaultPlan(rate=1.0, kinds=("503",), phases=("after",), routes=frozenset({"submit"}), limit=1)
     )
@@ -98,10 +112,14 @@ async def test_a_fault_after_the_handler_leaves_the_submitted_task_stored(emulat
         assert first.status_code == 503
         status = await http.get(f"/tasks/{task_id}/status")
         assert status.json()["status"] in ("SUBMITTED", "RUNNING", "COMPLETED")
-        again = await http.post(SUBMIT_V4, json=task_body(task_id))  # same id: answered, not re-run
-        assert again.status_code == 200 and again.json() == [{"task_id": task_id}]
+        again = await http.post(SUBMIT_V4, json=task_body(task_id))
+    expected = {"idempotent": (200, 1), "refuse": (409, 1), "rerun": (200, 2)}[policy]
+    assert (again.status_code, (await emulator.stats())["executions"]) == expected
+    if policy != "refuse":
+        assert again.json() == [{"task_id": task_id}]
     stats = await emulator.stats()
     assert stats["submitted_task_count"] == 1
+    assert stats["queued_more_than_once"] == ([task_id] if policy == "rerun" else [])
     assert stats["faults"]["by_route"] == {"submit:after": 1}
 
 

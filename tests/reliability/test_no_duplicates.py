@@ -1,7 +1,9 @@
-"""Submission cannot duplicate: under faults, tasks on the server == programs sent.
+"""Submission cannot duplicate: under faults, every program is executed once by the server.
 
-Each test runs the engine against an emulator that fails requests on purpose (seeded), then
-counts the tasks the emulator accepted through ``/_emulator/stats``.
+Each test runs the engine against an emulator that fails requests on purpose (seeded), under
+each of the three things a server may do with a re-submitted id (answer it, refuse it with 409,
+run it again), then counts executions through ``/_emulator/stats`` (runs, not ids: under
+``rerun`` a duplicate submit shows as a second execution of the same id).
 """
 
 from __future__ import annotations
@@ -12,17 +14,32 @@ from oqc_provider.emulator.faults import NETWORK_KINDS, FaultPlan
 from oqc_provider.engine import CompositeJob, JobState
 from oqc_provider.engine.errors import SubmissionIncomplete
 from oqc_provider.qcaas.retry import RetryPolicy
-from tests.reliability.helpers import SHOTS, InProcess, program
+from tests.engine.client_faults import FaultyTransport, Rule
+from tests.reliability.helpers import (
+    RESUBMIT_POLICIES,
+    SHOTS,
+    TOSHIKO_SIM,
+    InProcess,
+    assert_ran_once_each,
+    program,
+)
 
+LUCY = "qpu:uk:2:d865b5a184"
 ONE_TRY = RetryPolicy(max_attempts=1, initial_wait=0.01, max_wait=0.02)
 
 
+@pytest.fixture(params=RESUBMIT_POLICIES)
+def policy(request) -> str:
+    """Each test runs against a server that answers, refuses (409) or re-runs a re-submitted id."""
+    return request.param
+
+
 @pytest.fixture
-def emulators():
+def emulators(policy):
     made: list[InProcess] = []
 
     def make(**settings) -> InProcess:
-        emulator = InProcess(**settings)
+        emulator = InProcess(**{"resubmit": policy, **settings})
         made.append(emulator)
         return emulator
 
@@ -46,6 +63,7 @@ async def test_a_batch_under_thirty_percent_faults_completes_once_each(emulators
     assert batch.completed, [job.error for job in batch.failed_jobs]
     assert all(sum(job.result.data["c"].values()) == 20 for job in batch)
     assert stats["submitted_task_count"] == 60
+    assert_ran_once_each(stats, 60)
     assert stats["faults"]["total"] > 0 and retries > 0
 
 
@@ -62,6 +80,7 @@ async def test_a_submit_that_fails_after_the_server_stored_it_is_not_sent_again(
     stats = await emulator.stats()
     assert stats["faults"]["by_route"] == {"submit:after": 1}
     assert stats["submitted_task_count"] == 5
+    assert_ran_once_each(stats, 5)
     assert ids_before == [None] * 5 and all(job.task_id for job in batch)
 
 
@@ -71,7 +90,7 @@ async def test_a_submit_that_never_arrives_keeps_its_ids_and_is_resent_with_them
     emulator = emulators(faults=plan)
     async with emulator.sdk(job_store=False, retry=ONE_TRY) as sdk:
         batch = sdk.create_job(program=[program(i) for i in range(4)], config=SHOTS)
-        with pytest.raises(SubmissionIncomplete, match="resend them safely") as info:
+        with pytest.raises(SubmissionIncomplete, match="send them safely") as info:
             await batch.execute(timeout_s=30)
         assert len(info.value.jobs) == 4
         assert all(job.state is JobState.CREATED and job.task_id for job in batch)
@@ -81,19 +100,31 @@ async def test_a_submit_that_never_arrives_keeps_its_ids_and_is_resent_with_them
     assert batch.completed
     assert [job.task_id for job in batch] == kept  # the same ids, not new ones
     assert (await emulator.stats())["submitted_task_count"] == 4
+    assert_ran_once_each(await emulator.stats(), 4)
 
 
 async def test_a_mixed_outcome_marks_only_the_known_ids_submitted(emulators):
-    """One submit lands (answer lost), the next chunk's never arrives: each is told apart."""
-    plan = FaultPlan(rate=1.0, kinds=("502",), phases=("after",), routes=frozenset({"submit"}), limit=1)
-    emulator = emulators(faults=plan)
-    async with emulator.sdk(job_store=False, retry=ONE_TRY) as sdk:
-        job = sdk.create_job(program=program(1), config=SHOTS)
-        await job.execute(timeout_s=30)
-        again = sdk.create_job(program=program(2), config=SHOTS)
-        await again.execute(timeout_s=30)
-    assert job.completed and again.completed
-    assert (await emulator.stats())["submitted_task_count"] == 2
+    """Two submit requests (one per QPU) fail alike to the client: one landed, one never arrived.
+
+    The engine asks the server about every id: the landed ones are polled, only the others are
+    sent again (a third submit request), and each program runs once whatever the server does
+    with a re-submitted id.
+    """
+    emulator = emulators()
+    faults = FaultyTransport(
+        emulator.transport(),
+        [Rule("submit", "lost", phase="after"), Rule("submit", "lost", phase="before", skip=1)],
+    )
+    async with emulator.sdk(job_store=False, retry=ONE_TRY, transport=faults) as sdk:
+        batch = sdk.create_job(
+            program=[program(i) for i in range(6)], qpu_id=[LUCY] * 3 + [TOSHIKO_SIM] * 3, config=SHOTS
+        )
+        await batch.execute(timeout_s=30)
+    assert batch.completed and all(len(job.history) == 1 for job in batch)
+    assert faults.injected == {"submit:lost:after": 1, "submit:lost:before": 1}
+    assert faults.seen["submit"] == 3  # two first sends, then only the chunk that never arrived
+    assert faults.seen["status"] == 6  # every id was asked about before anything was resent
+    assert_ran_once_each(await emulator.stats(), 6)
 
 
 async def test_a_definitive_rejection_fails_the_jobs_and_a_later_run_gets_fresh_ids(emulators):
@@ -108,6 +139,7 @@ async def test_a_definitive_rejection_fails_the_jobs_and_a_later_run_gets_fresh_
         await job.execute(timeout_s=30)  # rejected before it was stored: a fresh run is safe
     assert job.completed and job.task_id != first_id
     assert (await emulator.stats())["submitted_task_count"] == 1
+    assert_ran_once_each(await emulator.stats(), 1)
 
 
 async def test_a_rejection_after_the_server_stored_the_task_does_not_fail_it(emulators):
@@ -119,6 +151,7 @@ async def test_a_rejection_after_the_server_stored_the_task_does_not_fail_it(emu
         await job.execute(timeout_s=30)
     assert job.completed and len(job.history) == 1
     assert (await emulator.stats())["submitted_task_count"] == 1
+    assert_ran_once_each(await emulator.stats(), 1)
 
 
 async def test_every_circuit_runs_once_even_when_no_submit_is_ever_answered(emulators):
@@ -138,4 +171,5 @@ async def test_every_circuit_runs_once_even_when_no_submit_is_ever_answered(emul
     stats = await emulator.stats()
     assert batch.completed
     assert stats["submitted_task_count"] == 40
+    assert_ran_once_each(stats, 40)
     assert stats["faults"]["by_route"].get("submit:after", 0) > 0

@@ -11,6 +11,7 @@ import json
 import logging
 import socket
 
+import httpx
 import pytest
 
 from oqc_provider.emulator import EmulatorSettings
@@ -20,23 +21,32 @@ from oqc_provider.engine import CompositeJob, Job, JobState, OqcSdk
 from oqc_provider.engine.errors import JobStoreError, SubmissionIncomplete
 from oqc_provider.engine.store import JobStore, job_id_of
 from oqc_provider.qcaas.retry import RetryPolicy
+from tests.engine.client_faults import FaultyTransport
 from tests.reliability.helpers import (
     FAST_POLL,
     LUCY_SIM,
+    RESUBMIT_POLICIES,
     SHOTS,
     InProcess,
+    assert_ran_once_each,
     program,
     served_stats,
     start_cli_emulator,
 )
 
 
+@pytest.fixture(params=RESUBMIT_POLICIES)
+def policy(request) -> str:
+    """Each test runs against a server that answers, refuses (409) or re-runs a re-submitted id."""
+    return request.param
+
+
 @pytest.fixture
-def emulators():
+def emulators(policy):
     made: list[InProcess] = []
 
     def make(**settings) -> InProcess:
-        emulator = InProcess(**settings)
+        emulator = InProcess(**{"resubmit": policy, **settings})
         made.append(emulator)
         return emulator
 
@@ -97,6 +107,7 @@ async def test_resume_fetches_what_reached_the_server_and_resends_nothing(emulat
     after = await emulator.stats()
     assert resumed.completed and len(resumed.outputs) == 6
     assert submits(after) == submits(before) and after["submitted_task_count"] == 6
+    assert_ran_once_each(after, 6)
     assert store.read(job_id).jobs[0].state == "COMPLETED"  # updated as it moved
 
 
@@ -113,6 +124,7 @@ async def test_resuming_a_finished_job_keeps_its_results_and_sends_nothing(emula
         assert sdk.request_count == 1  # the health check of `async with`; the results are on disk
     assert resumed.task_id == job.task_id and outputs[0].data == job.result.data
     assert (await emulator.stats())["submitted_task_count"] == 1
+    assert_ran_once_each(await emulator.stats(), 1)
 
 
 async def test_resume_sends_the_never_sent_children_once(emulators, tmp_path):
@@ -127,6 +139,7 @@ async def test_resume_sends_the_never_sent_children_once(emulators, tmp_path):
         await resumed.execute(timeout_s=30)
     assert resumed.completed
     assert (await emulator.stats())["submitted_task_count"] == 4
+    assert_ran_once_each(await emulator.stats(), 4)
 
 
 async def test_damaged_store_entries_are_reported_and_skipped(emulators, tmp_path, caplog):
@@ -169,6 +182,15 @@ async def test_the_default_store_lives_under_the_provider_home(emulators, _isola
     assert (_isolated_provider_home / "jobs" / f"{job_id_of(job)}.json").is_file()
 
 
+async def polled(watched: FaultyTransport, run: asyncio.Task) -> None:
+    """Wait (with a deadline) until the engine has read a task's state at least once."""
+    deadline = asyncio.get_running_loop().time() + 20
+    while not watched.seen["all_info"]:
+        assert not run.done(), run
+        assert asyncio.get_running_loop().time() < deadline, "the engine never polled"
+        await asyncio.sleep(0.01)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -181,14 +203,21 @@ async def test_polling_survives_an_emulator_restart_on_the_same_database(tmp_pat
     url = first.__enter__()
     patient = RetryPolicy(max_attempts=10, initial_wait=0.1, max_wait=0.5)
     try:
+        watched = FaultyTransport(httpx.AsyncHTTPTransport())  # no rules: it only counts
         sdk = OqcSdk(
-            url, "t", default_qpu_id=LUCY_SIM, retry=patient, poll_schedule=FAST_POLL, job_store=False
+            url,
+            "t",
+            default_qpu_id=LUCY_SIM,
+            retry=patient,
+            poll_schedule=FAST_POLL,
+            job_store=False,
+            transport=watched,
         )
         async with sdk:
             batch = sdk.create_job(program=[program(i) for i in range(5)], config=SHOTS)
             await batch.submit()
             run = asyncio.create_task(batch.execute(timeout_s=60))
-            await asyncio.sleep(0)  # let the poll loop start before the server goes away
+            await polled(watched, run)  # the poll loop has read a task before the server goes away
             await asyncio.to_thread(first.__exit__, None, None, None)
             second = serve_in_thread(EmulatorSettings(db_path=db, latency=0.1), port=port)
             assert await asyncio.to_thread(second.__enter__) == url
@@ -208,6 +237,7 @@ async def test_polling_survives_a_cli_emulator_killed_and_restarted(tmp_path):
     db, port = tmp_path / "cli.sqlite3", _free_port()
     server = await asyncio.to_thread(start_cli_emulator, port, "--db", str(db), "--latency", "1.0")
     patient = RetryPolicy(max_attempts=10, initial_wait=0.1, max_wait=0.5)
+    watched = FaultyTransport(httpx.AsyncHTTPTransport())  # no rules: it only counts
     try:
         sdk = OqcSdk(
             f"http://127.0.0.1:{port}",
@@ -216,12 +246,13 @@ async def test_polling_survives_a_cli_emulator_killed_and_restarted(tmp_path):
             retry=patient,
             poll_schedule=FAST_POLL,
             job_store=JobStore(tmp_path / "jobs"),
+            transport=watched,
         )
         async with sdk:
             batch = sdk.create_job(program=[program(i) for i in range(5)], config=SHOTS)
             await batch.submit()
             run = asyncio.create_task(batch.execute(timeout_s=60))
-            await asyncio.sleep(0)  # the poll loop starts; the tasks are still queued
+            await polled(watched, run)  # the poll loop has read a task; the tasks are still queued
             server.kill()
             server.wait()
             server = await asyncio.to_thread(start_cli_emulator, port, "--db", str(db), "--latency", "0.1")

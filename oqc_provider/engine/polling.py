@@ -1,0 +1,257 @@
+"""Following many tasks on a server that has no batch-status endpoint (protocol §1.5).
+
+The protocol lets a client read one task at a time (``all_info``), so the cost of waiting is the
+number of reads. Reading every pending task every round wastes reads on a long queue; following
+only the oldest one (as this engine once did) lets one held task hide all the others. Each round
+here reads:
+
+* the **head**, the oldest pending task (queues finish roughly in order), and
+* every other round while the head has not moved, a **scout**: one other pending task, taken in
+  turn through the rest, so a task that finished out of order is seen even while the head is
+  held (a QPU waiting for its window);
+
+and whenever a read finds a finished task, it **sweeps** forward from it: one task alone, and if
+it finished the ``PollSchedule.window - 1`` after it together, for as long as whole windows
+finish. A round wastes at most two reads plus one partial window, whatever the batch size.
+
+Rounds are spaced so that a finished task is noticed within ``max(0.3 s, 10 %)`` of the time
+waited so far: the gap starts at ``first`` and doubles, but never exceeds ``max(floor, fraction x
+elapsed)`` (nor ``longest``).
+
+Only the server ends a job. A read that fails (a dropped connection, a 5xx, a 404, an expired
+token, a body that cannot be parsed) leaves the job as it was and is tried again next round,
+until the caller's deadline; then :class:`~oqc_provider.engine.errors.JobStillActive` says the
+task could not be read, apart from a plain ``TimeoutError`` for a slow queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, TypeVar
+
+from oqc_provider.engine.errors import JobStillActive, SubmissionIncomplete
+from oqc_provider.engine.states import JobState
+from oqc_provider.qcaas.errors import OqcProviderError
+
+if TYPE_CHECKING:
+    from oqc_provider.engine.job import Job
+
+logger = logging.getLogger("oqc_provider.engine")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """How often to read tasks that have not finished.
+
+    The first round is immediate; the gap then starts at ``first`` and grows by ``factor``, but
+    stays under ``max(floor, fraction x time waited so far)`` and under ``longest``; while tasks
+    are finishing it holds instead of growing. With the defaults a finished head is noticed
+    within max(0.3 s, 10 % of the wait) (the floor and fraction leave room for the read itself).
+    """
+
+    first: float = 0.02
+    factor: float = 2.0
+    longest: float = 5.0
+    #: Tasks read together when a read finds a finished one.
+    window: int = 8
+    #: The gap between rounds may always grow to this many seconds...
+    floor: float = 0.25
+    #: ...and beyond it to this fraction of the time waited so far.
+    fraction: float = 0.09
+
+    def gap(self, previous: float | None, elapsed: float, *, grow: bool = True) -> float:
+        """The wait before the next round, after waiting ``previous`` (``None``: the first)."""
+        grown = self.first if previous is None else previous * (self.factor if grow else 1.0)
+        return max(0.0, min(grown, self.longest, max(self.floor, self.fraction * elapsed)))
+
+
+def deadline_after(timeout_s: float | None) -> float | None:
+    """The ``time.monotonic()`` instant ``timeout_s`` from now (``None``: no deadline)."""
+    return None if timeout_s is None else time.monotonic() + timeout_s
+
+
+def remaining(deadline: float | None) -> float | None:
+    """Seconds left before ``deadline`` (a ``time.monotonic()`` instant), or ``None`` for no deadline."""
+    return None if deadline is None else deadline - time.monotonic()
+
+
+async def within(deadline: float | None, awaitable: Awaitable[T]) -> T:
+    """Await ``awaitable``, cancelling it at ``deadline`` with ``TimeoutError``."""
+    left = remaining(deadline)
+    if left is None:
+        return await awaitable
+    if left <= 0:
+        if asyncio.iscoroutine(awaitable):
+            awaitable.close()
+        raise TimeoutError("deadline reached")
+    try:
+        return await asyncio.wait_for(awaitable, left)
+    except asyncio.TimeoutError:  # a distinct class before Python 3.11
+        raise TimeoutError("deadline reached") from None
+
+
+@dataclass
+class _ReadFailures:
+    """Reads of a task that failed since its last good read."""
+
+    since: datetime
+    attempts: int = 0
+    last: BaseException | None = None
+
+
+@dataclass
+class _Follower:
+    """One ``wait_for`` call's state: what is pending, where the scout is, what failed."""
+
+    pending: list[Job]
+    deadline: float | None
+    schedule: PollSchedule
+    gate: asyncio.Semaphore
+    scout: int = 0
+    last_head: Job | None = None
+    stuck: int = 0
+    expired: bool = False
+    failures: dict[int, _ReadFailures] = field(default_factory=dict)
+
+    async def read(self, job: Job) -> bool:
+        """Read ``job`` once; whether it has ended. A failed read changes nothing on the job."""
+        if self.expired:
+            return False
+        async with self.gate:
+            try:
+                await within(self.deadline, job.refresh(deadline=self.deadline))
+            except TimeoutError:
+                self.expired = True
+                return False
+            except OqcProviderError as exc:
+                failure = self.failures.setdefault(id(job), _ReadFailures(datetime.now(timezone.utc)))
+                failure.attempts += 1
+                failure.last = exc
+                logger.info("Reading task %s failed (%s); it stays active, retrying", job.task_id, exc)
+                return False
+        self.failures.pop(id(job), None)
+        return job.state.is_terminal
+
+    async def sweep(self, start: int) -> int:
+        """Read forward from index ``start`` while tasks there have finished; return where it stopped.
+
+        Each step reads one task alone, and only if it finished the ``window - 1`` after it
+        together: where the finished run ends, one read is wasted, not a whole window.
+        """
+        size = max(1, self.schedule.window)
+        while start < len(self.pending) and not self.expired:
+            if not await self.read(self.pending[start]):
+                return start + 1
+            window = self.pending[start + 1 : start + size]
+            ended = await asyncio.gather(*(self.read(job) for job in window))
+            start += 1 + len(window)
+            if not all(ended):
+                break
+        return start
+
+    async def round(self) -> bool:
+        """One polling round (head, scout, sweeps); whether any task ended."""
+        pending = self.pending
+        head, rest = pending[0], pending[1:]
+        probes = [head]
+        scout_index = None
+        # Right after the head moved, it is the best guess; the scout is for a head that is stuck,
+        # and goes out every other round (the insurance costs half a read per round).
+        self.stuck = self.stuck + 1 if head is self.last_head else 0
+        self.last_head = head
+        if rest and self.stuck % 2 == 1:
+            scout_index = 1 + self.scout % len(rest)
+            probes.append(pending[scout_index])
+        ended = await asyncio.gather(*(self.read(job) for job in probes))
+        progressed = any(ended)
+        resume_at = None
+        if ended[0]:
+            resume_at = await self.sweep(1)
+        if scout_index is not None and ended[-1] and (resume_at is None or resume_at <= scout_index):
+            resume_at = await self.sweep(scout_index + 1)
+        # The scout goes on after whatever was read: it reaches every task in turn.
+        done_before = sum(1 for job in pending[: resume_at or 0] if job.state.is_terminal)
+        self.pending = [job for job in pending if not job.state.is_terminal]
+        if resume_at is not None:
+            self.scout = max(0, resume_at - done_before - 1)
+        else:
+            self.scout += 1
+        return progressed
+
+    def unreadable(self) -> list[Job]:
+        """Pending jobs whose latest read failed."""
+        return [job for job in self.pending if id(job) in self.failures]
+
+
+async def wait_for(
+    jobs: Sequence[Job],
+    *,
+    deadline: float | None,
+    schedule: PollSchedule,
+    concurrency: int,
+    url: str = "the service",
+) -> None:
+    """Poll until every submitted job has ended (see the module docstring for how).
+
+    Raises:
+        JobStillActive: the deadline passed while some tasks could not be read.
+        TimeoutError: the deadline passed first (the queue is slow); the jobs stay active.
+        SubmissionIncomplete: every submitted job ended, but some never reached the server.
+    """
+    # A CREATED job was never accepted (its submit failed): polling it would only hear CREATED
+    # until the deadline. It is reported below, to be sent again once the server is asked.
+    unsent = [job for job in jobs if job.state is JobState.CREATED]
+    follower = _Follower(
+        pending=[
+            job
+            for job in jobs
+            if not job.state.is_terminal and job.state is not JobState.CREATED and job.task_id is not None
+        ],
+        deadline=deadline,
+        schedule=schedule,
+        gate=asyncio.Semaphore(concurrency),
+    )
+    started = time.monotonic()
+    gap: float | None = None
+    while follower.pending:
+        progressed = await follower.round()
+        if follower.expired or not follower.pending:
+            break
+        # While tasks finish the pace holds; while none does it slows down (within the 10 % rule).
+        gap = schedule.gap(gap, time.monotonic() - started, grow=not progressed)
+        left = remaining(deadline)
+        if left is not None:
+            if left <= 0:
+                break
+            gap = min(gap, left)
+        await asyncio.sleep(gap)
+    pending = follower.pending
+    if unsent and not pending:
+        raise SubmissionIncomplete(unsent)
+    if not pending:
+        return
+    unreadable = follower.unreadable()
+    if unreadable:
+        failures = [follower.failures[id(job)] for job in unreadable]
+        last = failures[-1].last
+        assert last is not None
+        raise JobStillActive(
+            unreadable,
+            url=url,
+            since=min(f.since for f in failures),
+            attempts=sum(f.attempts for f in failures),
+            last_error=last,
+        )
+    task_ids = ", ".join(str(job.task_id) for job in pending[:3])
+    more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
+    raise TimeoutError(
+        f"Timed out waiting for task {task_ids}{more} (last known state: {pending[0].state.value}). "
+        "The job(s) are still active: call execute() or wait() again to resume."
+    )
