@@ -105,3 +105,25 @@ async def test_killing_simulator_processes_mid_batch_leaves_the_caller_alive_and
 def api_state(api: Api) -> Any:
     """The emulator behind an in-process Api (its pool gives the simulator pids to kill)."""
     return api.client._transport.app.state.emulator  # type: ignore[attr-defined]
+
+
+def test_store_files_are_private_also_in_existing_folders(tmp_path, monkeypatch):
+    from oqc_provider.paths import emulator_db_path
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    monkeypatch.setenv("OQC_PROVIDER_HOME", str(home))
+    db = emulator_db_path()
+    (db.parent / db.name).write_text("")  # an existing database file, world-readable
+    db.chmod(0o644)
+    store = TaskStore(db)
+    try:
+        assert home.stat().st_mode & 0o777 == 0o700
+        for path in [db, *db.parent.glob(db.name + "-*")]:
+            assert path.stat().st_mode & 0o777 == 0o600, path
+        fresh = TaskStore(tmp_path / "new" / "folder" / "tasks.sqlite3")
+        assert (tmp_path / "new" / "folder").stat().st_mode & 0o777 == 0o700
+        fresh.close()
+    finally:
+        store.close()
