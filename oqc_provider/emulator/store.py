@@ -27,10 +27,10 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from oqc_provider.emulator.leases import LEASE_SECONDS, Owner, new_owner, owner_gone, retire
 from oqc_provider.qcaas.models import TaskStatus
@@ -92,6 +92,21 @@ class TaskRecord:
     task_error: dict[str, Any] | None
     execution_metadata: dict[str, Any] | None
     timings: dict[str, float]
+
+
+class FinishedTask(Protocol):
+    """What :meth:`TaskStore.finish_many` needs of an outcome (the executor's ``Outcome``)."""
+
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def results(self) -> Any: ...
+    @property
+    def metadata(self) -> dict[str, Any] | None: ...
+    @property
+    def error(self) -> tuple[int, str] | None: ...
+    @property
+    def started(self) -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -328,36 +343,58 @@ class TaskStore:
         ``executed`` says a simulation came back for it (counted in ``executions`` even when the
         outcome is dropped: a duplicate run is what the counter is there to show).
         """
-        now = time.time()
         with self._write():
-            if executed:
-                self._db.execute("UPDATE tasks SET executions = executions + 1 WHERE id = ?", (task_id,))
-            row = self._db.execute(
-                "SELECT timings FROM tasks WHERE id = ? AND status = ? AND owner_instance = ?",
-                (task_id, TaskStatus.RUNNING.value, self.owner.instance),
-            ).fetchone()
-            if row is None:
-                return False
-            timings = json.loads(row[0])
-            timings.update(RECEIVER_TO_SCC=started or now, RECEIVER_FROM_SCC=now)
-            if error is None:
-                status, error_json = TaskStatus.COMPLETED, None
-            else:
-                status = TaskStatus.FAILED
-                error_json = json.dumps({"error_code": error[0], "error_message": error[1]})
-            self._db.execute(
-                "UPDATE tasks SET status = ?, results = ?, task_error = ?, execution_metadata = ?, "
-                "timings = ? WHERE id = ? AND status = ?",
-                (
-                    status.value,
-                    None if error is not None else json.dumps(results),
-                    error_json,
-                    None if execution_metadata is None else json.dumps(execution_metadata),
-                    json.dumps(timings),
-                    task_id,
-                    TaskStatus.RUNNING.value,
-                ),
-            )
+            return self._finish(task_id, results, execution_metadata, error, started, executed)
+
+    def finish_many(self, outcomes: Iterable[FinishedTask]) -> list[str]:
+        """Store a chunk's outcomes (all simulated) in one transaction; return the ids dropped."""
+        with self._write():
+            return [
+                outcome.task_id
+                for outcome in outcomes
+                if not self._finish(
+                    outcome.task_id, outcome.results, outcome.metadata, outcome.error, outcome.started, True
+                )
+            ]
+
+    def _finish(
+        self,
+        task_id: str,
+        results: Any,
+        execution_metadata: dict[str, Any] | None,
+        error: tuple[int, str] | None,
+        started: float | None,
+        executed: bool,
+    ) -> bool:
+        now = time.time()
+        if executed:
+            self._db.execute("UPDATE tasks SET executions = executions + 1 WHERE id = ?", (task_id,))
+        row = self._db.execute(
+            "SELECT timings FROM tasks WHERE id = ? AND status = ? AND owner_instance = ?",
+            (task_id, TaskStatus.RUNNING.value, self.owner.instance),
+        ).fetchone()
+        if row is None:
+            return False
+        timings = json.loads(row[0])
+        timings.update(RECEIVER_TO_SCC=started or now, RECEIVER_FROM_SCC=now)
+        if error is None:
+            status, error_json = TaskStatus.COMPLETED, None
+        else:
+            status = TaskStatus.FAILED
+            error_json = json.dumps({"error_code": error[0], "error_message": error[1]})
+        self._db.execute(
+            "UPDATE tasks SET status = ?, results = ?, task_error = ?, execution_metadata = ?, "
+            "timings = ? WHERE id = ? AND status = ?",
+            (
+                status.value,
+                None if error is not None else json.dumps(results),
+                error_json,
+                None if execution_metadata is None else json.dumps(execution_metadata),
+                json.dumps(timings),
+                task_id,
+                TaskStatus.RUNNING.value,
+            ),
+        )
         return True
 
     def record_crash(self, task_id: str) -> int:

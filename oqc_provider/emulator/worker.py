@@ -161,16 +161,8 @@ class Worker:
             for outcome in outcomes:
                 self._store.finish(outcome.task_id, error=outcome.error, executed=False)
             return
-        for outcome in outcomes:
-            stored = self._store.finish(
-                outcome.task_id,
-                results=outcome.results,
-                execution_metadata=outcome.metadata,
-                error=outcome.error,
-                started=outcome.started,
-            )
-            if not stored:
-                logger.debug("Task %s was cancelled while running; its outcome is dropped", outcome.task_id)
+        for task_id in self._store.finish_many(outcomes):
+            logger.debug("Task %s was cancelled while running; its outcome is dropped", task_id)
 
     def _crashed(self, chunk: list[TaskRecord], reason: str) -> None:
         """A simulator died under ``chunk``: fail the tasks it killed twice, run the rest alone."""
