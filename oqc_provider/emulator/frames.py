@@ -11,6 +11,7 @@ the config only the first time a child sees its key); ``["done", [outcome...]]``
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import struct
@@ -59,6 +60,7 @@ class ExecutorConfig:
             crash_marker=data["crash_marker"],
         )
 
+    @functools.cached_property
     def key(self) -> str:
         """A digest naming this config, so a process receives it once, not with every chunk."""
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()

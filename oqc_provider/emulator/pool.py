@@ -239,7 +239,7 @@ class SimulatorPool:
         :class:`WorkerStartError` when no worker could start.
         """
         future: Future[list[Outcome]] = Future()
-        self._jobs.put(_Job(config, config.key(), records, future))
+        self._jobs.put(_Job(config, config.key, records, future))
         return future
 
     def wait_ready(self, timeout: float | None = None) -> bool:
