@@ -110,6 +110,14 @@ class _Slot:
         self.thread = threading.Thread(target=self._serve, name=f"oqc-emulator-slot-{index}", daemon=True)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
+        """A new, warm worker process; one retry, so a process killed while starting is replaced."""
+        try:
+            return self._spawn_once()
+        except WorkerStartError:
+            logger.warning("A simulator process failed to start; trying once more")
+            return self._spawn_once()
+
+    def _spawn_once(self) -> subprocess.Popen[bytes]:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))

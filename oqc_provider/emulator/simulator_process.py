@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> None:
     if os.environ.get(VERBOSE_ENV) != "1":
         # qiskit.passmanager logs every pass at INFO: noise in a server log.
         logging.getLogger("qiskit").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # Ctrl-C in a terminal reaches the whole process group: it is the caller's to handle. A
+    # simulator killed by it would look like a crash and count against the tasks it was running.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent()
     try:
         _warm_up()

@@ -102,11 +102,6 @@ class Worker:
         if thread is not None and thread is not threading.current_thread():
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def idle(self) -> bool:
-        """Whether no chunk of this emulator is being simulated or waiting for a simulator."""
-        with self._wake:
-            return not self._in_flight
-
     def run_once(self) -> int:
         """Claim what is due (as much as the pool can take now) and dispatch it; return how many."""
         with self._wake:
