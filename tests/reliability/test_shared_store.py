@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[2]
 MARKER = "CRASH-THE-SIMULATOR"
 
 
-def client(home: Path, count: int, label: str, **env: str) -> subprocess.Popen[str]:
-    environment = {**os.environ, "OQC_PROVIDER_HOME": str(home), "OQC_EMULATOR_WORKERS": "1", **env}
+def client(home: Path, count: int, label: str, *extra: str) -> subprocess.Popen[str]:
+    environment = {**os.environ, "OQC_PROVIDER_HOME": str(home), "OQC_EMULATOR_WORKERS": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.reliability.shared_store_client", str(count), label],
+        [sys.executable, "-m", "tests.reliability.shared_store_client", str(count), label, *extra],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,
@@ -94,6 +94,18 @@ async def test_processes_killed_at_random_points_never_make_a_task_run_twice(tmp
     tasks = stats["submitted_task_count"]
     assert tasks >= 60  # the survivors' at least
     assert_each_task_ran_once(stats, tasks)
+
+
+@pytest.mark.slow
+async def test_tasks_running_when_a_process_exits_are_finished_by_the_next_never_failed(tmp_path):
+    home = tmp_path / "shared"
+    leaving = client(home, 12, "leaver", "leave")
+    output, _ = leaving.communicate(timeout=600)
+    assert leaving.returncode == 0 and "leaving" in output, output
+    assert "FAILED" not in output
+    stats = await settled_stats(home)  # the next process on the folder
+    assert stats["tasks"] == {"COMPLETED": 12}
+    assert stats["repeated_executions"] == [] and stats["crashes"] == 0
 
 
 @pytest.mark.slow
