@@ -90,8 +90,8 @@ def serve(
 ) -> None:
     """Serve the QCaaS emulator (legacy and v4 layouts) until interrupted.
 
-    "listening" is printed once the port accepts connections and a simulator process is ready,
-    so a first task sent then does not wait for Qiskit and Aer to load.
+    The port opens, and "listening" is printed, once a simulator process is ready (Qiskit and Aer
+    loaded, the compile path warmed up), so a first task sent then does not wait for them.
     """
     import threading
     import time
@@ -100,6 +100,7 @@ def serve(
 
     from oqc_provider.emulator import EmulatorSettings, create_app
     from oqc_provider.emulator.faults import FaultPlan, FaultPlanError
+    from oqc_provider.emulator.pool import shared_pool
     from oqc_provider.emulator.simulator_process import VERBOSE_ENV
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -116,8 +117,9 @@ def serve(
     settings = EmulatorSettings(
         db_path=db, latency=latency, seed=seed, required_token=token, faults=faults, workers=workers
     )
-    app_ = create_app(settings)  # starts the simulator processes in the background
-    pool = app_.state.emulator.pool
+    # Clients of a served emulator send any OpenQASM: warm the compile path too.
+    pool = shared_pool(workers, log_level.upper(), warm_compile=True)
+    app_ = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level=log_level.lower()))
     url = f"http://{host}:{port}"
 
@@ -134,6 +136,8 @@ def serve(
             typer.echo(f"  injecting faults: rate {faults.rate}, kinds {kinds}, seed {faults.seed}")
 
     threading.Thread(target=announce, name="oqc-emulator-announce", daemon=True).start()
+    if not pool.wait_ready(300):
+        logging.getLogger(__name__).warning("No simulator process is ready yet; serving anyway")
     server.run()
 
 

@@ -122,6 +122,8 @@ class _Slot:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         command = [sys.executable, "-m", "oqc_provider.emulator.simulator_process", self._pool.log_level]
+        if self._pool.warm_compile:
+            command.append("warm-compile")
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert process.stdout is not None
         hello = read_frame(process.stdout)
@@ -212,11 +214,15 @@ class SimulatorPool:
     Args:
         size: how many worker processes.
         log_level: the workers' log level (a :mod:`logging` level name).
+        warm_compile: also warm up the emulator's compile path (programs not in native gates) before
+            a worker says it is ready: what a served emulator's clients send; the front ends send
+            native programs, so an in-process emulator does not wait for it.
     """
 
-    def __init__(self, size: int, log_level: str = "WARNING") -> None:
+    def __init__(self, size: int, log_level: str = "WARNING", warm_compile: bool = False) -> None:
         self.pid = os.getpid()
         self.log_level = log_level
+        self.warm_compile = warm_compile
         self.closing = False
         self._jobs: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -292,16 +298,21 @@ _shared: SimulatorPool | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_pool(size: int | None = None, log_level: str | None = None) -> SimulatorPool:
+def shared_pool(
+    size: int | None = None, log_level: str | None = None, *, warm_compile: bool = False
+) -> SimulatorPool:
     """This process's pool, created (and its workers started in the background) on first use.
 
-    ``size`` grows it when larger than it is (default: :func:`default_workers`).
+    ``size`` grows it when larger than it is (default: :func:`default_workers`); ``log_level`` and
+    ``warm_compile`` (see :class:`SimulatorPool`) apply when this call creates it.
     """
     global _shared
     with _shared_lock:
         if _shared is None or _shared.pid != os.getpid():  # a forked child gets its own
             level = log_level or logging.getLevelName(min(logging.getLogger().getEffectiveLevel(), 30))
-            _shared = SimulatorPool(size or default_workers(), level if isinstance(level, str) else "WARNING")
+            _shared = SimulatorPool(
+                size or default_workers(), level if isinstance(level, str) else "WARNING", warm_compile
+            )
         elif size is not None:
             _shared.resize(size)
         return _shared

@@ -1,4 +1,4 @@
-"""A simulator process: ``python -m oqc_provider.emulator.simulator_process LEVEL``.
+"""A simulator process: ``python -m oqc_provider.emulator.simulator_process LEVEL [warm-compile]``.
 
 Started by :mod:`.pool`. It imports Qiskit and Aer, runs one warm-up task (so the first real one
 does not pay for first-use initialisation), says ``["ready", pid]``, then answers each ``run``
@@ -49,11 +49,22 @@ def _watch_parent() -> None:
     threading.Thread(target=watch, name="oqc-parent-watch", daemon=True).start()
 
 
-def _warm_up() -> None:
-    """Run one Bell pair in native gates through the whole path (parse, noise model, Aer, results).
+#: A Bell pair in native gates: the fast path every front end's programs take.
+NATIVE_BELL = (
+    'OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; creg c[2]; rz(pi/2) q[0]; sx q[0]; '
+    "rz(-pi) q[1]; sx q[1]; rz(-pi) q[1]; ecr q[0],q[1]; x q[0]; "
+    "measure q[0] -> c[0]; measure q[1] -> c[1];"
+)
+#: A Bell pair in standard gates: the emulator compiles it, as QCaaS does for a served client's.
+STANDARD_BELL = (
+    'OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; creg c[2]; h q[0]; cx q[0], q[1]; '
+    "measure q[0] -> c[0]; measure q[1] -> c[1];"
+)
 
-    Native gates, so the warm-up stays on the fast path every front end's programs take.
-    """
+
+def _warm_up(programs: tuple[str, ...] = (NATIVE_BELL,)) -> None:
+    """Run ``programs`` through the whole path (parse, compile, noise model, Aer, results), so the
+    first real task does not pay for first-use initialisation."""
     from oqc_provider.devices import CATALOGUE, reference_calibration
     from oqc_provider.emulator.executor import Executor
     from oqc_provider.emulator.store import TaskRecord
@@ -62,19 +73,15 @@ def _warm_up() -> None:
 
     spec = next(iter(CATALOGUE.values()))
     executor = Executor({spec.qpu_id: spec}, {spec.qpu_id: reference_calibration(spec)}, None)
-    program = (
-        'OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; creg c[2]; rz(pi/2) q[0]; sx q[0]; '
-        "rz(-pi) q[1]; sx q[1]; rz(-pi) q[1]; ecr q[0],q[1]; x q[0]; "
-        "measure q[0] -> c[0]; measure q[1] -> c[1];"
-    )
     config = CompilerConfig(repeats=10, results_format=QuantumResultsFormat.binary_count()).to_json()
-    record = TaskRecord(
-        "warm-up", spec.qpu_id, TaskStatus.RUNNING, None, program, config, None, time.time(), None,
-        None, None, None, {},
-    )  # fmt: skip
-    outcome = executor.run([record])[0]
-    if outcome.error is not None:
-        logger.debug("Warm-up task failed (harmless): %s", outcome.error)
+    for program in programs:
+        record = TaskRecord(
+            "warm-up", spec.qpu_id, TaskStatus.RUNNING, None, program, config, None, time.time(), None,
+            None, None, None, {},
+        )  # fmt: skip
+        outcome = executor.run([record])[0]
+        if outcome.error is not None:
+            logger.debug("Warm-up task failed (harmless): %s", outcome.error)
 
 
 def serve(inbound: IO[bytes], outbound: IO[bytes]) -> None:
@@ -112,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: take the protocol pipes, warm up, serve."""
     args = sys.argv[1:] if argv is None else argv
     level = (args[0] if args else "WARNING").upper()
+    programs = (NATIVE_BELL, STANDARD_BELL) if "warm-compile" in args[1:] else (NATIVE_BELL,)
     # stdout carries frames only: anything else printing to fd 1 (C libraries included) goes to stderr.
     outbound = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
@@ -127,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent()
     try:
-        _warm_up()
+        _warm_up(programs)
     except Exception:  # a broken warm-up must not stop real tasks, which report their own errors
         logger.exception("Simulator warm-up failed")
     write_frame(outbound, ["ready", os.getpid()])
