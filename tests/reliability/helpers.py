@@ -98,5 +98,5 @@ def start_cli_emulator(port: int, *options: str) -> subprocess.Popen[bytes]:
         except httpx.TransportError:
             return False
 
-    poll_until(up, 30, "the CLI emulator to answer")
+    poll_until(up, 120, "the CLI emulator to answer (it opens its port once a simulator is warm)")
     return server
