@@ -102,6 +102,11 @@ class Worker:
         if thread is not None and thread is not threading.current_thread():
             thread.join(max(0.0, deadline - time.monotonic()))
 
+    def _full(self) -> bool:
+        """Whether the pool has all the chunks of this emulator it should hold now."""
+        with self._wake:
+            return len(self._in_flight) >= self._pool.size * _CHUNKS_PER_WORKER
+
     def run_once(self) -> int:
         """Claim what is due (as much as the pool can take now) and dispatch it; return how many."""
         with self._wake:
@@ -199,8 +204,15 @@ class Worker:
                 taken = 0
             if taken:
                 continue
-            due = self._store.next_due()
-            wait = HEARTBEAT_INTERVAL if due is None else max(0.0, min(HEARTBEAT_INTERVAL, due - time.time()))
+            if self._full():
+                wait = HEARTBEAT_INTERVAL  # until a chunk comes back (it sets _pending), not a spin
+            else:
+                due = self._store.next_due()
+                wait = (
+                    HEARTBEAT_INTERVAL
+                    if due is None
+                    else max(0.0, min(HEARTBEAT_INTERVAL, due - time.time()))
+                )
             with self._wake:
                 if not self._stopping and not self._pending and wait > 0:
                     self._wake.wait(wait)
