@@ -6,11 +6,12 @@ Both run the same N transpiled 8-qubit circuits (about 130 native gates, 1,000 s
 noiseless "Lucy Simulator", which the emulator runs with a plain Aer simulator: the difference is
 everything the provider adds (checks, OpenQASM emission, the job store, HTTP to the in-process
 emulator, parsing, result building). Each round times Aer and the provider back to back; the
-figures are medians over rounds, unseeded and with ``seed_simulator``. Goal: <= 1.5x Aer's wall time.
+figures are medians over rounds, unseeded and with ``seed_simulator``. Goals: <= 1.3x Aer's wall time
+unseeded, <= 1.5x seeded.
 
-Then one more run is profiled (cProfile in the calling thread, the engine's event-loop thread and
-the emulator's simulation thread) and the stages are printed, with the same stages timed alone in
-this thread (no profiler) beside them.
+Then one more run is profiled (cProfile in the calling thread and the engine's event-loop thread;
+the simulation runs in the emulator's simulator processes, out of the profiler's reach) and the
+stages are printed, with the same stages timed alone in this thread (no profiler) beside them.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from _workload import (
     timed,
 )
 
-GOAL = 1.5
+#: Goals by label: unseeded runs are batched (<= 1.3x); seeded ones run one Aer call each (<= 1.5x).
+GOALS = {"unseeded": 1.3, "seed_simulator=7": 1.5}
 
 
 def compare(
@@ -135,13 +137,13 @@ def main() -> None:
                 f"{statistics.median(theirs):.2f}",
                 f"{statistics.median(ours):.2f}",
                 f"{ratio:.2f}x",
-                "met" if ratio <= GOAL else "NOT met",
+                f"<= {GOALS[label]}x: " + ("met" if ratio <= GOALS[label] else "NOT met"),
             )
         )
         verdicts.append(ratio)
     print_table(
         f"backend.run vs AerSimulator().run, {len(circuits)} circuits, median of {args.repeats} rounds",
-        ("", "Aer s", "provider s", "ratio", f"goal <= {GOAL}x"),
+        ("", "Aer s", "provider s", "ratio", "goal"),
         rows,
     )
 
@@ -160,8 +162,10 @@ def main() -> None:
         )
     print(
         "ratio (provider / Aer): "
-        + ", ".join(f"{row[0]} {ratio:.2f}x" for row, ratio in zip(rows, verdicts, strict=True))
-        + f" (goal <= {GOAL})"
+        + ", ".join(
+            f"{row[0]} {ratio:.2f}x (goal <= {GOALS[row[0]]})"
+            for row, ratio in zip(rows, verdicts, strict=True)
+        )
     )
     provider.session.close()
 

@@ -9,6 +9,7 @@ share one emulator and its task database; loopback is the default so nothing is 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -67,6 +68,13 @@ def serve(
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible counts.")] = None,
     token: Annotated[str | None, typer.Option(help="Require this API token (any token if unset).")] = None,
     log_level: Annotated[str, typer.Option(help="Log level of the server.")] = "info",
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Simulator processes (default: the machine's cores, at most 4)."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also log Qiskit's own INFO lines (every transpiler pass).")
+    ] = False,
     fault_rate: Annotated[
         float, typer.Option(help="Fraction of requests to fault (0-1), for reliability testing.")
     ] = 0.0,
@@ -80,28 +88,57 @@ def serve(
         typer.Option(help="Routes to fault, each ROUTE[:RATE] (submit,all_info:0.5,...); default all."),
     ] = None,
 ) -> None:
-    """Serve the QCaaS emulator (legacy and v4 layouts) until interrupted."""
+    """Serve the QCaaS emulator (legacy and v4 layouts) until interrupted.
+
+    The port opens, and "listening" is printed, once a simulator process is ready (Qiskit and Aer
+    loaded, the compile path warmed up), so a first task sent then does not wait for them.
+    """
+    import threading
+    import time
+
     import uvicorn
 
     from oqc_provider.emulator import EmulatorSettings, create_app
     from oqc_provider.emulator.faults import FaultPlan, FaultPlanError
+    from oqc_provider.emulator.pool import shared_pool
+    from oqc_provider.emulator.simulator_process import VERBOSE_ENV
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"  # inherited by the simulator processes
+    else:
+        logging.getLogger("qiskit").setLevel(max(logging.WARNING, logging.getLogger().level))
     faults = None
     if fault_rate > 0 or fault_routes:
         try:
             faults = FaultPlan.parse(rate=fault_rate, seed=fault_seed, kinds=fault_kinds, routes=fault_routes)
         except FaultPlanError as exc:
             raise typer.BadParameter(str(exc)) from None
-    settings = EmulatorSettings(db_path=db, latency=latency, seed=seed, required_token=token, faults=faults)
+    settings = EmulatorSettings(
+        db_path=db, latency=latency, seed=seed, required_token=token, faults=faults, workers=workers
+    )
+    # Clients of a served emulator send any OpenQASM: warm the compile path too.
+    pool = shared_pool(workers, log_level.upper(), warm_compile=True)
+    app_ = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level=log_level.lower()))
     url = f"http://{host}:{port}"
-    typer.echo(f"OQC QCaaS emulator listening on {url}")
-    typer.echo(f"  legacy: OqcSdk(url={url!r}, authentication_token=...)   v4: OQC_QCAAS_V4=1, same URL")
-    typer.echo(f"  tasks stored in {db if db is not None else 'memory (lost on exit)'}")
-    if faults is not None:
-        kinds = ",".join(faults.kinds)
-        typer.echo(f"  injecting faults: rate {faults.rate}, kinds {kinds}, seed {faults.seed}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
+
+    def announce() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.01)  # uvicorn offers no callback for "bound and serving"
+        if server.should_exit or not pool.wait_ready(300):
+            return
+        typer.echo(f"OQC QCaaS emulator listening on {url} ({pool.size} simulator processes)")
+        typer.echo(f"  legacy: OqcSdk(url={url!r}, authentication_token=...)   v4: OQC_QCAAS_V4=1, same URL")
+        typer.echo(f"  tasks stored in {db if db is not None else 'memory (lost on exit)'}")
+        if faults is not None:
+            kinds = ",".join(faults.kinds)
+            typer.echo(f"  injecting faults: rate {faults.rate}, kinds {kinds}, seed {faults.seed}")
+
+    threading.Thread(target=announce, name="oqc-emulator-announce", daemon=True).start()
+    if not pool.wait_ready(300):
+        logging.getLogger(__name__).warning("No simulator process is ready yet; serving anyway")
+    server.run()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,10 +22,13 @@ HOME_ENV = "OQC_PROVIDER_HOME"
 
 
 def provider_home() -> Path:
-    """The provider's data folder, created (mode 0700) if missing."""
+    """The provider's data folder, created if missing, and made 0700 if it is not (an existing
+    folder keeps whatever mode it had, and mkdir's mode is masked by the umask)."""
     configured = os.environ.get(HOME_ENV)
     home = Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir("oqc-provider"))
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if home.stat().st_mode & 0o077:
+        home.chmod(0o700)
     return home
 
 

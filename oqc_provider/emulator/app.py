@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -30,8 +31,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from oqc_provider.devices import CATALOGUE, Calibration, DeviceSpec, reference_calibration
-from oqc_provider.emulator.executor import Executor
 from oqc_provider.emulator.faults import FaultPlan, PlannedFaults, is_slow_placeholder, quiet_injected_drops
+from oqc_provider.emulator.frames import ExecutorConfig
+from oqc_provider.emulator.pool import shared_pool
 from oqc_provider.emulator.store import TaskStore
 from oqc_provider.emulator.worker import Worker
 from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
@@ -47,8 +49,17 @@ FaultInjector = Callable[[Request, str], Awaitable[Response | None]]
 Model = TypeVar("Model", bound=BaseModel)
 
 
+#: TEST HOOK: the default of ``EmulatorSettings.crash_marker``, so tests can crash the simulators
+#: of emulators in other processes (``oqc-provider demo``, ``emulator serve``).
+CRASH_MARKER_ENV = "OQC_EMULATOR_TEST_CRASH_MARKER"
+
+
 def _default_devices() -> list[DeviceSpec]:
     return list(CATALOGUE.values())
+
+
+def _crash_marker_from_environment() -> str | None:
+    return os.environ.get(CRASH_MARKER_ENV) or None
 
 
 @dataclass
@@ -69,6 +80,13 @@ class EmulatorSettings:
         resubmit: what a submit of an id the server already took does. ``"idempotent"`` answers it
             without running it again; ``"refuse"`` answers 409; ``"rerun"`` runs it again. The
             protocol promises none of them, so a client is tested against all three.
+        workers: simulator processes (the process-wide pool grows to this many); None: the
+            machine's cores, at most 4 (``OQC_EMULATOR_WORKERS`` overrides).
+        accounts: ``{email: password}`` that ``/admin/login`` accepts when a token is required;
+            with none, the password must be the token itself.
+        crash_marker: TEST HOOK, None in normal use (default: ``OQC_EMULATOR_TEST_CRASH_MARKER``).
+            A task whose program contains this text makes its simulator process die with SIGSEGV,
+            as Aer does on some circuits: how tests exercise crash handling.
     """
 
     db_path: str | Path | None = None
@@ -79,6 +97,9 @@ class EmulatorSettings:
     fault_injector: FaultInjector | None = None
     faults: FaultPlan | None = None
     resubmit: Literal["idempotent", "refuse", "rerun"] = "idempotent"
+    workers: int | None = None
+    accounts: dict[str, str] = field(default_factory=dict)
+    crash_marker: str | None = field(default_factory=_crash_marker_from_environment)
 
 
 class ApiError(Exception):
@@ -109,7 +130,11 @@ register_url_convertor("hex10", _Hex10())
 
 
 class EmulatorState:
-    """Everything one emulator owns: settings, devices, the store, the executor and counters."""
+    """Everything one emulator owns: settings, devices, the store, the dispatcher and counters.
+
+    Creating it starts the simulator processes in the background (the process-wide pool), so they
+    are warm by the time the first task arrives.
+    """
 
     def __init__(self, settings: EmulatorSettings) -> None:
         self.settings = settings
@@ -117,12 +142,16 @@ class EmulatorState:
         self.by_hex: dict[str, DeviceSpec] = {qpu_hex(spec.qpu_id).lower(): spec for spec in settings.devices}
         self._calibrations: dict[str, Calibration] = {}
         self._calibration_lock = threading.Lock()
+        self.pool = shared_pool(settings.workers)
         self.store = TaskStore(settings.db_path)
-        self.executor = Executor(self.devices, self.calibration, settings.seed)
-        self.worker = Worker(self.store, self.executor)
+        self.executor_config = ExecutorConfig(
+            devices=dict(self.devices),
+            calibrations={spec.qpu_id: self.calibration(spec) for spec in settings.devices},
+            seed=settings.seed,
+            crash_marker=settings.crash_marker,
+        )
+        self.worker = Worker(self.store, self.executor_config, self.pool)
         self.requests: Counter[str] = Counter()
-        #: Submissions that queued a task, per task id: each is one execution of the program.
-        self.queued_submissions: Counter[str] = Counter()
         self.faults = PlannedFaults(settings.faults) if settings.faults is not None else None
         if self.faults is not None:
             quiet_injected_drops()
@@ -289,6 +318,7 @@ async def _not_found(request: Request, ctx: Ctx) -> Response:
 
 async def _stats(request: Request, ctx: Ctx) -> Response:
     counts = ctx.state.store.status_counts()
+    executions = ctx.state.store.execution_stats()
     requests = dict(ctx.state.requests)
     return JSONResponse(
         {
@@ -298,10 +328,12 @@ async def _stats(request: Request, ctx: Ctx) -> Response:
             "task_count": sum(counts.values()),
             # Tasks that were submitted (allocated-but-unsent ids stay CREATED and run nothing).
             "submitted_task_count": sum(n for status, n in counts.items() if status != "CREATED"),
-            # Executions: a task id queued twice (resubmit="rerun") ran its program twice.
-            "executions": sum(ctx.state.queued_submissions.values()),
-            "queued_more_than_once": sorted(i for i, n in ctx.state.queued_submissions.items() if n > 1),
             "faults": ctx.state.faults.stats() if ctx.state.faults is not None else None,
+            # Per task, across every process sharing the store: ``submissions`` that queued it (a
+            # re-submitted id queued again under resubmit="rerun" counts twice) and ``executions``
+            # (simulations whose outcome came back); executions == executed_tasks when none ran twice.
+            **executions,
+            "simulators": ctx.state.pool.stats(),
         }
     )
 
@@ -312,8 +344,8 @@ async def _reset_counters(request: Request, ctx: Ctx) -> Response:
 
 
 _EMULATOR_ROUTES: list[RouteSpec] = [
-    ("/_emulator/stats", ["GET"], _stats, False),
-    ("/_emulator/reset-counters", ["POST"], _reset_counters, False),
+    ("/_emulator/stats", ["GET"], _stats, True),
+    ("/_emulator/reset-counters", ["POST"], _reset_counters, True),
 ]
 
 

@@ -106,20 +106,24 @@ def derive_seed(settings_seed: int, task_id: str) -> int:
 class Executor:
     """Validates and runs tasks for a set of devices, caching simulators per device.
 
+    It lives in a simulator process (:mod:`.simulator_process`), so it is built from picklable data
+    sent by the emulator, not from the emulator's objects.
+
     Args:
         devices: the emulated devices by QPU id.
-        calibration: gives the calibration of a device (the same one the monitoring routes serve).
+        calibrations: each device's calibration by QPU id (the one the monitoring routes serve).
         seed: the emulator-wide seed, or None for random runs.
     """
 
     def __init__(
         self,
         devices: dict[str, DeviceSpec],
-        calibration: Callable[[DeviceSpec], Calibration],
+        calibrations: dict[str, Calibration],
         seed: int | None = None,
     ) -> None:
         self._devices = devices
-        self._calibration = calibration
+        self._calibrations = calibrations
+        self._calibration: Callable[[DeviceSpec], Calibration] = lambda spec: self._calibrations[spec.qpu_id]
         self._seed = seed
         self._simulators: dict[str, AerSimulator] = {}
         self._lock = threading.Lock()
@@ -131,7 +135,7 @@ class Executor:
             if cached is None:
                 from qiskit_aer import AerSimulator
 
-                noise = build_noise_model(spec, self._calibration(spec))
+                noise = build_noise_model(spec, self._calibrations[spec.qpu_id])
                 cached = AerSimulator(method="automatic", noise_model=noise)
                 self._simulators[spec.qpu_id] = cached
             return cached

@@ -6,6 +6,7 @@ and the calibration served is exactly the one the noise model is built from.
 
 from __future__ import annotations
 
+import hmac
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -78,9 +79,33 @@ async def version(request: Request, ctx: Ctx) -> Response:
 
 
 async def login(request: Request, ctx: Ctx) -> Response:
-    """``POST /admin/login``: Flask-Security's JSON answer; any credentials get the token."""
-    token = ctx.state.settings.required_token or f"emulator-{uuid.uuid4().hex}"
-    return JSONResponse({"meta": {"code": 200}, "response": {"user": {"authentication_token": token}}})
+    """``POST /admin/login``: Flask-Security's JSON answer.
+
+    An emulator that requires no token gives one for any credentials. One that requires a token
+    gives it only for an account of ``EmulatorSettings.accounts`` (or, with none configured, for
+    the token itself as password): otherwise login would hand the token to anyone who asks.
+    """
+    settings = ctx.state.settings
+    if settings.required_token is None:
+        token = f"emulator-{uuid.uuid4().hex}"
+        return JSONResponse({"meta": {"code": 200}, "response": {"user": {"authentication_token": token}}})
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        body = None
+    email = body.get("email") if isinstance(body, dict) else None
+    password = body.get("password") if isinstance(body, dict) else None
+    expected = settings.accounts.get(email) if settings.accounts else settings.required_token
+    if (
+        not isinstance(password, str)
+        or expected is None
+        or not hmac.compare_digest(password.encode(), expected.encode())
+    ):
+        return JSONResponse(
+            {"meta": {"code": 400}, "response": {"errors": ["Invalid email or password."]}}, status_code=400
+        )
+    user = {"authentication_token": settings.required_token}
+    return JSONResponse({"meta": {"code": 200}, "response": {"user": user}})
 
 
 async def logout(request: Request, ctx: Ctx) -> Response:

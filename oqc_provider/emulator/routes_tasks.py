@@ -178,8 +178,6 @@ async def submit(request: Request, ctx: Ctx) -> Response:
             due_at=due,
             rerun=ctx.state.settings.resubmit == "rerun",
         )
-        if outcome.queued:
-            ctx.state.queued_submissions[outcome.task_id] += 1
         queued = queued or outcome.queued
         answer.append({"task_id": outcome.task_id})
     if queued:

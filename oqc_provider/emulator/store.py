@@ -2,24 +2,37 @@
 
 SQLite (stdlib ``sqlite3``) rather than dicts, so a served emulator restarted on the same file still
 answers for old tasks and finishes the ones it had queued: that is what a client's saved job ids
-need. One connection shared by the event loop and the worker thread, guarded by a lock; file
-databases use WAL so a reader never waits on the worker's writes.
+need. One connection per store, shared by the event loop and the dispatcher threads under a lock;
+file databases use WAL so a reader never waits on a writer.
 
-State changes are conditional updates (``... WHERE status = 'RUNNING'``), so a task cancelled
-while it runs keeps its CANCELLED status when the worker comes back with a result.
+Several processes may share one file (the default data folder is shared by every script and
+notebook of a user). Every write is a ``BEGIN IMMEDIATE`` transaction (with a busy timeout), so
+claiming due tasks is atomic across processes; a claimed task records its owner (host, pid,
+process start time, store instance) and a heartbeat (:mod:`.leases`). Another process takes a
+RUNNING task back only when its owner is gone or its lease expired, so a task run by a live
+process is never run again by another. ``executions`` counts the simulations whose outcome came
+back for each task (``/_emulator/stats`` shows them) and ``crashes`` the simulator processes that
+died under it, which survives restarts for the poison guard.
+
+State changes are conditional updates (``... WHERE status = 'RUNNING' AND owner = me``), so a
+task cancelled while it runs keeps its CANCELLED status when the worker comes back with a result.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from oqc_provider.emulator.leases import LEASE_SECONDS, Owner, new_owner, owner_gone, retire
 from oqc_provider.qcaas.models import TaskStatus
 
 _SCHEMA = """
@@ -41,6 +54,20 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_status_due ON tasks (status, due_at);
 """
+
+#: Columns added after the first release, with their declarations: added to older files on open.
+_LATER_COLUMNS = {
+    "owner_host": "TEXT",
+    "owner_pid": "INTEGER",
+    "owner_started": "INTEGER",
+    "owner_instance": "TEXT",
+    "heartbeat": "REAL",
+    "executions": "INTEGER NOT NULL DEFAULT 0",
+    "crashes": "INTEGER NOT NULL DEFAULT 0",
+    "submissions": "INTEGER NOT NULL DEFAULT 0",
+}
+#: Seconds a writer waits for another process's transaction before giving up.
+_BUSY_TIMEOUT = 60.0
 
 _COLUMNS = (
     "id, qpu_id, status, tag, program, config, external_config, created_at, due_at, "
@@ -66,6 +93,21 @@ class TaskRecord:
     task_error: dict[str, Any] | None
     execution_metadata: dict[str, Any] | None
     timings: dict[str, float]
+
+
+class FinishedTask(Protocol):
+    """What :meth:`TaskStore.finish_many` needs of an outcome (the executor's ``Outcome``)."""
+
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def results(self) -> Any: ...
+    @property
+    def metadata(self) -> dict[str, Any] | None: ...
+    @property
+    def error(self) -> tuple[int, str] | None: ...
+    @property
+    def started(self) -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -101,8 +143,26 @@ def _record(row: tuple[Any, ...]) -> TaskRecord:
     )
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` (and its folder) readable by the user only: tasks hold users' programs.
+
+    The folder is made 0700 only when this creates it; an existing folder may be shared on
+    purpose (``--db /srv/x.sqlite3``), but the file and its WAL companions are made 0600 even
+    when they already exist. SQLite gives ``-wal``/``-shm`` the permissions of the database.
+    """
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.chmod(0o700)  # mkdir's mode is masked by the umask
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
+
+
 class TaskStore:
-    """Tasks in SQLite, safe to share between the event loop and the worker thread.
+    """Tasks in SQLite, safe to share between threads and between processes.
 
     Args:
         path: the database file, or ``None`` for a private in-memory database.
@@ -110,21 +170,48 @@ class TaskStore:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self._lock = threading.Lock()
-        target = ":memory:" if path is None else str(path)
+        self.owner: Owner = new_owner()
+        target = ":memory:" if path is None else str(Path(path).expanduser())
         if path is not None:
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+            _private_file(Path(target))
+        self._db = sqlite3.connect(
+            target, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT
+        )
         if path is not None:
-            # WAL: readers (the event loop) never block on the worker's writes, and a crash
+            # WAL: readers never block on writers (other processes' included), and a crash
             # loses at most the last transaction.
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        with self._write():
+            for statement in _SCHEMA.split(";"):  # not executescript: it would COMMIT early
+                if statement.strip():
+                    self._db.execute(statement)
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(tasks)")}
+            for column, declaration in _LATER_COLUMNS.items():
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {declaration}")
+        if path is not None:
+            _private_file(Path(target))  # the WAL files exist now
 
     def close(self) -> None:
-        """Close the database; the store is unusable afterwards."""
+        """Close the database; the store is unusable afterwards and owns no task any more."""
+        retire(self.owner)
         with self._lock:
             self._db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken with ``BEGIN IMMEDIATE``: every process's writes serialise
+        here (waiting up to the busy timeout), so a read-then-update cannot interleave with another
+        process's."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     # --- writes ----------------------------------------------------------------------------------
 
@@ -132,7 +219,7 @@ class TaskStore:
         """Pre-allocate one CREATED task per entry of ``tags`` (§1.3) and return their ids."""
         now = time.time()
         ids = [str(uuid.uuid4()) for _ in tags]
-        with self._lock, self._db:
+        with self._write():
             self._db.executemany(
                 "INSERT INTO tasks (id, qpu_id, status, tag, created_at, timings) VALUES (?,?,?,?,?,?)",
                 [
@@ -159,7 +246,7 @@ class TaskStore:
         task_id = task_id or str(uuid.uuid4())
         external = None if external_config is None else json.dumps(external_config)
         timings = json.dumps({"SERVER_RECEIVED": now, "SERVER_ENQUEUED": now})
-        with self._lock, self._db:
+        with self._write():
             row = self._db.execute("SELECT status, program FROM tasks WHERE id = ?", (task_id,)).fetchone()
             if row is not None and row[0] != TaskStatus.CREATED.value and not rerun:
                 return SubmitOutcome(task_id, queued=False, conflict=row[1] != program)
@@ -170,7 +257,7 @@ class TaskStore:
                 )
             self._db.execute(
                 "UPDATE tasks SET status = ?, qpu_id = ?, program = ?, config = ?, external_config = ?, "
-                "tag = COALESCE(?, tag), due_at = ?, timings = ? WHERE id = ?",
+                "tag = COALESCE(?, tag), due_at = ?, timings = ?, submissions = submissions + 1 WHERE id = ?",
                 (
                     TaskStatus.SUBMITTED.value,
                     qpu_id,
@@ -190,7 +277,7 @@ class TaskStore:
         if not task_ids:
             return 0
         marks = ",".join("?" * len(task_ids))
-        with self._lock, self._db:
+        with self._write():
             cursor = self._db.execute(
                 f"UPDATE tasks SET status = ?, results = NULL WHERE id IN ({marks}) "
                 f"AND status IN ({','.join('?' * len(_ACTIVE))})",
@@ -198,24 +285,49 @@ class TaskStore:
             )
         return cursor.rowcount
 
-    def take_due(self, now: float | None = None) -> list[TaskRecord]:
-        """Mark every SUBMITTED task whose time has come RUNNING, and return them (oldest first)."""
+    def take_due(self, now: float | None = None, limit: int | None = None) -> list[TaskRecord]:
+        """Claim SUBMITTED tasks whose time has come (oldest first, at most ``limit``): mark them
+        RUNNING, owned by this store with a fresh heartbeat, and return them.
+
+        Atomic across processes: two stores on one file never claim the same task.
+        """
         now = time.time() if now is None else now
-        with self._lock, self._db:
+        owner = self.owner
+        with self._write():
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM tasks WHERE status = ? AND due_at <= ? ORDER BY seq",
-                (TaskStatus.SUBMITTED.value, now),
+                f"SELECT {_COLUMNS} FROM tasks WHERE status = ? AND due_at <= ? ORDER BY seq LIMIT ?",
+                (TaskStatus.SUBMITTED.value, now, -1 if limit is None else limit),
             ).fetchall()
             records = []
             for row in rows:
                 timings = json.loads(row[12])
                 timings.update(SERVER_DEQUEUED=now, RECEIVER_DEQUEUED=now, RECEIVER_ENQUEUED=now)
                 self._db.execute(
-                    "UPDATE tasks SET status = ?, timings = ? WHERE id = ?",
-                    (TaskStatus.RUNNING.value, json.dumps(timings), row[0]),
+                    "UPDATE tasks SET status = ?, timings = ?, owner_host = ?, owner_pid = ?, "
+                    "owner_started = ?, owner_instance = ?, heartbeat = ? WHERE id = ? AND status = ?",
+                    (
+                        TaskStatus.RUNNING.value,
+                        json.dumps(timings),
+                        owner.host,
+                        owner.pid,
+                        owner.started,
+                        owner.instance,
+                        now,
+                        row[0],
+                        TaskStatus.SUBMITTED.value,
+                    ),
                 )
                 records.append(_record((*row[:2], TaskStatus.RUNNING.value, *row[3:12], json.dumps(timings))))
         return records
+
+    def heartbeat(self) -> int:
+        """Renew the lease on every task this store runs; return how many."""
+        with self._write():
+            cursor = self._db.execute(
+                "UPDATE tasks SET heartbeat = ? WHERE status = ? AND owner_instance = ?",
+                (time.time(), TaskStatus.RUNNING.value, self.owner.instance),
+            )
+        return cursor.rowcount
 
     def finish(
         self,
@@ -225,54 +337,125 @@ class TaskStore:
         execution_metadata: dict[str, Any] | None = None,
         error: tuple[int, str] | None = None,
         started: float | None = None,
+        executed: bool = True,
     ) -> bool:
-        """Store a RUNNING task's outcome; False when it was cancelled meanwhile (outcome dropped)."""
+        """Store the outcome of a task this store runs; False when it was cancelled (or taken back
+        after a lost lease) meanwhile: the outcome is dropped.
+
+        ``executed`` says a simulation came back for it (counted in ``executions`` even when the
+        outcome is dropped: a duplicate run is what the counter is there to show).
+        """
+        with self._write():
+            return self._finish(task_id, results, execution_metadata, error, started, executed)
+
+    def finish_many(self, outcomes: Iterable[FinishedTask]) -> list[str]:
+        """Store a chunk's outcomes (all simulated) in one transaction; return the ids dropped."""
+        with self._write():
+            return [
+                outcome.task_id
+                for outcome in outcomes
+                if not self._finish(
+                    outcome.task_id, outcome.results, outcome.metadata, outcome.error, outcome.started, True
+                )
+            ]
+
+    def _finish(
+        self,
+        task_id: str,
+        results: Any,
+        execution_metadata: dict[str, Any] | None,
+        error: tuple[int, str] | None,
+        started: float | None,
+        executed: bool,
+    ) -> bool:
         now = time.time()
-        with self._lock, self._db:
-            row = self._db.execute(
-                "SELECT timings FROM tasks WHERE id = ? AND status = ?", (task_id, TaskStatus.RUNNING.value)
-            ).fetchone()
-            if row is None:
-                return False
-            timings = json.loads(row[0])
-            timings.update(RECEIVER_TO_SCC=started or now, RECEIVER_FROM_SCC=now)
-            if error is None:
-                status, error_json = TaskStatus.COMPLETED, None
-            else:
-                status = TaskStatus.FAILED
-                error_json = json.dumps({"error_code": error[0], "error_message": error[1]})
-            self._db.execute(
-                "UPDATE tasks SET status = ?, results = ?, task_error = ?, execution_metadata = ?, "
-                "timings = ? WHERE id = ? AND status = ?",
-                (
-                    status.value,
-                    None if error is not None else json.dumps(results),
-                    error_json,
-                    None if execution_metadata is None else json.dumps(execution_metadata),
-                    json.dumps(timings),
-                    task_id,
-                    TaskStatus.RUNNING.value,
-                ),
-            )
+        if executed:
+            self._db.execute("UPDATE tasks SET executions = executions + 1 WHERE id = ?", (task_id,))
+        row = self._db.execute(
+            "SELECT timings FROM tasks WHERE id = ? AND status = ? AND owner_instance = ?",
+            (task_id, TaskStatus.RUNNING.value, self.owner.instance),
+        ).fetchone()
+        if row is None:
+            return False
+        timings = json.loads(row[0])
+        timings.update(RECEIVER_TO_SCC=started or now, RECEIVER_FROM_SCC=now)
+        if error is None:
+            status, error_json = TaskStatus.COMPLETED, None
+        else:
+            status = TaskStatus.FAILED
+            error_json = json.dumps({"error_code": error[0], "error_message": error[1]})
+        self._db.execute(
+            "UPDATE tasks SET status = ?, results = ?, task_error = ?, execution_metadata = ?, "
+            "timings = ? WHERE id = ? AND status = ?",
+            (
+                status.value,
+                None if error is not None else json.dumps(results),
+                error_json,
+                None if execution_metadata is None else json.dumps(execution_metadata),
+                json.dumps(timings),
+                task_id,
+                TaskStatus.RUNNING.value,
+            ),
+        )
         return True
 
-    def requeue_interrupted(self, latency: float = 0.0) -> int:
-        """Re-queue what a previous process left SUBMITTED or RUNNING; return how many tasks.
+    def record_crash(self, task_id: str) -> int:
+        """Count one simulator death under ``task_id``; return its crashes so far (kept on disk, so
+        the poison guard holds across restarts)."""
+        with self._write():
+            self._db.execute("UPDATE tasks SET crashes = crashes + 1 WHERE id = ?", (task_id,))
+            row = self._db.execute("SELECT crashes FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return 0 if row is None else int(row[0])
 
-        They become due within this process's ``latency``: a restarted emulator finishes old work
+    def crashes(self, task_id: str) -> int:
+        """How many simulator processes died under ``task_id``."""
+        with self._lock:
+            row = self._db.execute("SELECT crashes FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def reclaim(self, due_at: float | None = None) -> int:
+        """Re-queue RUNNING tasks whose owner is gone or whose lease expired; return how many.
+
+        A task another live process runs is left alone: that is what keeps two processes from
+        simulating one task. Re-queued tasks become due at ``due_at`` (now by default).
+        """
+        now = time.time()
+        with self._write():
+            rows = self._db.execute(
+                "SELECT id, owner_host, owner_pid, owner_started, owner_instance, heartbeat FROM tasks "
+                "WHERE status = ? AND (owner_instance IS NULL OR owner_instance != ?)",
+                (TaskStatus.RUNNING.value, self.owner.instance),
+            ).fetchall()
+            lost = [
+                row[0]
+                for row in rows
+                if row[5] is None
+                or now - row[5] > LEASE_SECONDS
+                or owner_gone(self.owner, row[1], row[2], row[3], row[4])
+            ]
+            for task_id in lost:
+                self._db.execute(
+                    "UPDATE tasks SET status = ?, due_at = ?, owner_instance = NULL "
+                    "WHERE id = ? AND status = ?",
+                    (TaskStatus.SUBMITTED.value, now if due_at is None else due_at, task_id,
+                     TaskStatus.RUNNING.value),
+                )  # fmt: skip
+        return len(lost)
+
+    def requeue_interrupted(self, latency: float = 0.0) -> int:
+        """At start-up: re-queue what gone processes left RUNNING, and bring forward what waits
+        SUBMITTED; return how many tasks were re-queued.
+
+        Both become due within this process's ``latency``: a restarted emulator finishes old work
         on its own schedule, not on the one of the process that accepted it.
         """
-        with self._lock, self._db:
-            cursor = self._db.execute(
-                "UPDATE tasks SET status = ?, due_at = MIN(COALESCE(due_at, 0), ?) WHERE status IN (?, ?)",
-                (
-                    TaskStatus.SUBMITTED.value,
-                    time.time() + max(0.0, latency),
-                    TaskStatus.SUBMITTED.value,
-                    TaskStatus.RUNNING.value,
-                ),
+        due = time.time() + max(0.0, latency)
+        with self._write():
+            self._db.execute(
+                "UPDATE tasks SET due_at = MIN(COALESCE(due_at, 0), ?) WHERE status = ?",
+                (due, TaskStatus.SUBMITTED.value),
             )
-        return cursor.rowcount
+        return self.reclaim(due)
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -298,6 +481,32 @@ class TaskStore:
         with self._lock:
             rows = self._db.execute("SELECT status, COUNT(*) FROM tasks GROUP BY status").fetchall()
         return {status: count for status, count in rows}
+
+    def execution_stats(self) -> dict[str, Any]:
+        """Submissions and simulations per task: totals, tasks queued or run more than once, crashes."""
+        with self._lock:
+            total, crashes, submissions = self._db.execute(
+                "SELECT COALESCE(SUM(executions), 0), COALESCE(SUM(crashes), 0), "
+                "COALESCE(SUM(submissions), 0) FROM tasks"
+            ).fetchone()
+            queued_again = [
+                row[0] for row in self._db.execute("SELECT id FROM tasks WHERE submissions > 1 ORDER BY id")
+            ]
+            repeated = [
+                {"id": row[0], "executions": row[1]}
+                for row in self._db.execute(
+                    "SELECT id, executions FROM tasks WHERE executions > 1 ORDER BY seq LIMIT 20"
+                )
+            ]
+            executed = self._db.execute("SELECT COUNT(*) FROM tasks WHERE executions > 0").fetchone()[0]
+        return {
+            "executions": int(total),
+            "executed_tasks": int(executed),
+            "repeated_executions": repeated,
+            "crashes": int(crashes),
+            "submissions": int(submissions),
+            "queued_more_than_once": queued_again,
+        }
 
     def queued(self, qpu_id: str | None = None) -> int:
         """How many tasks wait or run (SUBMITTED or RUNNING), optionally on one QPU."""

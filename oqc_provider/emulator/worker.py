@@ -1,62 +1,71 @@
-"""The emulator's one worker thread: it takes every due task, runs it, and stores the outcome.
+"""The emulator's dispatcher: it claims due tasks from the store and hands them to simulator processes.
 
-Simulation is CPU work that must never block the event loop answering polls, so it runs here.
-The thread starts lazily (on the first submit, or at start-up when a previous process left work
-queued) because ``httpx.ASGITransport`` does not run ASGI lifespan events: in-process use has no
-start-up hook to rely on.
+Simulation never runs in this process (:mod:`.pool`). Here, one daemon thread per emulator app
+claims due tasks (atomically, with a lease: :meth:`TaskStore.take_due`), cuts them into chunks,
+and submits the chunks to the process-wide pool; each chunk's outcomes are stored as soon as it
+comes back, from the pool's thread. The same thread renews the lease on this store's RUNNING tasks
+(heartbeats) and takes back tasks whose owner is gone. It starts lazily (on the first submit, or
+at start-up when work is queued) because ``httpx.ASGITransport`` runs no ASGI lifespan events.
 
-Parsing and simulation themselves run on ONE process-wide thread that never exits. A thread that
-has run both Qiskit's (Rust) OpenQASM parser and Aer (OpenMP), then exits, makes the next thread
-to parse OpenQASM segfault (observed with qiskit 2.6 / qiskit-aer 0.18), and every emulator app
-owns a worker thread that stops with the app. The long-lived thread sidesteps that, and costs
-nothing: one worker per app already ran one batch at a time.
+A simulator process that dies under a chunk fails none of its tasks at once: each task's crash
+is counted in the store, and the tasks are run again one by one, so an innocent neighbour of the
+task that crashed the simulator completes. A task under which simulators died twice is FAILED
+with the signal in its message and never run again (the poison guard; the count is on disk, so
+it holds across restarts). Tasks running when this process exits stay RUNNING, owned by a
+process that is gone: the next emulator on the store re-queues them; they are never failed.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import sqlite3
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future
 
-from oqc_provider.emulator.executor import Executor, SimulationInterrupted, shutting_down
-from oqc_provider.emulator.store import TaskStore
+from oqc_provider.emulator.executor import Outcome, SimulationInterrupted
+from oqc_provider.emulator.frames import ExecutorConfig
+from oqc_provider.emulator.leases import HEARTBEAT_INTERVAL
+from oqc_provider.emulator.pool import SimulatorPool, WorkerCrashed, WorkerStartError
+from oqc_provider.emulator.store import TaskRecord, TaskStore
 
 logger = logging.getLogger(__name__)
 
-_simulation_pool: ThreadPoolExecutor | None = None
-_simulation_pool_lock = threading.Lock()
-
-
-def simulation_pool() -> ThreadPoolExecutor:
-    """The process-wide single thread that parses and simulates (see the module docstring)."""
-    global _simulation_pool
-    with _simulation_pool_lock:
-        if _simulation_pool is None:
-            _simulation_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oqc-emulator-sim")
-        return _simulation_pool
-
-
-#: Longest sleep between queue checks when nothing is due; a submit wakes the worker at once.
-_IDLE_WAIT = 5.0
 #: Most tasks simulated and stored together. A big batch runs as several Aer calls, each stored as
 #: soon as it ends: its first results are ready (and fetched by the client) while the rest still
 #: run, and a client backing off between polls never waits long past the end of one huge call.
 SLICE = 64
+#: Simulator deaths under one task after which it is FAILED and never run again.
+POISON_CRASHES = 2
+#: Chunks in flight per worker process: one running, one queued behind it, so no worker idles
+#: while this thread claims the next tasks.
+_CHUNKS_PER_WORKER = 2
+
+
+def crash_message(reason: str, crashes: int) -> str:
+    """The error of a task the poison guard stopped."""
+    return (
+        f"The simulator process died ({reason}) while running this task; simulators died {crashes} "
+        "times under it, so it is not run again. Simplify the program (fewer qubits, no "
+        "mid-circuit reset) or report it with the program attached."
+    )
 
 
 class Worker:
-    """Runs queued tasks from ``store`` with ``executor`` on a daemon thread."""
+    """Runs queued tasks from ``store`` on ``pool`` with the executor ``config``, from a daemon thread."""
 
-    def __init__(self, store: TaskStore, executor: Executor) -> None:
+    def __init__(self, store: TaskStore, config: ExecutorConfig, pool: SimulatorPool) -> None:
         self._store = store
-        self._executor = executor
+        self._config = config
+        self._pool = pool
         self._wake = threading.Condition()
         self._stopping = False
-        # Set by notify(), cleared before each queue check: a submit between the check and the
-        # wait must not be slept through.
+        # Set by notify() and by finished chunks, cleared before each queue check: a submit
+        # between the check and the wait must not be slept through.
         self._pending = False
         self._thread: threading.Thread | None = None
+        self._in_flight: dict[Future[list[Outcome]], list[TaskRecord]] = {}
 
     @property
     def running(self) -> bool:
@@ -79,60 +88,132 @@ class Worker:
             self._wake.notify_all()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the thread after the batch it is running, waiting up to ``timeout`` seconds."""
+        """Stop claiming, drop chunks not yet started, and wait up to ``timeout`` seconds for the
+        running ones to be stored. Tasks not stored stay RUNNING for the next store on the file."""
+        deadline = time.monotonic() + timeout
         with self._wake:
             self._stopping = True
+            for future in list(self._in_flight):
+                future.cancel()
             self._wake.notify_all()
+            while self._in_flight and time.monotonic() < deadline:
+                self._wake.wait(max(0.0, deadline - time.monotonic()))
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _full(self) -> bool:
+        """Whether the pool has all the chunks of this emulator it should hold now."""
+        with self._wake:
+            return len(self._in_flight) >= self._pool.size * _CHUNKS_PER_WORKER
 
     def run_once(self) -> int:
-        """Run every task due now; return how many were taken."""
-        records = self._store.take_due()
-        for start in range(0, len(records), SLICE):
-            chunk = records[start : start + SLICE]
-            try:
-                outcomes = simulation_pool().submit(self._executor.run, chunk).result()
-            except (SimulationInterrupted, RuntimeError) as exc:
-                if not isinstance(exc, SimulationInterrupted) and not shutting_down(exc):
-                    raise
-                # Left RUNNING in the store: the next emulator on it re-queues them.
-                logger.info("Process exiting: %d task(s) left for the next start", len(records) - start)
-                with self._wake:
-                    self._stopping = True
-                return len(records)
-            for outcome in outcomes:
-                stored = self._store.finish(
-                    outcome.task_id,
-                    results=outcome.results,
-                    execution_metadata=outcome.metadata,
-                    error=outcome.error,
-                    started=outcome.started,
-                )
-                if not stored:
-                    logger.debug(
-                        "Task %s was cancelled while running; its outcome is dropped", outcome.task_id
-                    )
+        """Claim what is due (as much as the pool can take now) and dispatch it; return how many."""
+        with self._wake:
+            room = self._pool.size * _CHUNKS_PER_WORKER - len(self._in_flight)
+        if room <= 0:
+            return 0
+        records = self._store.take_due(limit=room * SLICE)
+        if not records:
+            return 0
+        # Spread a batch over the workers, in chunks of at most SLICE.
+        size = max(1, min(SLICE, math.ceil(len(records) / self._pool.size)))
+        for start in range(0, len(records), size):
+            self._dispatch(records[start : start + size])
         return len(records)
 
+    def _dispatch(self, chunk: list[TaskRecord]) -> None:
+        future = self._pool.submit(self._config, chunk)
+        with self._wake:
+            self._in_flight[future] = chunk
+        future.add_done_callback(self._chunk_done)
+
+    def _chunk_done(self, future: Future[list[Outcome]]) -> None:
+        with self._wake:
+            chunk = self._in_flight.get(future, [])
+        try:
+            self._store_chunk(future, chunk)
+        except sqlite3.ProgrammingError:  # the store was closed under a late chunk: nothing to do
+            logger.debug("Store closed before %d outcome(s) came back; left for the next start", len(chunk))
+        except Exception:
+            logger.exception("Could not store the outcomes of %d task(s)", len(chunk))
+        finally:
+            with self._wake:
+                self._in_flight.pop(future, None)
+                self._pending = True
+                self._wake.notify_all()
+
+    def _store_chunk(self, future: Future[list[Outcome]], chunk: list[TaskRecord]) -> None:
+        try:
+            outcomes = future.result()
+        except CancelledError:
+            return  # stopped before it ran: left RUNNING, owned by a closed store
+        except SimulationInterrupted:
+            logger.info("Process exiting: %d task(s) left for the next start", len(chunk))
+            with self._wake:
+                self._stopping = True
+            return
+        except WorkerCrashed as crash:
+            self._crashed(chunk, crash.reason)
+            return
+        except WorkerStartError as exc:
+            outcomes = [Outcome(record.id, error=(500, str(exc))) for record in chunk]
+            for outcome in outcomes:
+                self._store.finish(outcome.task_id, error=outcome.error, executed=False)
+            return
+        for task_id in self._store.finish_many(outcomes):
+            logger.debug("Task %s was cancelled while running; its outcome is dropped", task_id)
+
+    def _crashed(self, chunk: list[TaskRecord], reason: str) -> None:
+        """A simulator died under ``chunk``: fail the tasks it killed twice, run the rest alone."""
+        retry = []
+        for record in chunk:
+            crashes = self._store.record_crash(record.id)
+            if crashes >= POISON_CRASHES:
+                logger.error(
+                    "Task %s crashed the simulator %d times (%s): FAILED", record.id, crashes, reason
+                )
+                self._store.finish(record.id, error=(500, crash_message(reason, crashes)), executed=False)
+            else:
+                retry.append(record)
+        with self._wake:
+            stopping = self._stopping
+        if stopping:
+            return  # left RUNNING for the next store on the file, crash counts kept
+        for record in retry:
+            self._dispatch([record])
+
     def _loop(self) -> None:
-        logger.debug("Emulator worker started")
+        logger.debug("Emulator dispatcher started")
+        last_beat = 0.0
         while True:
             with self._wake:
                 if self._stopping:
                     break
                 self._pending = False
             try:
+                if time.monotonic() - last_beat >= HEARTBEAT_INTERVAL:
+                    last_beat = time.monotonic()
+                    self._store.heartbeat()
+                    taken_back = self._store.reclaim()
+                    if taken_back:
+                        logger.info("Re-queued %d task(s) whose owner is gone", taken_back)
                 taken = self.run_once()
-            except Exception:  # keep serving: one bad batch must not stop the emulator
-                logger.exception("Emulator worker failed on a batch")
+            except Exception:  # keep serving: one bad claim must not stop the emulator
+                logger.exception("Emulator dispatcher failed")
                 taken = 0
             if taken:
                 continue
-            due = self._store.next_due()
-            wait = _IDLE_WAIT if due is None else max(0.0, min(_IDLE_WAIT, due - time.time()))
+            if self._full():
+                wait = HEARTBEAT_INTERVAL  # until a chunk comes back (it sets _pending), not a spin
+            else:
+                due = self._store.next_due()
+                wait = (
+                    HEARTBEAT_INTERVAL
+                    if due is None
+                    else max(0.0, min(HEARTBEAT_INTERVAL, due - time.time()))
+                )
             with self._wake:
                 if not self._stopping and not self._pending and wait > 0:
                     self._wake.wait(wait)
-        logger.debug("Emulator worker stopped")
+        logger.debug("Emulator dispatcher stopped")

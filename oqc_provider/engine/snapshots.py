@@ -1,9 +1,9 @@
 """Snapshots: the one persistent format of jobs (pydantic v2 JSON with ``schema_version``).
 
 The models mirror OQC's SDK field for field, so a file saved by the SDK loads here. Files are
-written atomically (temporary file, fsync, rename) with mode 0600, and read as plain JSON: no
-pickle, nothing executable. Reading validates everything before a job is built, so a bad file
-raises :class:`SnapshotError` and changes nothing.
+written atomically (temporary file, fsync, rename, fsync of the folder) with mode 0600, and read
+as plain JSON: no pickle, nothing executable. Reading validates everything before a job is
+built, so a bad file raises :class:`SnapshotError` and changes nothing.
 
 Example:
     >>> snap = JobSnapshot(program="OPENQASM 2.0;", qpu_id="qpu:uk:2:d865b5a184", state="CREATED")
@@ -196,4 +196,19 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    _fsync_directory(target.parent)
     return target
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make the rename itself durable: without this, a power cut can bring back the old file."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. Windows, where folders cannot be opened (and renames are durable)
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:  # some file systems refuse fsync on a folder; the data itself is synced
+        pass
+    finally:
+        os.close(descriptor)

@@ -35,7 +35,8 @@ from oqc_provider.paths import provider_home
 
 logger = logging.getLogger("oqc_provider.engine")
 
-_JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+#: ``\Z``, not ``$``: ``$`` also matches before a trailing newline, so "id\n" would pass.
+_JOB_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 
 
 @dataclass(frozen=True)

@@ -82,9 +82,29 @@ async def test_login_answers_flask_security_shape(make_api):
     api = await make_api(required_token="secret")
     assert (await api.client.post("/admin/logout", json={})).status_code == 200
     login = await api.client.post(
-        "/admin/login", params={"include_auth_token": "true"}, json={"email": "a@b.c", "password": "x"}
+        "/admin/login", params={"include_auth_token": "true"}, json={"email": "a@b.c", "password": "secret"}
     )
     assert login.json() == {"meta": {"code": 200}, "response": {"user": {"authentication_token": "secret"}}}
+
+
+async def test_login_refuses_wrong_credentials_when_a_token_is_required(make_api):
+    api = await make_api(required_token="secret", accounts={"ada@oqc.tech": "pw"})
+    for body in ({"email": "a@b.c", "password": "x"}, {"email": "ada@oqc.tech", "password": "secret"}, {}):
+        refused = await api.client.post("/admin/login", json=body)
+        assert refused.status_code == 400 and "secret" not in refused.text
+        assert refused.json()["response"]["errors"] == ["Invalid email or password."]
+    accepted = await api.client.post("/admin/login", json={"email": "ada@oqc.tech", "password": "pw"})
+    assert accepted.json()["response"]["user"]["authentication_token"] == "secret"
+    open_api = await make_api()  # no token required: any credentials get one
+    assert (await open_api.client.post("/admin/login", json={})).json()["meta"]["code"] == 200
+
+
+async def test_emulator_routes_need_the_token_when_one_is_required(make_api):
+    api = await make_api(required_token="secret")
+    assert (await api.client.get("/_emulator/stats")).status_code == 401
+    assert (await api.client.post("/_emulator/reset-counters")).status_code == 401
+    allowed = await api.client.get("/_emulator/stats", headers={"Authentication-Token": "secret"})
+    assert allowed.status_code == 200 and "executions" in allowed.json()
 
 
 async def test_required_token_guards_every_other_route_in_the_modes_shape(make_api):

@@ -53,7 +53,7 @@ def faulty(emulator: Emulator, *rules: Rule, **options: Any) -> FaultyTransport:
 
 async def executions(emulator: Emulator) -> tuple[int, list[str]]:
     stats = await emulator.stats()
-    return stats["executions"], stats["queued_more_than_once"]
+    return stats["submissions"], stats["queued_more_than_once"]
 
 
 # --- only the server ends a job ---------------------------------------------------------------

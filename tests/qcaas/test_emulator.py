@@ -72,7 +72,7 @@ class Emulator:
 
     async def stats(self) -> dict[str, Any]:
         async with httpx.AsyncClient(base_url=self.url, transport=self.transport) as raw:
-            response = await raw.get("/_emulator/stats")
+            response = await raw.get("/_emulator/stats", headers={"Authentication-Token": TOKEN})
             response.raise_for_status()
             return response.json()
 

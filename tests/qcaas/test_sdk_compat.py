@@ -39,7 +39,8 @@ def sdk_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 def routes_hit(served_url: str) -> Counter[str]:
     """The emulator's per-route request counters."""
-    return Counter(httpx.get(f"{served_url}/_emulator/stats").json()["requests"])
+    stats = httpx.get(f"{served_url}/_emulator/stats", headers={"Authentication-Token": TOKEN})
+    return Counter(stats.json()["requests"])
 
 
 def config(shots: int = SHOTS) -> object:

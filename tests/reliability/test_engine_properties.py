@@ -165,7 +165,7 @@ async def check(case: Scenario, root: Path) -> None:
         stats = await emulator.stats()
         assert stats["queued_more_than_once"] == [], (stats, case)
         completed = sum(child.state is JobState.COMPLETED for child in children(resumed)) if resumed else 0
-        assert stats["executions"] == completed, (stats["executions"], completed, case)
+        assert stats["submissions"] == completed, (stats["submissions"], completed, case)
     finally:
         emulator.close()
 

@@ -114,7 +114,7 @@ async def test_a_fault_after_the_handler_leaves_the_submitted_task_stored(emulat
         assert status.json()["status"] in ("SUBMITTED", "RUNNING", "COMPLETED")
         again = await http.post(SUBMIT_V4, json=task_body(task_id))
     expected = {"idempotent": (200, 1), "refuse": (409, 1), "rerun": (200, 2)}[policy]
-    assert (again.status_code, (await emulator.stats())["executions"]) == expected
+    assert (again.status_code, (await emulator.stats())["submissions"]) == expected
     if policy != "refuse":
         assert again.json() == [{"task_id": task_id}]
     stats = await emulator.stats()

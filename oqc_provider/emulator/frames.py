@@ -1,0 +1,109 @@
+"""What the emulator and its simulator processes say to each other: JSON frames over pipes.
+
+Each frame is an 8-byte length and a UTF-8 JSON array ``[kind, ...]``. JSON, not pickle: nothing
+in this package unpickles (a rule the security tests hold), and tasks, outcomes and device data are
+JSON already (tasks are stored as JSON, devices are pydantic models).
+
+Frames: ``["ready", pid]`` (child, once warm); ``["run", key, config | null, [record...]]`` (parent;
+the config only the first time a child sees its key); ``["done", [outcome...]]``,
+``["interrupted"]`` or ``["error", message]`` (child).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import struct
+from dataclasses import asdict, dataclass
+from typing import IO, Any
+
+from oqc_provider.devices import Calibration, DeviceSpec
+from oqc_provider.emulator.executor import Outcome
+from oqc_provider.emulator.store import TaskRecord
+from oqc_provider.qcaas.models import TaskStatus
+
+_HEADER = struct.Struct("!Q")
+
+
+@dataclass(frozen=True)
+class ExecutorConfig:
+    """Everything a simulator process needs to build an emulator's :class:`~.executor.Executor`.
+
+    Attributes:
+        crash_marker: TEST HOOK, None in normal use. A simulator process given a task whose program
+            contains this text kills itself with SIGSEGV before simulating, so tests can crash a
+            simulator deterministically (see ``EmulatorSettings.crash_marker``).
+    """
+
+    devices: dict[str, DeviceSpec]
+    calibrations: dict[str, Calibration]
+    seed: int | None
+    crash_marker: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The config as JSON data."""
+        return {
+            "devices": {key: spec.model_dump(mode="json") for key, spec in self.devices.items()},
+            "calibrations": {key: cal.model_dump(mode="json") for key, cal in self.calibrations.items()},
+            "seed": self.seed,
+            "crash_marker": self.crash_marker,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExecutorConfig:
+        """The config back from :meth:`to_json`."""
+        return cls(
+            devices={key: DeviceSpec.model_validate(spec) for key, spec in data["devices"].items()},
+            calibrations={key: Calibration.model_validate(cal) for key, cal in data["calibrations"].items()},
+            seed=data["seed"],
+            crash_marker=data["crash_marker"],
+        )
+
+    @functools.cached_property
+    def key(self) -> str:
+        """A digest naming this config, so a process receives it once, not with every chunk."""
+        return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()
+
+
+def record_to_json(record: TaskRecord) -> dict[str, Any]:
+    """A task record as JSON data."""
+    data = asdict(record)
+    data["status"] = record.status.value
+    return data
+
+
+def record_from_json(data: dict[str, Any]) -> TaskRecord:
+    """A task record back from :func:`record_to_json`."""
+    return TaskRecord(**{**data, "status": TaskStatus(data["status"])})
+
+
+def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
+    """An outcome as JSON data."""
+    return asdict(outcome)
+
+
+def outcome_from_json(data: dict[str, Any]) -> Outcome:
+    """An outcome back from :func:`outcome_to_json` (its error a tuple again)."""
+    error = data.get("error")
+    return Outcome(**{**data, "error": None if error is None else (int(error[0]), str(error[1]))})
+
+
+def write_frame(stream: IO[bytes], message: list[Any]) -> None:
+    """Send one message (raises ``BrokenPipeError`` when the other end is gone)."""
+    data = json.dumps(message, separators=(",", ":")).encode()
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> list[Any] | None:
+    """Receive one message, or None when the other end closed the pipe (or died)."""
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    message = json.loads(data)
+    return message if isinstance(message, list) else None

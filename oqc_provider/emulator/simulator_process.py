@@ -1,0 +1,147 @@
+"""A simulator process: ``python -m oqc_provider.emulator.simulator_process LEVEL [warm-compile]``.
+
+Started by :mod:`.pool`. It imports Qiskit and Aer, runs one warm-up task (so the first real one
+does not pay for first-use initialisation), says ``["ready", pid]``, then answers each ``run``
+frame on stdin with a ``done`` frame on stdout (:mod:`.frames`).
+
+Everything runs on this process's main thread, which lives as long as the process: a thread that
+has run both Qiskit's OpenQASM parser and Aer and then exits makes the next thread to parse
+OpenQASM segfault (seen with qiskit 2.6 / qiskit-aer 0.18). The process exits when its parent
+closes the pipe or dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections import OrderedDict
+from typing import IO, Any
+
+from oqc_provider.emulator.frames import (
+    ExecutorConfig,
+    outcome_to_json,
+    read_frame,
+    record_from_json,
+    write_frame,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Executors kept per process (one per emulator configuration seen), least recently used dropped.
+_EXECUTORS_KEPT = 8
+VERBOSE_ENV = "OQC_EMULATOR_VERBOSE"
+
+
+def _watch_parent() -> None:
+    """Exit when the parent is gone, even in the middle of a long simulation nobody will read."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="oqc-parent-watch", daemon=True).start()
+
+
+#: A Bell pair in native gates: the fast path every front end's programs take.
+NATIVE_BELL = (
+    'OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; creg c[2]; rz(pi/2) q[0]; sx q[0]; '
+    "rz(-pi) q[1]; sx q[1]; rz(-pi) q[1]; ecr q[0],q[1]; x q[0]; "
+    "measure q[0] -> c[0]; measure q[1] -> c[1];"
+)
+#: A Bell pair in standard gates: the emulator compiles it, as QCaaS does for a served client's.
+STANDARD_BELL = (
+    'OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; creg c[2]; h q[0]; cx q[0], q[1]; '
+    "measure q[0] -> c[0]; measure q[1] -> c[1];"
+)
+
+
+def _warm_up(programs: tuple[str, ...] = (NATIVE_BELL,)) -> None:
+    """Run ``programs`` through the whole path (parse, compile, noise model, Aer, results), so the
+    first real task does not pay for first-use initialisation."""
+    from oqc_provider.devices import CATALOGUE, reference_calibration
+    from oqc_provider.emulator.executor import Executor
+    from oqc_provider.emulator.store import TaskRecord
+    from oqc_provider.qcaas.compiler_config import CompilerConfig, QuantumResultsFormat
+    from oqc_provider.qcaas.models import TaskStatus
+
+    spec = next(iter(CATALOGUE.values()))
+    executor = Executor({spec.qpu_id: spec}, {spec.qpu_id: reference_calibration(spec)}, None)
+    config = CompilerConfig(repeats=10, results_format=QuantumResultsFormat.binary_count()).to_json()
+    for program in programs:
+        record = TaskRecord(
+            "warm-up", spec.qpu_id, TaskStatus.RUNNING, None, program, config, None, time.time(), None,
+            None, None, None, {},
+        )  # fmt: skip
+        outcome = executor.run([record])[0]
+        if outcome.error is not None:
+            logger.debug("Warm-up task failed (harmless): %s", outcome.error)
+
+
+def serve(inbound: IO[bytes], outbound: IO[bytes]) -> None:
+    """Answer ``run`` frames until the parent closes the pipe."""
+    from oqc_provider.emulator.executor import Executor, SimulationInterrupted
+
+    executors: OrderedDict[str, tuple[Executor, str | None]] = OrderedDict()
+    while True:
+        message = read_frame(inbound)
+        if message is None:
+            return
+        _, key, config_data, record_data = message
+        records = [record_from_json(data) for data in record_data]
+        if config_data is not None:
+            config = ExecutorConfig.from_json(config_data)
+            executors[key] = (Executor(config.devices, config.calibrations, config.seed), config.crash_marker)
+            while len(executors) > _EXECUTORS_KEPT:
+                executors.popitem(last=False)
+        executors.move_to_end(key)
+        executor, crash_marker = executors[key]
+        if crash_marker and any(crash_marker in (record.program or "") for record in records):
+            # TEST HOOK (EmulatorSettings.crash_marker): die as Aer does when it segfaults.
+            os.kill(os.getpid(), signal.SIGSEGV)
+        try:
+            reply: list[Any] = ["done", [outcome_to_json(outcome) for outcome in executor.run(records)]]
+        except SimulationInterrupted:
+            reply = ["interrupted"]
+        except Exception as exc:  # the parent fails (or retries) the chunk; this process lives on
+            logger.exception("Executor failed on %d task(s)", len(records))
+            reply = ["error", f"{type(exc).__name__}: {exc}"]
+        write_frame(outbound, reply)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: take the protocol pipes, warm up, serve."""
+    args = sys.argv[1:] if argv is None else argv
+    level = (args[0] if args else "WARNING").upper()
+    programs = (NATIVE_BELL, STANDARD_BELL) if "warm-compile" in args[1:] else (NATIVE_BELL,)
+    # stdout carries frames only: anything else printing to fd 1 (C libraries included) goes to stderr.
+    outbound = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    inbound = os.fdopen(os.dup(0), "rb")
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s [simulator %(process)d]: %(message)s"
+    )
+    if os.environ.get(VERBOSE_ENV) != "1":
+        # qiskit.passmanager logs every pass at INFO: noise in a server log.
+        logging.getLogger("qiskit").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # Ctrl-C in a terminal reaches the whole process group: it is the caller's to handle. A
+    # simulator killed by it would look like a crash and count against the tasks it was running.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _watch_parent()
+    try:
+        _warm_up(programs)
+    except Exception:  # a broken warm-up must not stop real tasks, which report their own errors
+        logger.exception("Simulator warm-up failed")
+    write_frame(outbound, ["ready", os.getpid()])
+    with contextlib.suppress(BrokenPipeError):
+        serve(inbound, outbound)
+
+
+if __name__ == "__main__":
+    main()
