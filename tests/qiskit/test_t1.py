@@ -1,9 +1,13 @@
 """qiskit-experiments' T1 through the exact program text QAT would receive.
 
-QAT (QCaaS's compiler) reads ``delay(x) q[i];`` as x SECONDS and refuses a ``delay`` without the
-``opaque delay(param0) q0;`` declaration (contract §2). The programs the backend sends for a T1
-experiment must say exactly that, on the qubit the experiment chose. QAT 3.5 also refuses an OpenQASM 2
-delay that is not a whole number of seconds, so the fit itself cannot pass through OpenQASM 2 (xfail).
+QAT (QCaaS's compiler) reads every duration in seconds, and its OpenQASM 2 reader takes only a whole
+number in ``delay(x)``; its OpenQASM 3 reader takes ``delay[400.0ns] q[5];``. So the backend writes a
+circuit with delays as OpenQASM 3, each delay in nanoseconds (never dt), and runs it with the per-shot
+``raw()`` format (QAT's counts runtime refuses fractional OpenQASM 3 delays). The programs a T1
+experiment sends must say exactly that, on the qubit the experiment chose, and the fit of what the
+emulator returns for them must find the Target's T1 (the emulator relaxes during delays from T1/T2).
+The same program text, fed to QAT itself, is accepted and keeps its qubit: see the
+``frontend_qiskit_t1_delay_5`` fixture and tests/qiskit/test_frontend_fixtures.py.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import re
 import numpy as np
 import pytest
 
+from oqc_provider.qcaas.compiler_config import QuantumResultsFormat
 from oqc_provider.qiskit import OQCProvider
 from oqc_provider.run_options import KEEP_LAYOUT
 
-_DELAY = re.compile(r"^delay\(([^)]+)\) q\[(\d+)\];$", re.MULTILINE)
+_DELAY = re.compile(r"^delay\[([0-9.]+)ns\] q\[(\d+)\];$", re.MULTILINE)
 
 
 def test_t1_programs_say_seconds_on_the_chosen_qubit(provider: OQCProvider) -> None:
@@ -30,21 +35,18 @@ def test_t1_programs_say_seconds_on_the_chosen_qubit(provider: OQCProvider) -> N
     assert len(sent) == len(delays)
     seen = []
     for child in sent:
-        assert child.program.count("opaque delay(param0) q0;") == 1, child.program
-        waits = [(float(seconds), int(qubit)) for seconds, qubit in _DELAY.findall(child.program)]
+        assert child.program.startswith("OPENQASM 3.0;\n"), child.program
+        assert "dt]" not in child.program and "opaque" not in child.program
+        waits = [(float(ns) * 1e-9, int(qubit)) for ns, qubit in _DELAY.findall(child.program)]
         assert waits and {qubit for _, qubit in waits} == {5}, child.program
         seen.append(sum(seconds for seconds, _ in waits))
-        assert child.config_to_send().optimizations == KEEP_LAYOUT  # the service must not move q[5]
+        config = child.config_to_send()
+        assert config.optimizations == KEEP_LAYOUT  # the service must not move q[5]
+        assert config.results_format == QuantumResultsFormat.raw()  # per shot: QAT runs its fractional delays
     # qiskit-experiments rounds each delay to a whole number of dt (0.5 ns): seconds, not dt.
     assert sorted(seen) == pytest.approx(delays, rel=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="QCaaS's compiler (QAT 3.5) refuses OpenQASM 2 delays of a fraction of a second, and the "
-    "emulator refuses them as QAT does; a T1 through QCaaS needs another program form (OpenQASM 3 "
-    "delay[...] with raw results, which QAT accepts): a decision for the lead, see the report.",
-)
 @pytest.mark.parametrize("backend_run", [True, False], ids=["backend_run", "sampler"])
 def test_t1_experiment_fits_the_advertised_t1(provider: OQCProvider, backend_run: bool) -> None:
     T1 = pytest.importorskip("qiskit_experiments.library").T1
