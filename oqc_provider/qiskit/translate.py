@@ -272,7 +272,7 @@ def to_wire(
     loose = tuple(i for i in range(circuit.num_clbits) if i not in covered)
     if loose:
         registers.append((_register_name("loose_bits", taken, "loose_bits"), loose))
-    instructions = circuit.data if data is None else data
+    instructions = list(circuit.data) if data is None else data  # read twice: build its objects once
     openqasm = 3 if has_delay(instructions) else 2
     if native:
         clbit_names = {

@@ -7,7 +7,7 @@ circuit with delays as OpenQASM 3, each delay in nanoseconds (never dt), and run
 experiment sends must say exactly that, on the qubit the experiment chose, and the fit of what the
 emulator returns for them must find the Target's T1 (the emulator relaxes during delays from T1/T2).
 The same program text, fed to QAT itself, is accepted and keeps its qubit: see the
-``frontend_qiskit_t1_delay_5`` fixture and tests/qiskit/test_frontend_fixtures.py.
+``frontend_qiskit_t1_delay_5`` fixture and tests/emulator/test_frontend_fixtures.py.
 """
 
 from __future__ import annotations
