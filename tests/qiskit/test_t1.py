@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 
 from oqc_provider.qcaas.compiler_config import QuantumResultsFormat
-from oqc_provider.qiskit import OQCProvider
+from oqc_provider.qiskit import OQCBackend, OQCProvider
 from oqc_provider.run_options import KEEP_LAYOUT
 
 _DELAY = re.compile(r"^delay\[([0-9.]+)ns\] q\[(\d+)\];$", re.MULTILINE)
 
 
-def test_t1_programs_say_seconds_on_the_chosen_qubit(provider: OQCProvider) -> None:
+def test_t1_programs_are_openqasm3_in_ns_on_the_chosen_qubit(provider: OQCProvider) -> None:
     T1 = pytest.importorskip("qiskit_experiments.library").T1
     backend = provider.get_backend("Toshiko")
     delays = [1e-6, 2.5e-5, 1e-4]
@@ -57,3 +57,24 @@ def test_t1_experiment_fits_the_advertised_t1(provider: OQCProvider, backend_run
     data = experiment.run(backend_run=backend_run).block_for_results()
     fit = data.analysis_results("T1", dataframe=True).iloc[0]
     assert abs(fit["value"].nominal_value - advertised) / advertised < 0.15, (fit["value"], advertised)
+
+
+def test_circuits_with_delays_give_counts_and_memory_like_any_circuit(lucy_sim: OQCBackend) -> None:
+    """Sent as OpenQASM 3 with raw() results, decoded into counts and memory: several registers and
+    an unmeasured bit (QAT writes it as the integer 0, as in OpenQASM 2) map back as usual."""
+    from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister
+
+    circuit = QuantumCircuit(QuantumRegister(8, "q"), ClassicalRegister(3, "c"), ClassicalRegister(1, "b"))
+    circuit.x(5)
+    circuit.delay(800, 5, unit="dt")
+    circuit.delay(1.5, 4, unit="us")
+    circuit.measure(5, 2)
+    circuit.measure(4, 3)
+    result = lucy_sim.run(circuit, shots=20, memory=True).result(timeout=60)
+    assert result.get_counts() == {"0 100": 20}
+    assert result.get_memory() == ["0 100"] * 20
+    job = lucy_sim.run(circuit, shots=20)
+    assert job.result(timeout=60).get_counts() == {"0 100": 20}
+    (child,) = job.composite.jobs
+    assert child.program.startswith("OPENQASM 3.0;") and "delay[1500.0ns] q[4];" in child.program
+    assert child.config_to_send().results_format == QuantumResultsFormat.raw()
