@@ -68,6 +68,13 @@ _RESERVED_WORDS = (
     "crz cu1 cp cu3 csx cu rxx rzz rccx rc3x c3x c3sqrtx c4x"
 )
 _RESERVED = frozenset(_RESERVED_WORDS.split())
+#: More names an OpenQASM 3 register may not take (keywords, types, stdgates.inc gates).
+_RESERVED_QASM3_WORDS = (
+    "input output let box duration stretch angle float int uint bool bit qubit const def return for while in "
+    "end break continue extern defcal cal ctrl negctrl inv pow gphase durationof array complex else switch "
+    "case default pragma include measure reset barrier delay true false mutable readonly phase cphase gate"
+)
+_RESERVED_QASM3 = _RESERVED | frozenset(_RESERVED_QASM3_WORDS.split())
 #: How ``qasm3.dumps`` defines ``ecr`` (not in stdgates.inc).
 _QASM3_ECR_DEFINITION = re.compile(r"^gate ecr [^{]*\{[^}]*\}\n", re.MULTILINE)
 #: Per Target (by identity): each operation's allowed qubit tuples (None: any qubits). Targets
@@ -211,10 +218,10 @@ def check_circuit(
             measured.update(qubits)
 
 
-def _register_name(wanted: str, taken: set[str], fallback: str) -> str:
-    name = wanted if _IDENTIFIER.match(wanted) and wanted not in _RESERVED else fallback
+def _register_name(wanted: str, taken: set[str], fallback: str, reserved: frozenset[str] = _RESERVED) -> str:
+    name = wanted if _IDENTIFIER.match(wanted) and wanted not in reserved else fallback
     base, suffix = name, 1
-    while name in taken or name in _RESERVED:
+    while name in taken or name in reserved:
         name = f"{base}_{suffix}"
         suffix += 1
     taken.add(name)
@@ -260,6 +267,9 @@ def to_wire(
     ``data``: ``list(circuit.data)``, if the caller already made it (see :func:`check_circuit`).
     """
     label = circuit_label(circuit, index)
+    instructions = list(circuit.data) if data is None else data  # read twice: build its objects once
+    openqasm = 3 if has_delay(instructions) else 2
+    reserved = _RESERVED_QASM3 if openqasm == 3 else _RESERVED
     taken: set[str] = set()
     covered: set[int] = set()
     registers: list[tuple[str, tuple[int, ...]]] = []
@@ -267,13 +277,11 @@ def to_wire(
     for number, creg in enumerate(circuit.cregs):
         indices = tuple(clbit_index[bit] for bit in creg)
         if indices and not covered.intersection(indices):  # overlapping registers: bits go once
-            registers.append((_register_name(creg.name, taken, f"c{number}"), indices))
+            registers.append((_register_name(creg.name, taken, f"c{number}", reserved), indices))
             covered.update(indices)
     loose = tuple(i for i in range(circuit.num_clbits) if i not in covered)
     if loose:
-        registers.append((_register_name("loose_bits", taken, "loose_bits"), loose))
-    instructions = list(circuit.data) if data is None else data  # read twice: build its objects once
-    openqasm = 3 if has_delay(instructions) else 2
+        registers.append((_register_name("loose_bits", taken, "loose_bits", reserved), loose))
     if native:
         clbit_names = {
             clbit: f"{name}[{position}]"

@@ -172,3 +172,18 @@ def test_anything_else_falls_back_to_dumps(kind: str) -> None:
         circuit.append(QuantumCircuit(1, name="mine").to_gate(), [1])
     circuit.measure([0, 1], [0, 1])
     assert not assert_same_program(circuit, 0.5e-9)
+
+
+def test_openqasm3_register_names_avoid_its_keywords() -> None:
+    circuit = QuantumCircuit(
+        QuantumRegister(1, "q"), ClassicalRegister(1, "box"), ClassicalRegister(1, "input")
+    )
+    circuit.delay(10, 0, "ns")
+    circuit.measure(0, 0)
+    circuit.measure(0, 1)
+    wire = to_wire(circuit, 0.5e-9)
+    assert [name for name, _ in wire.registers] == ["c0", "c1"]
+    assert assert_same_program(circuit, 0.5e-9)
+    plain = QuantumCircuit(QuantumRegister(1, "q"), ClassicalRegister(1, "box"))
+    plain.measure(0, 0)
+    assert to_wire(plain, 0.5e-9).registers[0][0] == "box"  # a fine OpenQASM 2 name
