@@ -375,11 +375,13 @@ def _walk(builder: NativeBuilder, op: object, qubits: list[int], clbits: tuple[C
         )
 
 
-_UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12}
+#: Units of an OpenQASM 3 duration per second (dividing keeps ``400ns`` at exactly ``4e-07`` s).
+_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9, "ps": 1e12}
 
 
 def _seconds(op: object, spec: DeviceSpec) -> float:
-    """A delay's duration in seconds (OpenQASM 2 programs give seconds, as QAT reads them)."""
+    """A delay's duration in seconds, as QAT reads it: OpenQASM 2 ``delay(x)`` is x seconds, an
+    OpenQASM 3 ``delay[400ns]`` carries its unit (``dt`` is the device's sample time)."""
     unit = getattr(op, "unit", "s")
     duration = float(op.duration)  # type: ignore[attr-defined]
-    return duration * spec.dt if unit == "dt" else duration * _UNIT_SECONDS.get(unit, 1.0)
+    return duration * spec.dt if unit == "dt" else duration / _PER_SECOND.get(unit, 1.0)

@@ -2,7 +2,9 @@
 
 QAT reads OpenQASM 2 with Qiskit's parser, ``qelib1.inc`` plus the device's ``ecr`` (unless the program
 defines its own ``gate ecr``, whose body it then runs), and ``delay`` only once the program declares it
-(``opaque delay(param0) q0;``): its argument is in seconds, like every duration in QAT. Classically
+(``opaque delay(param0) q0;``): its argument is in seconds, like every duration in QAT, and must be a
+whole number. OpenQASM 3 delays carry a unit (``delay[400.0ns] q[5];``, what the Qiskit front end
+writes for a circuit with delays) and are lowered to seconds too, ``Delay(x, unit="s")``. Classically
 conditioned gates are refused. What happens next (placement and routing by tket, or nothing) is
 :mod:`oqc_provider.emulator.compilation`'s business; turning the result into native gates is
 :mod:`oqc_provider.emulator.lowering`'s.

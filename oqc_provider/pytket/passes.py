@@ -8,7 +8,10 @@ higher levels:
    only ever sees 1- and 2-qubit gates;
 2. (levels 1-3) optimise the logical circuit;
 3. place and route onto the device graph with CX gates in the *allowed* direction only
-   (``directed_cx=True``), delaying measurements where the device has no mid-circuit measurement;
+   (``directed_cx=True``), delaying measurements where the device has no mid-circuit measurement.
+   A circuit whose qubits are all device nodes already (the user placed it, e.g. with
+   ``Placement.place_with_map``) keeps them: only routing may add swaps. pytket's placers would
+   otherwise place it again (a Bell pair placed on nodes 6, 5 of Lucy ends up on 1, 2);
 4. rebase to ``{ECR, Rz, SX, X}`` (a directed CX becomes an ECR in the same direction) and squash
    single-qubit runs, which never touches connectivity or direction.
 
@@ -27,11 +30,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pytket.architecture import Architecture
-from pytket.circuit import Node, OpType
+from pytket.circuit import Circuit, Node, OpType
 from pytket.passes import (
     AutoRebase,
     AutoSquash,
     BasePass,
+    CustomPass,
     CXMappingPass,
     DecomposeBoxes,
     FullPeepholeOptimise,
@@ -145,20 +149,30 @@ def default_compilation_pass(
         passes.append(SynthesiseTket())
     elif optimisation_level >= 2:
         passes.append(FullPeepholeOptimise())
-    passes.append(
-        CXMappingPass(
-            arch,
-            placer,
-            directed_cx=True,
-            delay_measures=not spec.supports_mid_circuit_measurement,
-        )
-    )
+    passes.append(_mapping_pass(spec, arch, placer))
     if optimisation_level >= 1:
         passes.append(SynthesiseTket())  # commutes and merges; CX stay on their (directed) pairs
     if optimisation_level >= 3:
         passes += [RemoveRedundancies(), SynthesiseTket()]
     passes += _finish(spec)
     return SequencePass(passes)
+
+
+def _mapping_pass(spec: DeviceSpec, arch: Architecture, placer: Placement) -> BasePass:
+    """Place (unless the circuit is placed already), route with directed CX, delay measures."""
+    delay_measures = not spec.supports_mid_circuit_measurement
+    place = CXMappingPass(arch, placer, directed_cx=True, delay_measures=delay_measures)
+    # The base Placement maps qubits that are already device nodes to themselves.
+    keep = CXMappingPass(arch, Placement(arch), directed_cx=True, delay_measures=delay_measures)
+    nodes = set(arch.nodes)
+
+    def transform(circuit: Circuit) -> Circuit:
+        mapped = circuit.copy()
+        placed = bool(mapped.qubits) and all(qubit in nodes for qubit in mapped.qubits)
+        (keep if placed else place).apply(mapped)
+        return mapped
+
+    return CustomPass(transform, label="OQCMapping")
 
 
 __all__ = [

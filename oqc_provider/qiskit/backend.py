@@ -1,6 +1,7 @@
 """``OQCBackend``: one OQC QPU (or cloud simulator, or the emulator's stand-in) as a Qiskit ``BackendV2``.
 
-``run()`` checks each circuit against the Target, writes it as OpenQASM 2, records the batch in
+``run()`` checks each circuit against the Target, writes it as OpenQASM 2 (OpenQASM 3 with the per-shot
+``raw()`` results format if it has delays: see :mod:`oqc_provider.qiskit.translate`), records the batch in
 the local job store and submits it as one engine CompositeJob, returning an :class:`OQCJob` at
 once. Options set per call apply to that call only.
 
@@ -210,7 +211,9 @@ class OQCBackend(BackendV2):
             data = list(circuit.data)  # one pass builds its Python objects; both steps read them
             check_circuit(circuit, target, device, index, data)
             wire = to_wire(circuit, device.dt, index, data=data)
-            raw = run_options.memory or len(wire.registers) > 1
+            # Per shot: for memory, for joint counts over several registers, and for OpenQASM 3
+            # (circuits with delays: QAT's counts runtime refuses their fractional delays).
+            raw = run_options.memory or len(wire.registers) > 1 or wire.per_shot
             jobs.append(
                 Job(
                     wire.program,

@@ -1,36 +1,52 @@
-"""A fast OpenQASM 2 writer for circuits already in the QPU's native gates.
+"""A fast OpenQASM writer for circuits already in the QPU's native gates.
 
 ``qiskit.qasm2.dumps`` is general: it rebuilds the circuit's gate definitions, formats every angle as a
 multiple of pi and copies the circuit, which costs about 1.7 ms for a 130-gate circuit, as much as Aer
 takes to run it. A transpiled circuit holds only ``rz``, ``sx``, ``x``, ``ecr``, ``measure``,
-``barrier``, ``id`` and ``reset``, so its program is one line per instruction, written here in a single
-pass; delays are written in seconds (the unit the service reads every duration in) under the ``opaque
-delay(param0) q0;`` declaration the service requires. The text is the program ``dumps`` writes for the
-same circuit, up to spelling: angles are written exactly (``repr`` of the float, always with a decimal
-point as OpenQASM 2 requires) instead of rounded to a fraction of pi. Tests parse both with
-``qasm2.loads`` and compare every operation.
+``barrier``, ``reset`` and ``delay`` (the Target offers nothing else), so its program is one line per
+instruction, written here in a single pass. The text is the program ``dumps`` writes for the same
+circuit, up to spelling: angles are written exactly (``repr`` of the float, always with a decimal point
+as OpenQASM 2 requires) instead of rounded to a fraction of pi. Tests parse both and compare every
+operation.
 
-Anything else (conditionals, custom gates, unbound or non-finite angles, delays that cannot be
-converted to seconds) returns ``None`` and the caller falls back to ``dumps``.
+**Circuits with delays are written as OpenQASM 3.** The service's compiler (QAT 3.5) reads a duration
+in seconds, but its OpenQASM 2 reader only takes a whole number in ``delay(x)``: OpenQASM 2 cannot ask
+it for 400 ns (``delay(4e-07)`` is refused, ``delay(800)`` would be 800 seconds). Its OpenQASM 3 reader
+takes ``delay[400.0ns] q[5];`` with its unit, so such circuits go out as OpenQASM 3 with every delay in
+nanoseconds, converted exactly (in decimal) from ``dt`` or whatever unit the circuit used, never in
+``dt`` (the service's ``dt`` need not be the Target's). QAT never places or routes OpenQASM 3, so the
+qubits stay put whatever the optimisation setting. The caller asks for the per-shot ``raw()`` results
+format for them: QAT's counts path refuses a fractional OpenQASM 3 delay, its pulse-level path does not
+(:mod:`oqc_provider.qiskit.translate`). Circuits without delays keep the OpenQASM 2 form.
+
+Anything else (conditionals, custom gates, ``id``, unbound or non-finite angles, delays that cannot be
+converted) returns ``None`` and the caller falls back to ``dumps``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 
 from qiskit.circuit import CircuitInstruction, Delay, QuantumCircuit
 
 from oqc_provider.openqasm import qasm2_real
 
 HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'
+#: OpenQASM 3: ``ecr`` is the device's own gate to QAT's reader, so it needs no definition.
+HEADER_QASM3 = 'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
 #: How ``dumps`` defines ``ecr`` (not in qelib1.inc); the service runs it as the native ECR.
 ECR_DEFINITION = "gate ecr q0,q1 { s q0; sx q1; cx q0,q1; x q0; }\n"
-#: How the service (QAT's OpenQASM 2 reader) wants ``delay`` declared; without it, it refuses one.
-DELAY_DECLARATION = "opaque delay(param0) q0;\n"
-#: Seconds per unit of a Qiskit Delay (``dt`` is the device's).
-TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12}
-#: Parameterless operations written as ``name q[i], q[j];``.
-_PLAIN = frozenset({"sx", "x", "ecr", "id", "reset"})
+#: Nanoseconds per unit of a Qiskit Delay, as exact decimals (``dt`` is the device's).
+NANOSECONDS = {
+    "s": Decimal(10**9),
+    "ms": Decimal(10**6),
+    "us": Decimal(1000),
+    "ns": Decimal(1),
+    "ps": Decimal("0.001"),
+}
+#: Parameterless operations written as ``name q[i], q[j];`` in both dialects.
+_PLAIN = frozenset({"sx", "x", "ecr", "reset"})
 
 
 def native_program(
@@ -41,7 +57,8 @@ def native_program(
     *,
     dt: float | None = None,
 ) -> str | None:
-    """The OpenQASM 2 program of ``circuit``, or ``None`` if it is not in the native gate set.
+    """The program of ``circuit`` (OpenQASM 3 if it has a delay, else 2), or ``None`` if it is not in
+    the native gate set.
 
     Args:
         circuit: the circuit; qubit ``i`` is written ``q[i]`` (physical qubit ``i``).
@@ -52,11 +69,13 @@ def native_program(
     """
     if not circuit.num_qubits:
         return None
+    instructions = list(circuit.data if data is None else data)
+    qasm3 = has_delay(instructions)
     qubit_names = {bit: f"q[{index}]" for index, bit in enumerate(circuit.qubits)}
     clbit_of = {bit: clbit_names[index] for index, bit in enumerate(circuit.clbits) if index in clbit_names}
     body: list[str] = []
-    uses_ecr = uses_delay = False
-    for instruction in circuit.data if data is None else data:
+    uses_ecr = False
+    for instruction in instructions:
         operation = instruction.operation
         name = operation.name
         qubits = instruction.qubits
@@ -76,38 +95,59 @@ def native_program(
             clbit = clbit_of.get(instruction.clbits[0])
             if clbit is None:
                 return None
-            body.append(f"measure {qubit_names[qubits[0]]} -> {clbit};\n")
+            qubit = qubit_names[qubits[0]]
+            body.append(f"{clbit} = measure {qubit};\n" if qasm3 else f"measure {qubit} -> {clbit};\n")
         elif name == "delay":
-            text = qasm2_real(seconds_of(operation, dt))
-            if text is None:
+            nanoseconds = nanoseconds_of(operation, dt)
+            if nanoseconds is None:
                 return None
-            uses_delay = True
-            body.append(f"delay({text}) {qubit_names[qubits[0]]};\n")
+            body.append(f"delay[{qasm3_nanoseconds(nanoseconds)}] {qubit_names[qubits[0]]};\n")
         elif name == "barrier":
             if qubits:
                 body.append(f"barrier {','.join(qubit_names[q] for q in qubits)};\n")
         else:
             return None
-    declarations = [HEADER]
-    if uses_delay:
-        declarations.append(DELAY_DECLARATION)
-    if uses_ecr:
-        declarations.append(ECR_DEFINITION)
-    declarations.append(f"qreg q[{circuit.num_qubits}];\n")
-    declarations.extend(f"creg {name}[{size}];\n" for name, size in registers)
+    if qasm3:
+        declarations = [HEADER_QASM3, f"qubit[{circuit.num_qubits}] q;\n"]
+        declarations.extend(f"bit[{size}] {name};\n" for name, size in registers)
+    else:
+        declarations = [HEADER, ECR_DEFINITION] if uses_ecr else [HEADER]
+        declarations.append(f"qreg q[{circuit.num_qubits}];\n")
+        declarations.extend(f"creg {name}[{size}];\n" for name, size in registers)
     return "".join(declarations) + "".join(body)
 
 
-def seconds_of(operation: object, dt: float | None) -> float | None:
-    """A Delay's duration in seconds, or ``None`` when it cannot be known here."""
+def has_delay(instructions: Iterable[CircuitInstruction]) -> bool:
+    """Whether a circuit waits anywhere: then it is written as OpenQASM 3 (see the module's docstring)."""
+    return any(instruction.operation.name == "delay" for instruction in instructions)
+
+
+def nanoseconds_of(operation: object, dt: float | None) -> Decimal | None:
+    """A Delay's duration in nanoseconds, exactly (decimal arithmetic on the numbers as written), or
+    ``None`` when it cannot be known here (not a Delay, unbound, negative, ``dt`` without a ``dt``)."""
     if not isinstance(operation, Delay):
         return None
     duration = operation.params[0]
     if isinstance(duration, bool) or not isinstance(duration, int | float):
         return None
-    scale = dt if operation.unit == "dt" else TIME_UNITS.get(operation.unit)
-    if not scale:
+    if operation.unit == "dt":
+        scale = None if not dt else Decimal(repr(float(dt))) * NANOSECONDS["s"]
+    else:
+        scale = NANOSECONDS.get(operation.unit)
+    amount = Decimal(duration) if isinstance(duration, int) else Decimal(repr(float(duration)))
+    if scale is None or not amount.is_finite() or amount < 0:
         return None
-    # 12 significant digits: 400 ns is written 4e-07, not 4.0000000000000003e-07 (a picosecond
-    # is far below any pulse the hardware schedules).
-    return float(f"{float(duration) * scale:.12g}")
+    return amount * scale
+
+
+def qasm3_nanoseconds(nanoseconds: Decimal) -> str:
+    """An OpenQASM 3 duration literal in ns, e.g. ``400.0ns``, ``0.5ns`` (always a decimal point, never
+    an exponent, as ``qiskit.qasm3.dumps`` writes them)."""
+    text = format(nanoseconds.normalize(), "f")
+    return f"{text if '.' in text else text + '.0'}ns"
+
+
+def seconds_of(operation: object, dt: float | None) -> float | None:
+    """A Delay's duration in seconds (the nearest float), or ``None`` when it cannot be known here."""
+    nanoseconds = nanoseconds_of(operation, dt)
+    return None if nanoseconds is None else float(nanoseconds / NANOSECONDS["s"])

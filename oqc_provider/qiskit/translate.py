@@ -1,12 +1,24 @@
-"""Qiskit circuits on their way to a QPU: checked against the Target, then written as OpenQASM 2.
+"""Qiskit circuits on their way to a QPU: checked against the Target, then written as OpenQASM.
 
 :func:`check_circuit` refuses what the QPU cannot run *before* anything is sent, with a message
 that names the circuit, the gate and the qubits and says to transpile. :func:`to_wire` writes the
 program the service receives: one quantum register ``q`` (``q[i]`` is physical qubit ``i``), the
 circuit's classical registers under their own names, and any clbits outside a register gathered in
-one more register; delays are written in seconds under ``opaque delay(param0) q0;``, as the
-service reads them. It also records which of the circuit's clbits each register bit is, so results
+one more register. It also records which of the circuit's clbits each register bit is, so results
 map back onto the circuit exactly (see :mod:`oqc_provider.qiskit.results`).
+
+Why two languages: the service's compiler (QAT 3.5) reads every duration in seconds, and its
+OpenQASM 2 reader accepts only a whole number in ``delay(x)``, so no OpenQASM 2 text asks it for a
+400 ns wait (``delay(4e-07)`` is refused; ``delay(800)``, 800 dt, would be 800 *seconds*). Its
+OpenQASM 3 reader takes ``delay[400.0ns] q[5];``. So a circuit with a delay is written as OpenQASM 3,
+each delay in nanoseconds converted exactly from the circuit's unit (never ``dt``), and is run with
+the per-shot ``raw()`` results format (:attr:`WireProgram.per_shot`): QAT's counts runtime refuses a
+fractional OpenQASM 3 delay, its pulse-level runtime runs it, and the raw shots decode into counts and
+memory like any raw result. QAT never places or routes OpenQASM 3, so such a circuit keeps its qubits
+under every optimisation setting. Circuits without delays keep the OpenQASM 2 fast path.
+
+``id`` is refused by :func:`check_circuit` (the Target does not offer it, and QAT refuses it: "Gate id
+isn't intrinsic and has no body"); ``transpile`` removes it, and a wait is a ``delay``.
 
 Example:
     >>> from qiskit import QuantumCircuit
@@ -18,6 +30,10 @@ Example:
     (('c', (0, 1)),)
     >>> print(wire.program.splitlines()[2:4])
     ['qreg q[2];', 'creg c[2];']
+    >>> _ = qc.delay(800, 0, unit="dt")
+    >>> waits = to_wire(qc, dt=0.5e-9)
+    >>> waits.per_shot, waits.program.splitlines()[0], waits.program.splitlines()[-1]
+    (True, 'OPENQASM 3.0;', 'delay[400.0ns] q[0];')
 """
 
 from __future__ import annotations
@@ -26,7 +42,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qiskit import qasm2
+from qiskit import qasm2, qasm3
 from qiskit.circuit import (
     CircuitInstruction,
     ClassicalRegister,
@@ -40,7 +56,7 @@ from qiskit.transpiler import Target
 
 from oqc_provider.devices import DeviceSpec
 from oqc_provider.qcaas.errors import OqcProviderError
-from oqc_provider.qiskit.native_qasm import native_program, seconds_of
+from oqc_provider.qiskit.native_qasm import has_delay, nanoseconds_of, native_program
 
 #: Operations that are bookkeeping, never checked against the Target.
 _BOOKKEEPING = frozenset({"barrier"})
@@ -52,9 +68,15 @@ _RESERVED_WORDS = (
     "crz cu1 cp cu3 csx cu rxx rzz rccx rc3x c3x c3sqrtx c4x"
 )
 _RESERVED = frozenset(_RESERVED_WORDS.split())
-#: What ``qasm2.dumps`` writes for the second and later Delay objects of a circuit.
-_DELAY_ALIAS = re.compile(r"^opaque delay_\d+\(param0\) q0;\n", re.MULTILINE)
-_DELAY_CALL = re.compile(r"\bdelay_\d+\(")
+#: More names an OpenQASM 3 register may not take (keywords, types, stdgates.inc gates).
+_RESERVED_QASM3_WORDS = (
+    "input output let box duration stretch angle float int uint bool bit qubit const def return for while in "
+    "end break continue extern defcal cal ctrl negctrl inv pow gphase durationof array complex else switch "
+    "case default pragma include measure reset barrier delay true false mutable readonly phase cphase gate"
+)
+_RESERVED_QASM3 = _RESERVED | frozenset(_RESERVED_QASM3_WORDS.split())
+#: How ``qasm3.dumps`` defines ``ecr`` (not in stdgates.inc).
+_QASM3_ECR_DEFINITION = re.compile(r"^gate ecr [^{]*\{[^}]*\}\n", re.MULTILINE)
 #: Per Target (by identity): each operation's allowed qubit tuples (None: any qubits). Targets
 #: are built once per backend and cannot be weakly referenced, so the Target is kept beside its table.
 _SUPPORT: dict[int, tuple[Target, dict[str, frozenset[tuple[int, ...]] | None]]] = {}
@@ -79,13 +101,21 @@ class WireProgram:
     """A circuit as the service receives it.
 
     Attributes:
-        program: OpenQASM 2 text.
+        program: OpenQASM 2 text, or OpenQASM 3 for a circuit with delays (see the module docstring).
         registers: each classical register of the program, with the index (in the original
             circuit) of the clbit behind each of its bits, in register order.
+        openqasm: the program's OpenQASM major version, 2 or 3.
     """
 
     program: str
     registers: tuple[tuple[str, tuple[int, ...]], ...]
+    openqasm: int = 2
+
+    @property
+    def per_shot(self) -> bool:
+        """Whether the program must run with the per-shot ``raw()`` results format: OpenQASM 3 (its
+        fractional delays are refused by QAT's counts runtime, accepted by its pulse-level one)."""
+        return self.openqasm == 3
 
 
 def circuit_label(circuit: QuantumCircuit, index: int) -> str:
@@ -155,6 +185,12 @@ def check_circuit(
             )
         if name not in support:
             extra = " This QPU does not support reset." if name == "reset" else ""
+            if name == "id":
+                extra = (
+                    " An identity does nothing, and OQC's compiler refuses 'id' (\"Gate id isn't "
+                    'intrinsic and has no body"): remove it (transpile does), or idle with '
+                    "circuit.delay(duration, qubit, unit)."
+                )
             raise CircuitValidationError(
                 f"{label}: gate {name!r} on qubits {qubits} is not supported by {spec.name}.{extra} "
                 f"Its operations are {sorted(target.operation_names)}. {fix}"
@@ -182,31 +218,35 @@ def check_circuit(
             measured.update(qubits)
 
 
-def _register_name(wanted: str, taken: set[str], fallback: str) -> str:
-    name = wanted if _IDENTIFIER.match(wanted) and wanted not in _RESERVED else fallback
+def _register_name(wanted: str, taken: set[str], fallback: str, reserved: frozenset[str] = _RESERVED) -> str:
+    name = wanted if _IDENTIFIER.match(wanted) and wanted not in reserved else fallback
     base, suffix = name, 1
-    while name in taken or name in _RESERVED:
+    while name in taken or name in reserved:
         name = f"{base}_{suffix}"
         suffix += 1
     taken.add(name)
     return name
 
 
-def delay_seconds(delay: Delay, dt: float | None, label: str) -> float:
-    """A delay's duration in seconds, as the service reads every duration (QAT's unit).
+def delay_nanoseconds(delay: Delay, dt: float | None, label: str) -> float:
+    """A delay's duration in nanoseconds, the unit its OpenQASM 3 text is written in (never ``dt``).
 
     Raises:
-        CircuitValidationError: an unbound duration, or a ``dt`` delay on a device without ``dt``.
+        CircuitValidationError: an unbound or negative duration, or a ``dt`` delay on a device
+            without ``dt``.
     """
     duration = delay.params[0]
     if not isinstance(duration, int | float):
         raise CircuitValidationError(f"{label}: a delay has an unbound duration ({duration}). Bind it first.")
     if delay.unit == "dt" and not dt:
         raise CircuitValidationError(f"{label}: a delay in 'dt' needs the device's dt, which is unknown.")
-    seconds = seconds_of(delay, dt)
-    if seconds is None:
-        raise CircuitValidationError(f"{label}: cannot convert a delay in {delay.unit!r} to seconds.")
-    return seconds
+    nanoseconds = nanoseconds_of(delay, dt)
+    if nanoseconds is None:
+        raise CircuitValidationError(
+            f"{label}: cannot convert a delay of {duration!r} {delay.unit} to a time; give a finite, "
+            "non-negative duration in s, ms, us, ns, ps or dt."
+        )
+    return float(nanoseconds)
 
 
 def to_wire(
@@ -217,14 +257,19 @@ def to_wire(
     native: bool = True,
     data: Sequence[CircuitInstruction] | None = None,
 ) -> WireProgram:
-    """Write ``circuit`` as the OpenQASM 2 program the service runs, with its register layout.
+    """Write ``circuit`` as the program the service runs, with its register layout.
 
-    A circuit in native gates (what ``transpile`` for the backend gives) is written by the fast
-    writer of :mod:`oqc_provider.qiskit.native_qasm`; anything else, or ``native=False``, goes
-    through ``qiskit.qasm2.dumps``. Both give the same program (tests parse and compare them).
+    OpenQASM 2, or OpenQASM 3 when the circuit has a delay (see the module docstring). A circuit in
+    native gates (what ``transpile`` for the backend gives) is written by the fast writer of
+    :mod:`oqc_provider.qiskit.native_qasm`; anything else, or ``native=False``, goes through
+    ``qiskit.qasm2.dumps`` / ``qiskit.qasm3.dumps``. Both give the same program (tests parse and
+    compare them).
     ``data``: ``list(circuit.data)``, if the caller already made it (see :func:`check_circuit`).
     """
     label = circuit_label(circuit, index)
+    instructions = list(circuit.data) if data is None else data  # read twice: build its objects once
+    openqasm = 3 if has_delay(instructions) else 2
+    reserved = _RESERVED_QASM3 if openqasm == 3 else _RESERVED
     taken: set[str] = set()
     covered: set[int] = set()
     registers: list[tuple[str, tuple[int, ...]]] = []
@@ -232,11 +277,11 @@ def to_wire(
     for number, creg in enumerate(circuit.cregs):
         indices = tuple(clbit_index[bit] for bit in creg)
         if indices and not covered.intersection(indices):  # overlapping registers: bits go once
-            registers.append((_register_name(creg.name, taken, f"c{number}"), indices))
+            registers.append((_register_name(creg.name, taken, f"c{number}", reserved), indices))
             covered.update(indices)
     loose = tuple(i for i in range(circuit.num_clbits) if i not in covered)
     if loose:
-        registers.append((_register_name("loose_bits", taken, "loose_bits"), loose))
+        registers.append((_register_name("loose_bits", taken, "loose_bits", reserved), loose))
     if native:
         clbit_names = {
             clbit: f"{name}[{position}]"
@@ -244,16 +289,21 @@ def to_wire(
             for position, clbit in enumerate(indices)
         }
         sizes = [(name, len(indices)) for name, indices in registers]
-        program = native_program(circuit, clbit_names, sizes, circuit.data if data is None else data, dt=dt)
+        program = native_program(circuit, clbit_names, sizes, instructions, dt=dt)
         if program is not None:
-            return WireProgram(program, tuple(registers))
-    return WireProgram(_dumps(circuit, dt, label, registers), tuple(registers))
+            return WireProgram(program, tuple(registers), openqasm)
+    return WireProgram(_dumps(circuit, dt, label, registers, openqasm), tuple(registers), openqasm)
 
 
 def _dumps(
-    circuit: QuantumCircuit, dt: float | None, label: str, registers: list[tuple[str, tuple[int, ...]]]
+    circuit: QuantumCircuit,
+    dt: float | None,
+    label: str,
+    registers: list[tuple[str, tuple[int, ...]]],
+    openqasm: int,
 ) -> str:
-    """The program through ``qasm2.dumps``: the circuit rebuilt on ``q`` and the wire registers."""
+    """The program through ``qasm2.dumps`` (``qasm3.dumps`` for ``openqasm=3``): the circuit rebuilt
+    on ``q`` and the wire registers, delays in nanoseconds."""
     qreg = QuantumRegister(circuit.num_qubits, "q")
     wire = QuantumCircuit(qreg, name=circuit.name)
     clbit_of: dict[int, Clbit] = {}
@@ -264,21 +314,28 @@ def _dumps(
     for instruction in circuit.data:
         operation = instruction.operation
         if isinstance(operation, Delay):
-            operation = Delay(delay_seconds(operation, dt, label), "s")
+            operation = Delay(delay_nanoseconds(operation, dt, label), "ns")
         wire.append(
             operation,
             [qreg[circuit.find_bit(q).index] for q in instruction.qubits],
             [clbit_of[circuit.find_bit(c).index] for c in instruction.clbits],
             copy=False,
         )
-    try:
-        program = qasm2.dumps(wire)
-    except qasm2.QASM2ExportError as exc:
-        raise CircuitValidationError(f"{label} cannot be written as OpenQASM 2: {exc}") from exc
-    # ``dumps`` declares one opaque ``delay_<id>`` per Delay object; the service knows one ``delay``.
-    program = _DELAY_ALIAS.sub("", program)
-    program = _DELAY_CALL.sub("delay(", program)
+    if openqasm == 3:
+        try:
+            program = qasm3.dumps(wire)
+        except qasm3.QASM3ExporterError as exc:
+            raise CircuitValidationError(f"{label} cannot be written as OpenQASM 3: {exc}") from exc
+        # The device's ``ecr`` is built into the service's OpenQASM 3 reader: no definition.
+        program = _QASM3_ECR_DEFINITION.sub("", program)
+        declared = "bit[{size}] {name};"
+    else:
+        try:
+            program = qasm2.dumps(wire)
+        except qasm2.QASM2ExportError as exc:
+            raise CircuitValidationError(f"{label} cannot be written as OpenQASM 2: {exc}") from exc
+        declared = "creg {name}[{size}];"
     for name, indices in registers:  # the exporter must not have renamed a register we map back by
-        if f"creg {name}[{len(indices)}];" not in program:
+        if declared.format(name=name, size=len(indices)) not in program:
             raise CircuitValidationError(f"{label}: the register {name!r} did not survive OpenQASM export.")
     return program

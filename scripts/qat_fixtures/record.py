@@ -240,6 +240,15 @@ def record_one(
             shape["error"] = echoed["error"]
         shapes[fmt] = shape
     entry["shapes"] = shapes
+    if "physical_qubits" not in entry:
+        # The Qiskit model refused (e.g. an OpenQASM 3 fractional delay) but the echo model ran it:
+        # its program says where it ran (a front end's raw() T1 program has only this record).
+        for shape in shapes.values():
+            if shape["accepted"] and shape.get("optimized_circuit"):
+                facts = circuit_facts(shape["optimized_circuit"])
+                entry["physical_qubits"] = facts.physical_qubits
+                entry["measures"] = facts.measures
+                break
     echo_same_format = shapes.get("binary_count", shapes.get("given", {})).get("accepted")
     if echo_same_format == counts["accepted"]:
         entry["verdict"] = "accepted" if counts["accepted"] else "refused"

@@ -89,3 +89,24 @@ def test_backend_info_carries_architecture_gates_and_calibration() -> None:
     assert info.misc["max_shots"] == TOSHIKO.max_shots
     lucy = backend_info(LUCY, reference_calibration(LUCY))
     assert OpType.Reset not in lucy.gate_set and not lucy.supports_midcircuit_measurement
+
+
+def test_default_pass_keeps_a_placement_the_user_made() -> None:
+    """A circuit placed on device nodes by the user stays there at every level (pytket's placers
+    would place it again: a Bell pair on 6 -> 5 of Lucy went to nodes 1, 2); an unplaced one is placed."""
+    from pytket import Circuit, Qubit
+    from pytket.circuit import Node
+    from pytket.placement import Placement
+
+    from oqc_provider.devices import LUCY_SIMULATOR
+    from oqc_provider.pytket.passes import default_compilation_pass, required_predicates
+
+    for level in range(4):
+        placed = Circuit(2, 2).H(0).CX(0, 1).Measure(0, 0).Measure(1, 1)
+        Placement.place_with_map(placed, {Qubit(0): Node(6), Qubit(1): Node(5)})
+        default_compilation_pass(LUCY_SIMULATOR, level).apply(placed)
+        assert placed.qubits == [Node(5), Node(6)], (level, placed.qubits)
+        assert all(p.verify(placed) for p in required_predicates(LUCY_SIMULATOR))
+        unplaced = Circuit(2).H(0).CX(0, 1).measure_all()
+        default_compilation_pass(LUCY_SIMULATOR, level).apply(unplaced)
+        assert all(isinstance(q, Node) or q.reg_name == "node" for q in unplaced.qubits)

@@ -117,11 +117,24 @@ def test_wire_program_keeps_register_names_and_converts_delays() -> None:
     circuit.delay(1.0, 0, unit="us")
     circuit.measure(0, 0)
     wire = to_wire(circuit, dt=0.5e-9)
-    assert "opaque delay(param0) q0;" in wire.program
-    assert "delay(1.0e-06) q[0];" in wire.program  # seconds, as the service reads durations
+    assert wire.program.startswith("OPENQASM 3.0;")  # QAT's OpenQASM 2 reader takes whole seconds only
+    assert "delay[1000.0ns] q[0];" in wire.program  # a time with its unit, never dt
     assert wire.registers == (("c", (0,)),)
     odd = QuantumCircuit(1)
     from qiskit import ClassicalRegister
 
     odd.add_register(ClassicalRegister(1, "measure"))
     assert to_wire(odd, dt=None).registers[0][0] == "c0"
+
+
+def test_identity_is_refused_before_sending_with_what_to_do(lucy_sim: OQCBackend) -> None:
+    """The Target does not offer ``id`` and QAT refuses it ("Gate id isn't intrinsic and has no body"):
+    refused before anything is sent, saying that transpile removes it and a wait is a delay."""
+    assert "id" not in lucy_sim.target.operation_names
+    circuit = QuantumCircuit(1, 1, name="idle")
+    circuit.id(0)
+    circuit.measure(0, 0)
+    with pytest.raises(CircuitValidationError, match="gate 'id' on qubits \\(0,\\)") as refused:
+        lucy_sim.run(circuit, shots=10)
+    assert "An identity does nothing" in str(refused.value) and "circuit.delay" in str(refused.value)
+    assert "id" not in transpile(circuit, lucy_sim).count_ops()
