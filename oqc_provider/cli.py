@@ -75,6 +75,13 @@ def serve(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Also log Qiskit's own INFO lines (every transpiler pass).")
     ] = False,
+    resubmit: Annotated[
+        str,
+        typer.Option(
+            help="What a submit of an id already taken does: idempotent (answer it), refuse (409) or "
+            "rerun (run it again). QCaaS promises none of them; test clients against each."
+        ),
+    ] = "idempotent",
     fault_rate: Annotated[
         float, typer.Option(help="Fraction of requests to fault (0-1), for reliability testing.")
     ] = 0.0,
@@ -99,6 +106,7 @@ def serve(
     import uvicorn
 
     from oqc_provider.emulator import EmulatorSettings, create_app
+    from oqc_provider.emulator.app import RESUBMIT_POLICIES
     from oqc_provider.emulator.faults import FaultPlan, FaultPlanError
     from oqc_provider.emulator.pool import shared_pool
     from oqc_provider.emulator.simulator_process import VERBOSE_ENV
@@ -114,8 +122,17 @@ def serve(
             faults = FaultPlan.parse(rate=fault_rate, seed=fault_seed, kinds=fault_kinds, routes=fault_routes)
         except FaultPlanError as exc:
             raise typer.BadParameter(str(exc)) from None
+    if resubmit not in RESUBMIT_POLICIES:
+        choices = ", ".join(RESUBMIT_POLICIES)
+        raise typer.BadParameter(f"--resubmit must be one of {choices}, not {resubmit!r}.")
     settings = EmulatorSettings(
-        db_path=db, latency=latency, seed=seed, required_token=token, faults=faults, workers=workers
+        db_path=db,
+        latency=latency,
+        seed=seed,
+        required_token=token,
+        faults=faults,
+        workers=workers,
+        resubmit=resubmit,  # type: ignore[arg-type]  # checked just above
     )
     # Clients of a served emulator send any OpenQASM: warm the compile path too.
     pool = shared_pool(workers, log_level.upper(), warm_compile=True)

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
@@ -39,6 +39,10 @@ from oqc_provider.emulator.worker import Worker
 from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
 
 logger = logging.getLogger(__name__)
+
+#: What a submit of a task id the server already took does (see EmulatorSettings.resubmit).
+ResubmitPolicy = Literal["idempotent", "refuse", "rerun"]
+RESUBMIT_POLICIES: tuple[str, ...] = get_args(ResubmitPolicy)
 
 LEGACY_VERSION = "3.22.1-emulator"
 V4_VERSION = "4.0.0-emulator"
@@ -96,7 +100,7 @@ class EmulatorSettings:
     devices: list[DeviceSpec] = field(default_factory=_default_devices)
     fault_injector: FaultInjector | None = None
     faults: FaultPlan | None = None
-    resubmit: Literal["idempotent", "refuse", "rerun"] = "idempotent"
+    resubmit: ResubmitPolicy = "idempotent"
     workers: int | None = None
     accounts: dict[str, str] = field(default_factory=dict)
     crash_marker: str | None = field(default_factory=_crash_marker_from_environment)

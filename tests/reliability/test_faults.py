@@ -192,20 +192,25 @@ async def test_kinds_can_be_weighted_and_routes_given_their_own_rates(emulators)
         FaultPlan.parse(rate=0.1, kinds="503:lots")
 
 
-def test_the_cli_serves_faults_from_its_flags():
+def test_the_cli_serves_faults_and_the_resubmit_policy_from_its_flags():
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     flags = ("--fault-rate", "1", "--fault-seed", "5", "--fault-kinds", "503", "--fault-routes", "qpus")
-    server = start_cli_emulator(port, *flags)
+    server = start_cli_emulator(port, *flags, "--resubmit", "refuse")
     try:
         url = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{url}/qpus", timeout=5).status_code == 503
         assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
         faults = served_stats(url)["faults"]
         assert faults["injected"] == {"503": 1} and faults["seed"] == 5
+        task_id = str(uuid.uuid4())
+        first = httpx.post(f"{url}{SUBMIT_V4}", json=task_body(task_id), timeout=30)
+        again = httpx.post(f"{url}{SUBMIT_V4}", json=task_body(task_id), timeout=30)
+        assert (first.status_code, again.status_code) == (200, 409)
+        assert served_stats(url)["submissions"] == 1
     finally:
         server.kill()
         server.wait()
