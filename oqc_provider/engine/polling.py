@@ -181,7 +181,9 @@ class _Follower:
         self.pending = [job for job in pending if not job.state.is_terminal]
         if resume_at is not None:
             self.scout = max(0, resume_at - done_before - 1)
-        else:
+        elif scout_index is not None:
+            # Only a round that sent the scout moves it on: stepping every round while it goes out
+            # every other round would skip every second task when the rest has an even length.
             self.scout += 1
         return progressed
 
