@@ -175,11 +175,7 @@ def result(
     with open_session(ctx) as session:
         entry, job = _load(session, store, job_id)
         if not job.state.is_terminal and any(child.task_id for child in _children(job)):
-            if wait > 0:
-                with _progress(job, progress), contextlib.suppress(TimeoutError):  # reported below
-                    session.run(job.wait(timeout_s=wait))
-            else:
-                session.run(job.refresh())
+            _update(session, entry, job, wait, progress)
             job.save_state()
     children = _children(job)
     outcomes = [
@@ -198,6 +194,51 @@ def result(
             f"job {job_id} is still {job.state.value} ({done}/{len(children)} tasks done); "
             "run this again later, or pass --wait SECONDS"
         )
+
+
+def _update(
+    session: ProviderSession, entry: StoreEntry, job: Job | CompositeJob, wait: float, progress: bool | None
+) -> None:
+    """Read the job once (``wait`` 0) or wait up to ``wait`` seconds for it to end.
+
+    A slow queue is reported by the caller, with the job's state; a service that cannot be
+    reached (now, or since some moment of the wait) is reported here, with how to resume.
+
+    Raises:
+        typer.Exit: the service could not be reached.
+    """
+    from datetime import datetime, timezone
+
+    from oqc_provider.engine.errors import JobStillActive
+    from oqc_provider.qcaas.errors import ServiceUnavailableError
+    from oqc_provider.unreachable import unreachable_message
+
+    started = datetime.now(timezone.utc)
+    try:
+        if wait > 0:
+            with _progress(job, progress):
+                session.run(job.wait(timeout_s=wait))
+        else:
+            session.run(job.refresh())
+    except JobStillActive as exc:
+        unreachable = exc
+    except ServiceUnavailableError as exc:  # the first contact failed (after its retries)
+        url = session.sdk.connection.url
+        unreachable = JobStillActive(_children(job), url=url, since=started, attempts=1, last_error=exc)
+    except TimeoutError:
+        return  # the queue is slow: reported by the caller with the job's state
+    else:
+        return
+    job.save_state()
+    again = f" --wait {wait:g}" if wait > 0 else " --wait 60"
+    raise fail(
+        unreachable_message(
+            unreachable,
+            subject=f"job {entry.job_id}",
+            saved=f"It is saved at {entry.path}.",
+            resume=f"run: oqc-provider jobs result {entry.job_id}{again}",
+        )
+    )
 
 
 def _progress(job: Job | CompositeJob, enabled: bool | None) -> contextlib.AbstractContextManager[object]:

@@ -30,11 +30,13 @@ from qiskit.providers import JobStatus, JobTimeoutError, JobV1
 from qiskit.result import Result
 
 from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.errors import JobStillActive
 from oqc_provider.engine.progress import progress_for
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, read_snapshot
 from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.errors import ConfigurationError, OqcProviderError
 from oqc_provider.qiskit.results import CircuitRecord, build_result
+from oqc_provider.unreachable import unreachable_message
 
 if TYPE_CHECKING:
     from oqc_provider.qiskit.backend import OQCBackend
@@ -61,6 +63,26 @@ STATUS_OF_STATE: dict[JobState, JobStatus] = {
 
 class OQCJobTimeoutError(OqcProviderError, JobTimeoutError):
     """``result(timeout=...)`` gave up waiting; the job goes on and can be waited for again."""
+
+
+class OQCServiceUnreachableError(OQCJobTimeoutError):
+    """``result(timeout=...)`` gave up because the service could not be reached, not because the
+    queue is slow: nobody knows how the job is doing. It stays active and saved; wait again once
+    the service is back.
+
+    Attributes:
+        url: the service asked.
+        since: when reads of the job's tasks started failing (UTC).
+        attempts: how many reads failed.
+        last_error: the last failure.
+    """
+
+    def __init__(self, message: str, cause: JobStillActive) -> None:
+        super().__init__(message)
+        self.url = cause.url
+        self.since = cause.since
+        self.attempts = cause.attempts
+        self.last_error = cause.last_error
 
 
 class OQCJob(JobV1):
@@ -158,6 +180,8 @@ class OQCJob(JobV1):
         ``OQC_PROVIDER_PROGRESS=0`` turns it off.
 
         Raises:
+            OQCServiceUnreachableError: the deadline passed while the service could not be
+                reached (the job stays active and saved; call again once it is back).
             OQCJobTimeoutError: the deadline passed first (the job goes on; call again later).
         """
         if self._result is not None:
@@ -174,6 +198,17 @@ class OQCJob(JobV1):
             try:
                 with progress_for(self.composite, description=self._backend.name):
                     self._session.run(self.composite.wait(timeout_s=remaining))
+            except JobStillActive as exc:
+                raise OQCServiceUnreachableError(
+                    unreachable_message(
+                        exc,
+                        subject=f"Job {self._job_id}",
+                        saved="It is saved in the local job store.",
+                        resume=f"call result() again, or backend.retrieve_job({self._job_id!r}).result() "
+                        f"(or `oqc-provider jobs result {self._job_id} --wait 60`) from any process.",
+                    ),
+                    exc,
+                ) from exc
             except TimeoutError:
                 progress = self.composite.progress
                 raise OQCJobTimeoutError(
