@@ -17,7 +17,15 @@ from typing import Annotated, Any
 
 import typer
 
-from oqc_provider.cli_common import cli_errors, console, fail, format_counts, open_session, print_json
+from oqc_provider.cli_common import (
+    AllowInsecure,
+    cli_errors,
+    console,
+    fail,
+    format_counts,
+    open_session,
+    print_json,
+)
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.run_options import OPTIMIZATION_CHOICES
 
@@ -80,6 +88,7 @@ def run(
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: in a terminal).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (job id, task ids, counts).")] = False,
+    allow_insecure: AllowInsecure = False,
 ) -> None:
     """Run OpenQASM files on a QPU and print the counts of each classical register."""
     from oqc_provider.engine.composite import CompositeJob
@@ -96,7 +105,7 @@ def run(
         from oqc_provider.plots import require_matplotlib
 
         require_matplotlib()  # fail before anything is sent
-    with open_session(ctx) as session:
+    with open_session(ctx, allow_insecure) as session:
         info = session.resolve(qpu)
         options.check_device(info.device)
         if options.seed_ignored_on(info.device):

@@ -85,6 +85,10 @@ class ServerMode(str, Enum):
         return cls.LEGACY
 
 
+#: How the command line says ``allow_insecure=True`` (``oqc-provider``'s option, on any command).
+INSECURE_CLI_HINT = "on the command line: --allow-insecure"
+
+
 def is_loopback(url: str) -> bool:
     """Whether ``url`` points at this machine (localhost, 127.0.0.0/8, ::1)."""
     host = urlsplit(url).hostname or ""
@@ -109,7 +113,7 @@ def normalise_base_url(url: str, *, allow_insecure: bool = False, in_process: bo
     if parts.scheme == "http" and not (allow_insecure or in_process or is_loopback(url)):
         raise ConfigurationError(
             f"Refusing plain http to the remote host {parts.hostname!r}: the token would travel unencrypted. "
-            "Use https, or pass allow_insecure=True if you really mean it."
+            f"Use https, or pass allow_insecure=True ({INSECURE_CLI_HINT}) if you really mean it."
         )
     return url.strip().rstrip("/")
 
@@ -444,7 +448,8 @@ class QcaasClient:
             # The registry, not the user, chose this URL: never let it downgrade the token to clear text.
             raise ConfigurationError(
                 f"The registry lists {qpu_id!r} at plain-http {urlsplit(base).hostname!r}; refusing to send "
-                "the token unencrypted. Pass allow_insecure=True if you really mean it."
+                f"the token unencrypted. Pass allow_insecure=True ({INSECURE_CLI_HINT}) "
+                "if you really mean it."
             )
         return base + suffix
 
