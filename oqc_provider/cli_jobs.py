@@ -67,7 +67,7 @@ def _resolve(store: JobStore, job_id: str) -> str:
     if not matches:
         raise fail(
             f"No job {job_id!r} (nor any whose id starts with it) in the local job store ({store.root}); "
-            "'oqc-provider jobs list' shows the ids"
+            "'oqc-provider jobs list' shows the ids."
         )
     shown = list(matches.values())[:10]
     listed = "; ".join(f"{entry.job_id} ({entry.kind}, created {entry.created})" for entry in shown)
