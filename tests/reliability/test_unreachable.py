@@ -25,6 +25,8 @@ from qiskit import QuantumCircuit, transpile
 from typer.testing import CliRunner
 
 from oqc_provider.cli import app
+from oqc_provider.emulator import EmulatorSettings
+from oqc_provider.emulator.testing import serve_in_thread
 from oqc_provider.engine import JobStillActive, OqcSdk
 from oqc_provider.engine.sync import LoopThread
 from oqc_provider.pytket import OQCTketBackend, ResultTimeoutError, ServiceUnreachableError
@@ -100,6 +102,11 @@ def test_a_killed_emulator_is_reported_as_unreachable_everywhere(server_port, mo
     assert error.url == url and error.attempts >= 1
     assert f"retrieve_job({qiskit_job.job_id()!r})" in str(error)
 
+    error, took = _timed(lambda: qiskit_job.wait_for_final_state(timeout=TIMEOUT, wait=0.5))
+    assert isinstance(error, OQCServiceUnreachableError), error
+    assert took < TIMEOUT + MARGIN
+    _says_unreachable(str(error), url)
+
     for index, wait in enumerate(
         (
             lambda: tket.get_result(handles[0], timeout=TIMEOUT),
@@ -129,3 +136,30 @@ def test_a_killed_emulator_is_reported_as_unreachable_everywhere(server_port, mo
     message = " ".join(done.output.split())
     _says_unreachable(message, url)
     assert f"oqc-provider jobs result {qiskit_job.job_id()} --wait 3" in message
+
+
+def test_a_slow_queue_is_not_reported_as_unreachable(tmp_path):
+    """The other side of the distinction: the service answers, the task just has not run yet."""
+    with serve_in_thread(EmulatorSettings(latency=600)) as url:
+        backend = OQCProvider(url=url).get_backend("Lucy Simulator")
+        circuit = QuantumCircuit(1, 1, name="flip")
+        circuit.x(0)
+        circuit.measure(0, 0)
+        job = backend.run(transpile(circuit, backend), shots=10)
+        error, _ = _timed(lambda: job.result(timeout=1))
+        assert type(error) is OQCJobTimeoutError and "did not finish within 1 s" in str(error)
+        seen = []
+        error, _ = _timed(
+            lambda: job.wait_for_final_state(timeout=1, wait=0.2, callback=lambda *a: seen.append(a))
+        )
+        assert type(error) is OQCJobTimeoutError
+        assert seen and all(status.name == "QUEUED" and same is job for _, status, same in seen)
+        tket = OQCTketBackend("Lucy Simulator", url=url)
+        handle = tket.process_circuit(tket.get_compiled_circuit(Circuit(1, 1).X(0).Measure(0, 0)), n_shots=10)
+        for wait in (
+            lambda: tket.get_result(handle, timeout=1),
+            lambda: tket.get_result(handle, timeout=1, wait=0.2),
+        ):
+            error, _ = _timed(wait)
+            assert type(error) is ResultTimeoutError and "had not finished after 1 s" in str(error)
+        tket.close()
