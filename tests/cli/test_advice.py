@@ -16,7 +16,7 @@ from oqc_provider.emulator import EmulatorSettings
 from oqc_provider.emulator.testing import serve_in_thread
 from oqc_provider.engine import OqcSdk
 from oqc_provider.engine.store import JobStore
-from tests.cli.conftest import assert_one_line_error
+from tests.cli.conftest import BELL_QASM2, assert_one_line_error
 
 LUCY_SIMULATOR = "qpu:uk:2:d865b5a184"
 X_QASM = 'OPENQASM 2.0; include "qelib1.inc"; qreg q[1]; creg c[1]; x q[0]; measure q[0] -> c[0];'
@@ -113,3 +113,12 @@ def test_hints_name_the_program_as_it_was_invoked(monkeypatch: pytest.MonkeyPatc
     assert program_name() == str(script)  # not on PATH: the path that was typed
     monkeypatch.setattr(sys, "argv", ["/usr/lib/python3/site-packages/pytest", "demo"])
     assert program_name() == "oqc-provider"
+
+
+def test_a_run_that_outlasts_its_timeout_says_how_to_collect_it(cli, qasm) -> None:
+    bell = qasm("bell.qasm", BELL_QASM2)
+    with serve_in_thread(EmulatorSettings(latency=600)) as url:
+        result = cli("--url", url, "run", str(bell), "--timeout", "1", "--no-progress")
+    assert_one_line_error(result, "is still running after 1 s (0/1 tasks done)", "--wait 600' later")
+    job_id = result.stderr.split("job ", 1)[1].split()[0]
+    assert f"oqc-provider jobs result {job_id}" in result.stderr
