@@ -109,7 +109,10 @@ def normalise_base_url(url: str, *, allow_insecure: bool = False, in_process: bo
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"QCaaS URL {url!r} must look like https://host[:port][/path].")
+        raise ConfigurationError(
+            f"QCaaS URL {url!r} must look like https://host[:port][/path], its scheme included "
+            "(http://127.0.0.1:PORT for an emulator served on this machine)."
+        )
     if parts.scheme == "http" and not (allow_insecure or in_process or is_loopback(url)):
         raise ConfigurationError(
             f"Refusing plain http to the remote host {parts.hostname!r}: the token would travel unencrypted. "

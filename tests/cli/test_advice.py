@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from oqc_provider.cli_demo import program_name
+from oqc_provider.connection import InvalidUrlError
 from oqc_provider.emulator import EmulatorSettings
 from oqc_provider.emulator.testing import serve_in_thread
 from oqc_provider.engine import OqcSdk
 from oqc_provider.engine.store import JobStore
+from oqc_provider.qcaas.client import QcaasClient
+from oqc_provider.qcaas.errors import ConfigurationError
 from tests.cli.conftest import BELL_QASM2, assert_one_line_error
 
 LUCY_SIMULATOR = "qpu:uk:2:d865b5a184"
@@ -85,6 +88,10 @@ def test_a_url_without_a_scheme_is_explained(cli, monkeypatch: pytest.MonkeyPatc
     assert "authentication token" not in result.stderr
     monkeypatch.delenv("OQC_URL")
     assert_one_line_error(cli("--url", "cloud.oqc.app", "qpus"), "has no scheme", "https://cloud.oqc.app")
+    with pytest.raises(InvalidUrlError, match="has no scheme"):  # from Python, the same typed error
+        OqcSdk(url="127.0.0.1:18231")
+    with pytest.raises(ConfigurationError, match="scheme included"):  # the wire client alone
+        QcaasClient("127.0.0.1:18231", token="t")
 
 
 def test_a_refused_token_is_one_sentence_per_thought(cli) -> None:
