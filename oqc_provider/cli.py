@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from oqc_provider.cli_common import EXIT_INTERRUPTED, CliSettings, configure_logging, fail
+from oqc_provider.cli_common import EXIT_INTERRUPTED, AllowInsecure, CliSettings, configure_logging, fail
 
 app = typer.Typer(
     help="OQC's QPUs from the command line: list QPUs, run OpenQASM, find your jobs, serve the emulator. "
@@ -34,8 +34,9 @@ def _global_options(
     verbose: Annotated[
         int, typer.Option("--verbose", "-v", count=True, help="Log what happens: -v info, -vv debug.")
     ] = 0,
+    allow_insecure: AllowInsecure = False,
 ) -> None:
-    ctx.obj = CliSettings(url=url, token=token, verbose=verbose)
+    ctx.obj = CliSettings(url=url, token=token, verbose=verbose, allow_insecure=allow_insecure)
     ctx.call_on_close(configure_logging(verbose))
 
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -43,12 +43,13 @@ class CliSettings:
     url: str | None = None
     token: str | None = None
     verbose: int = 0
+    allow_insecure: bool = False
 
     def session(self) -> ProviderSession:
         """A provider session for these settings (the built-in emulator when nothing is set)."""
         from oqc_provider.session import ProviderSession
 
-        return ProviderSession(self.url, self.token)
+        return ProviderSession(self.url, self.token, allow_insecure=self.allow_insecure)
 
 
 def settings(ctx: typer.Context) -> CliSettings:
@@ -59,10 +60,26 @@ def settings(ctx: typer.Context) -> CliSettings:
     return root.obj
 
 
+#: ``--allow-insecure`` on a command, as well as before it (the plain-http refusal names the flag).
+AllowInsecure = Annotated[
+    bool,
+    typer.Option(
+        "--allow-insecure",
+        help="Allow plain http to a remote host (the token travels unencrypted); loopback needs no flag.",
+    ),
+]
+
+
 @contextmanager
-def open_session(ctx: typer.Context) -> Iterator[ProviderSession]:
-    """A session that is closed (and its loop thread stopped) whatever happens."""
-    session = settings(ctx).session()
+def open_session(ctx: typer.Context, allow_insecure: bool = False) -> Iterator[ProviderSession]:
+    """A session that is closed (and its loop thread stopped) whatever happens.
+
+    ``allow_insecure`` is the command's own ``--allow-insecure``; the global one counts too.
+    """
+    options = settings(ctx)
+    if allow_insecure:
+        options.allow_insecure = True
+    session = options.session()
     try:
         yield session
     finally:

@@ -7,6 +7,10 @@ find it again. It needs nothing beyond the base install: no matplotlib, no accou
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -14,6 +18,14 @@ import typer
 from oqc_provider.cli_common import console, settings
 
 DEVICE = "Lucy Simulator"
+BELL_QASM = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[2];
+creg c[2];
+h q[0];
+cx q[0],q[1];
+measure q -> c;
+"""
 
 
 def _show_counts(out: Any, counts: dict[Any, int]) -> None:
@@ -37,10 +49,50 @@ def run_demo(ctx: typer.Context) -> None:
     for front_end, job_id in ids.items():
         out.print(f"  {front_end:<7} {job_id}  ->  {store.path_for(job_id)}")
     out.print()
-    out.print("Next: [bold]oqc-provider jobs list[/], then [bold]oqc-provider jobs result ID[/] (any time).")
-    out.print(
-        "Also: [bold]oqc-provider qpus[/], [bold]oqc-provider calibration Lucy[/], [bold]oqc-provider run[/]"
-    )
+    out.print("[bold]Next[/], each as printed:")
+    for command in next_commands(ids["qiskit"], _write_example_program(), options.url):
+        out.print(f"  {command}", soft_wrap=True)
+
+
+def program_name() -> str:
+    """How this command was invoked (``.venv/bin/oqc-provider``), so printed hints run as pasted.
+
+    Bare ``oqc-provider`` when that is what the shell finds (an activated venv, pipx), or when
+    the CLI runs in some other program (``python -m``, a test runner).
+    """
+    invoked = sys.argv[0] if sys.argv else ""
+    if Path(invoked).name != "oqc-provider":
+        return "oqc-provider"
+    found = shutil.which("oqc-provider")
+    if found and Path(found).resolve() == Path(invoked).resolve():
+        return "oqc-provider"
+    return invoked
+
+
+def next_commands(job_id: str, program: Path, url: str | None = None) -> list[str]:
+    """The commands the demo suggests, all runnable as printed (a test runs each of them).
+
+    ``url``: the demo's own ``--url``, repeated so the hints ask the same service (a token given
+    with ``--token`` is not printed: set OQC_AUTHENTICATION_TOKEN, or add ``--token``).
+    """
+    name = program_name() + (f" --url {shlex.quote(url)}" if url else "")
+    return [
+        f"{name} jobs list",
+        f"{name} jobs result {job_id}",
+        f"{name} qpus",
+        f"{name} calibration {shlex.quote(DEVICE)}",
+        f"{name} run {shlex.quote(str(program))}",
+    ]
+
+
+def _write_example_program() -> Path:
+    """A Bell-pair OpenQASM file in the provider's folder, for the ``run`` hint."""
+    from oqc_provider.paths import provider_home
+
+    path = provider_home() / "examples" / "bell.qasm"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(BELL_QASM)
+    return path
 
 
 def _qiskit_bell(out: Any, url: str | None, token: str | None) -> str:

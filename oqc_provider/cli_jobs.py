@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from oqc_provider.cli_common import cli_errors, console, fail, open_session, print_json
+from oqc_provider.cli_common import AllowInsecure, cli_errors, console, fail, open_session, print_json
 from oqc_provider.cli_run import _outcome, print_outcome
 
 if TYPE_CHECKING:
@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 jobs_app = typer.Typer(
     help="The local job store: list, show, fetch results, cancel, export.", no_args_is_help=True
 )
-JobId = Annotated[str, typer.Argument(metavar="ID", help="A job id, as 'jobs list' shows it.")]
+JobId = Annotated[
+    str, typer.Argument(metavar="ID", help="A job id, as 'jobs list' shows it, or its first characters.")
+]
 JSON_HELP = "Print JSON instead of tables (for scripts)."
 
 
@@ -43,6 +45,36 @@ def _store() -> JobStore:
     from oqc_provider.engine.store import JobStore
 
     return JobStore()
+
+
+def _resolve(store: JobStore, job_id: str) -> str:
+    """The store id ``job_id`` names: itself, or the one job whose id starts with it.
+
+    Ids are long and the docs abbreviate them, so a unique prefix is enough, as with git.
+
+    Raises:
+        typer.Exit: no job starts with it, or several do (they are listed).
+    """
+    if store.path_for(job_id).is_file():  # also refuses ids that could name a file outside the store
+        return job_id
+    matches = {
+        entry.path.stem: entry
+        for entry in store.list()
+        if entry.path.stem.startswith(job_id) or entry.job_id.startswith(job_id)
+    }
+    if len(matches) == 1:
+        return next(iter(matches))
+    if not matches:
+        raise fail(
+            f"No job {job_id!r} (nor any whose id starts with it) in the local job store ({store.root}); "
+            "'oqc-provider jobs list' shows the ids."
+        )
+    shown = list(matches.values())[:10]
+    listed = "; ".join(f"{entry.job_id} ({entry.kind}, created {entry.created})" for entry in shown)
+    more = f"; and {len(matches) - len(shown)} more" if len(matches) > len(shown) else ""
+    raise fail(
+        f"{len(matches)} jobs have an id starting with {job_id!r}: {listed}{more}. Give more of the id."
+    )
 
 
 def _entry(store: JobStore, job_id: str) -> StoreEntry:
@@ -129,6 +161,7 @@ def show(job_id: JobId, as_json: Annotated[bool, typer.Option("--json", help=JSO
     from oqc_provider.engine.snapshots import CompositeJobSnapshot
 
     store = _store()
+    job_id = _resolve(store, job_id)
     entry = _entry(store, job_id)
     snapshot = store.read(job_id)
     children = snapshot.jobs if isinstance(snapshot, CompositeJobSnapshot) else [snapshot]
@@ -169,17 +202,15 @@ def result(
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: in a terminal).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    allow_insecure: AllowInsecure = False,
 ) -> None:
     """Fetch a job's results: refresh unfinished tasks from the service, then print each circuit's counts."""
     store = _store()
-    with open_session(ctx) as session:
+    job_id = _resolve(store, job_id)
+    with open_session(ctx, allow_insecure) as session:
         entry, job = _load(session, store, job_id)
         if not job.state.is_terminal and any(child.task_id for child in _children(job)):
-            if wait > 0:
-                with _progress(job, progress), contextlib.suppress(TimeoutError):  # reported below
-                    session.run(job.wait(timeout_s=wait))
-            else:
-                session.run(job.refresh())
+            _update(session, entry, job, wait, progress)
             job.save_state()
     children = _children(job)
     outcomes = [
@@ -200,6 +231,51 @@ def result(
         )
 
 
+def _update(
+    session: ProviderSession, entry: StoreEntry, job: Job | CompositeJob, wait: float, progress: bool | None
+) -> None:
+    """Read the job once (``wait`` 0) or wait up to ``wait`` seconds for it to end.
+
+    A slow queue is reported by the caller, with the job's state; a service that cannot be
+    reached (now, or since some moment of the wait) is reported here, with how to resume.
+
+    Raises:
+        typer.Exit: the service could not be reached.
+    """
+    from datetime import datetime, timezone
+
+    from oqc_provider.engine.errors import JobStillActive
+    from oqc_provider.qcaas.errors import ServiceUnavailableError
+    from oqc_provider.unreachable import unreachable_message
+
+    started = datetime.now(timezone.utc)
+    try:
+        if wait > 0:
+            with _progress(job, progress):
+                session.run(job.wait(timeout_s=wait))
+        else:
+            session.run(job.refresh())
+    except JobStillActive as exc:
+        unreachable = exc
+    except ServiceUnavailableError as exc:  # the first contact failed (after its retries)
+        url = session.sdk.connection.url
+        unreachable = JobStillActive(_children(job), url=url, since=started, attempts=1, last_error=exc)
+    except TimeoutError:
+        return  # the queue is slow: reported by the caller with the job's state
+    else:
+        return
+    job.save_state()
+    again = f" --wait {wait:g}" if wait > 0 else " --wait 60"
+    raise fail(
+        unreachable_message(
+            unreachable,
+            subject=f"job {entry.job_id}",
+            saved=f"It is saved at {entry.path}.",
+            resume=f"run: oqc-provider jobs result {entry.job_id}{again}",
+        )
+    )
+
+
 def _progress(job: Job | CompositeJob, enabled: bool | None) -> contextlib.AbstractContextManager[object]:
     """A progress bar while waiting for a batch (a single job has nothing to count)."""
     from oqc_provider.engine.composite import CompositeJob
@@ -212,10 +288,11 @@ def _progress(job: Job | CompositeJob, enabled: bool | None) -> contextlib.Abstr
 
 @jobs_app.command("cancel")
 @cli_errors
-def cancel(ctx: typer.Context, job_id: JobId) -> None:
+def cancel(ctx: typer.Context, job_id: JobId, allow_insecure: AllowInsecure = False) -> None:
     """Ask the service to cancel a job's unfinished tasks (finished ones are left alone)."""
     store = _store()
-    with open_session(ctx) as session:
+    job_id = _resolve(store, job_id)
+    with open_session(ctx, allow_insecure) as session:
         _, job = _load(session, store, job_id)
         active = [child for child in _children(job) if not child.state.is_terminal]
         if active:
@@ -234,6 +311,8 @@ def export(
     """Write a job's snapshot to FILE: loadable with OqcSdk.load() here or with OQC's own SDK."""
     from oqc_provider.engine.snapshots import write_atomic
 
-    snapshot = _store().read(job_id)
+    store = _store()
+    job_id = _resolve(store, job_id)
+    snapshot = store.read(job_id)
     write_atomic(file, snapshot.model_dump_json(indent=2))
     console().print(f"Job {job_id} written to {file}")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from oqc_provider.cli_common import cli_errors, console, open_session, print_json
+from oqc_provider.cli_common import AllowInsecure, cli_errors, console, open_session, print_json
 
 if TYPE_CHECKING:
     from oqc_provider.devices import Calibration
@@ -36,13 +36,14 @@ def qpu_record(qpu: QpuInfo, calibration: Calibration) -> dict[str, Any]:
 def qpus(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    allow_insecure: AllowInsecure = False,
 ) -> None:
     """List the QPUs the service offers: id, name, qubits, status, simulator or hardware, max shots,
     and when they were calibrated ("not published" when the service gave no figures it can read).
 
     A device only the built-in emulator offers (QCaaS has no QPU with its id) says so in its kind.
     """
-    with open_session(ctx) as session:
+    with open_session(ctx, allow_insecure) as session:
         records = [qpu_record(qpu, session.calibration(qpu)) for qpu in session.qpus()]
         where = session.sdk.connection.describe()
     if as_json:
@@ -104,13 +105,14 @@ def calibration(
         Path | None,
         typer.Option(help="Also draw the device map (qubits by readout error, couplings by ECR error)."),
     ] = None,
+    allow_insecure: AllowInsecure = False,
 ) -> None:
     """Show a QPU's calibration: T1, T2, readout and gate errors per qubit, ECR error per coupling."""
     if plot is not None:
         from oqc_provider.plots import require_matplotlib
 
         require_matplotlib()  # say so before asking the service anything
-    with open_session(ctx) as session:
+    with open_session(ctx, allow_insecure) as session:
         info = session.resolve(qpu)
         figures = session.calibration(info)
     if plot is not None:

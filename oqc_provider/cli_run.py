@@ -17,7 +17,15 @@ from typing import Annotated, Any
 
 import typer
 
-from oqc_provider.cli_common import cli_errors, console, fail, format_counts, open_session, print_json
+from oqc_provider.cli_common import (
+    AllowInsecure,
+    cli_errors,
+    console,
+    fail,
+    format_counts,
+    open_session,
+    print_json,
+)
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.run_options import OPTIMIZATION_CHOICES
 
@@ -80,13 +88,16 @@ def run(
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: in a terminal).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (job id, task ids, counts).")] = False,
+    allow_insecure: AllowInsecure = False,
 ) -> None:
     """Run OpenQASM files on a QPU and print the counts of each classical register."""
     from oqc_provider.engine.composite import CompositeJob
+    from oqc_provider.engine.errors import JobStillActive, SubmissionIncomplete
     from oqc_provider.engine.job import Job
     from oqc_provider.engine.progress import progress_for
     from oqc_provider.engine.store import JobStore, new_job_id
     from oqc_provider.run_options import RunOptions
+    from oqc_provider.unreachable import unreachable_message
 
     programs = [read_program(path) for path in files]
     options = RunOptions.build(
@@ -96,7 +107,7 @@ def run(
         from oqc_provider.plots import require_matplotlib
 
         require_matplotlib()  # fail before anything is sent
-    with open_session(ctx) as session:
+    with open_session(ctx, allow_insecure) as session:
         info = session.resolve(qpu)
         options.check_device(info.device)
         if options.seed_ignored_on(info.device):
@@ -121,8 +132,26 @@ def run(
         store, job_id = JobStore(), new_job_id()
         jobs.persist = lambda: store.save(job_id, jobs, kind=STORE_KIND, backend=info.name, shots=shots)
         jobs.save_state()
-        with progress_for(jobs, enabled=progress, description=f"{info.name}"):
-            session.run(jobs.execute(timeout_s=timeout))
+        try:
+            with progress_for(jobs, enabled=progress, description=f"{info.name}"):
+                session.run(jobs.execute(timeout_s=timeout))
+        except JobStillActive as exc:
+            raise fail(
+                unreachable_message(
+                    exc,
+                    subject=f"job {job_id}",
+                    saved=f"It is saved at {store.path_for(job_id)}.",
+                    resume=f"run: oqc-provider jobs result {job_id} --wait 60",
+                )
+            ) from None
+        except TimeoutError as exc:
+            if isinstance(exc, SubmissionIncomplete):
+                raise
+            done = sum(job.state.is_terminal for job in jobs)
+            raise fail(
+                f"job {job_id} is still running after {timeout:g} s ({done}/{len(jobs)} tasks done); it is "
+                f"saved at {store.path_for(job_id)}: run 'oqc-provider jobs result {job_id} --wait 600' later"
+            ) from None
     results = [_outcome(job, path) for job, path in zip(jobs, files, strict=True)]
     if as_json:
         print_json({"job_id": job_id, "qpu": info.qpu_id, "backend": info.name, "circuits": results})

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -38,6 +39,47 @@ TOKEN_ENV = "OQC_AUTHENTICATION_TOKEN"
 IN_PROCESS_URL = "http://oqc-emulator.local"
 
 ConnectionKind = Literal["qcaas", "emulator (in-process)", "emulator (served)", "custom transport"]
+
+
+class InvalidUrlError(ConfigurationError):
+    """The service URL is not of the form ``scheme://host[:port][/path]`` (a scheme is required).
+
+    Checked before anything else, so a URL such as ``127.0.0.1:18231`` is explained as a URL
+    without a scheme, not taken for a remote service that needs a token.
+    """
+
+
+def check_url(url: str, source: str = "The URL") -> str:
+    """``url`` stripped, if it has an http(s) scheme and a host.
+
+    Example:
+        >>> try:
+        ...     check_url("127.0.0.1:18231", "OQC_URL")
+        ... except InvalidUrlError as exc:
+        ...     print(exc)  # doctest: +NORMALIZE_WHITESPACE
+        OQC_URL '127.0.0.1:18231' has no scheme: a URL needs one, as in http://127.0.0.1:18231 (an
+        emulator served on this machine by `oqc-provider emulator serve`) or https://HOST for OQC's
+        cloud. Unset OQC_URL to use the built-in emulator instead.
+
+    Raises:
+        InvalidUrlError: no ``http://`` or ``https://``, or no host.
+    """
+    text = url.strip()
+    parts = urlsplit(text)
+    if "://" not in text:
+        guess = f"http://{text}" if is_loopback(f"http://{text}") else f"https://{text}"
+        local = " (an emulator served on this machine by `oqc-provider emulator serve`)"
+        raise InvalidUrlError(
+            f"{source} {url!r} has no scheme: a URL needs one, as in {guess}"
+            f"{local if guess.startswith('http://') else ''} or https://HOST for OQC's cloud. "
+            f"Unset {URL_ENV} to use the built-in emulator instead."
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidUrlError(
+            f"{source} {url!r} must look like https://HOST[:PORT][/PATH] (OQC's cloud) or "
+            f"http://127.0.0.1:PORT (an emulator served by `oqc-provider emulator serve`)."
+        )
+    return text
 
 
 @dataclass(frozen=True)
@@ -68,10 +110,16 @@ def resolve_connection(
     """Decide where requests go, from arguments first and the environment second.
 
     Raises:
+        InvalidUrlError: the URL has no http(s) scheme or no host.
         ConfigurationError: a remote URL without a token.
     """
     env = os.environ if environ is None else environ
-    url = url or env.get(URL_ENV) or None
+    if url:
+        url = check_url(url, "The URL")
+    elif env.get(URL_ENV, "").strip():
+        url = check_url(env[URL_ENV], URL_ENV)
+    else:
+        url = None
     token = token if token is not None else env.get(TOKEN_ENV)
     if transport is not None:
         connection = Connection("custom transport", url or IN_PROCESS_URL, token, transport)

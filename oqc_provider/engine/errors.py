@@ -115,6 +115,7 @@ class JobStillActive(OqcProviderError, TimeoutError):
         super().__init__(
             f"Task {ids}{more} is still active, but {url} could not be reached or the task could not be "
             f"read since {since:%H:%M:%S} UTC ({attempts} failed read(s) of .../all_info, retried with "
-            f"backoff; last error: {last_error}). The job was not failed and will not be resent: call "
-            "execute() or wait() again (or OqcSdk.resume(job_id)) to resume waiting for the same task."
+            f"backoff; last error: {last_error}). The job was not failed and will not be resent; it stays "
+            "saved in the SDK's job store (when it has one). Once the service is back, call execute() or "
+            "wait() again (or OqcSdk.resume(job_id) from another process) to go on waiting for that task."
         )

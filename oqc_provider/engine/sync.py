@@ -82,6 +82,10 @@ class LoopThread:
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
+            # Since Python 3.11 this is the builtin TimeoutError: one the coroutine raised itself
+            # (a slow queue, JobStillActive) arrives here too, and must reach the caller unchanged.
+            if future.done():
+                raise
             future.cancel()
             raise TimeoutError(f"Gave up after {timeout} s.") from None
 

@@ -15,6 +15,7 @@ from oqc_provider.pytket.errors import (
     HandleError,
     InvalidCircuitError,
     ResultTimeoutError,
+    ServiceUnreachableError,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "InvalidCircuitError",
     "OQCTketBackend",
     "ResultTimeoutError",
+    "ServiceUnreachableError",
 ]

@@ -5,12 +5,16 @@ provider with one class) *and* from the pytket exception generic code already ca
 written for any pytket backend keep working.
 
 Example:
-    >>> from pytket.backends import CircuitNotValidError
+    >>> from datetime import datetime
+
+from pytket.backends import CircuitNotValidError
     >>> issubclass(InvalidCircuitError, CircuitNotValidError)
     True
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pytket.backends import CircuitNotValidError
 from pytket.backends.backend import ResultHandleTypeError
@@ -41,8 +45,35 @@ class ResultTimeoutError(OqcProviderError, TimeoutError):
     stays valid (ask again later, from this or any other process)."""
 
 
+class ServiceUnreachableError(ResultTimeoutError):
+    """The deadline passed while the service could not be reached, not because the queue is slow.
+
+    Nobody knows how the circuits are doing: they stay active, their handles stay valid and their
+    batch stays in the local job store; ask again once the service is back.
+
+    Attributes:
+        url: the service asked.
+        since: when reads of the tasks started failing (UTC).
+        attempts: how many reads failed.
+        last_error: the last failure.
+    """
+
+    def __init__(self, message: str, *, url: str, since: datetime, attempts: int, last_error: BaseException):
+        super().__init__(message)
+        self.url = url
+        self.since = since
+        self.attempts = attempts
+        self.last_error = last_error
+
+
 class CircuitCancelledError(OqcProviderError):
     """The circuit was cancelled, so it has no result."""
 
 
-__all__ = ["CircuitCancelledError", "HandleError", "InvalidCircuitError", "ResultTimeoutError"]
+__all__ = [
+    "CircuitCancelledError",
+    "HandleError",
+    "InvalidCircuitError",
+    "ResultTimeoutError",
+    "ServiceUnreachableError",
+]

@@ -5,29 +5,54 @@
 on one handle waits for that circuit alone, on the engine's back-off schedule or at the
 caller's own polling interval (pytket's ``wait`` keyword).
 
-A deadline that passes raises :class:`ResultTimeoutError`; the circuits keep running and their
-handles stay valid, from any process.
+A deadline that passes raises :class:`ResultTimeoutError` (:class:`ServiceUnreachableError` when
+the service could not be reached meanwhile); the circuits keep running and their handles stay
+valid, from any process.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from datetime import datetime, timezone
 
 from pytket.backends.status import CircuitStatus
 
 from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.errors import JobStillActive
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.progress import progress_for
 from oqc_provider.engine.states import JobState
-from oqc_provider.pytket.errors import ResultTimeoutError
+from oqc_provider.pytket.errors import ResultTimeoutError, ServiceUnreachableError
 from oqc_provider.pytket.handles import STATUS_OF_STATE
+from oqc_provider.qcaas.errors import OqcProviderError
 from oqc_provider.session import ProviderSession
+from oqc_provider.unreachable import unreachable_message
+
+logger = logging.getLogger("oqc_provider.pytket")
+
+RESUME = (
+    "call get_result(s) again with the same handles (they are valid in any process, with a new "
+    "backend), or `oqc-provider jobs result ID --wait 60` with the batch's id from `oqc-provider jobs list`."
+)
+SAVED = "Its batch is saved in the local job store."
+
+
+def _unreachable(error: JobStillActive, subject: str) -> ServiceUnreachableError:
+    return ServiceUnreachableError(
+        unreachable_message(error, subject=subject, saved=SAVED, resume=RESUME),
+        url=error.url,
+        since=error.since,
+        attempts=error.attempts,
+        last_error=error.last_error,
+    )
 
 
 def wait_for_jobs(session: ProviderSession, jobs: list[Job], timeout: float | None, qpu_name: str) -> None:
     """Wait until every job has ended, with a progress bar when there are several.
 
     Raises:
+        ServiceUnreachableError: ``timeout`` seconds passed while the service could not be reached.
         ResultTimeoutError: ``timeout`` seconds passed first.
     """
     # A view over jobs that may come from several batches, so that one bar counts them all.
@@ -35,6 +60,9 @@ def wait_for_jobs(session: ProviderSession, jobs: list[Job], timeout: float | No
     try:
         with progress_for(view, enabled=None if len(jobs) > 1 else False, description=qpu_name):
             session.run(session.sdk.wait_for(jobs, timeout))
+    except JobStillActive as exc:
+        done = sum(job.state.is_terminal for job in jobs)
+        raise _unreachable(exc, f"{len(jobs) - done} of {len(jobs)} circuits on {qpu_name}") from exc
     except TimeoutError:
         done = sum(job.state.is_terminal for job in jobs)
         raise ResultTimeoutError(
@@ -52,6 +80,7 @@ def wait_for_job(
         interval: seconds between polls; ``None`` follows the engine's back-off schedule.
 
     Raises:
+        ServiceUnreachableError: ``timeout`` seconds passed while the service could not be reached.
         ResultTimeoutError: ``timeout`` seconds passed first.
     """
     try:
@@ -61,6 +90,8 @@ def wait_for_job(
             session.run(session.sdk.wait_for([job], timeout))
         else:
             _poll(session, job, timeout, interval)
+    except JobStillActive as exc:
+        raise _unreachable(exc, f"Task {job.task_id} on {qpu_name}") from exc
     except TimeoutError:
         raise ResultTimeoutError(
             f"Task {job.task_id} on {qpu_name} had not finished after {timeout} s; it keeps running: "
@@ -69,12 +100,31 @@ def wait_for_job(
 
 
 def _poll(session: ProviderSession, job: Job, timeout: float | None, interval: float) -> None:
+    """Read ``job`` every ``interval`` seconds until it ends.
+
+    A failed read changes nothing on the job (as in the engine's own loop): it is counted, and
+    reading goes on until the deadline, which then raises ``JobStillActive`` instead of a plain
+    ``TimeoutError`` when the latest read failed.
+    """
     deadline = None if timeout is None else time.monotonic() + timeout
+    since: datetime | None = None
+    attempts = 0
     while True:
-        session.run(job.refresh())
-        if job.state.is_terminal:
-            return
+        try:
+            session.run(job.refresh(deadline=deadline))  # no retry of a read runs past the deadline
+        except OqcProviderError as exc:
+            since = since or datetime.now(timezone.utc)
+            attempts += 1
+            last_error: BaseException = exc
+            logger.info("Reading task %s failed (%s); it stays active, retrying", job.task_id, exc)
+        else:
+            since, attempts = None, 0
+            if job.state.is_terminal:
+                return
         if deadline is not None and time.monotonic() >= deadline:
+            if since is not None:
+                url = session.sdk.connection.url
+                raise JobStillActive([job], url=url, since=since, attempts=attempts, last_error=last_error)
             raise TimeoutError
         pause = interval if deadline is None else min(interval, max(0.0, deadline - time.monotonic()))
         time.sleep(pause)  # the caller's requested polling interval

@@ -186,7 +186,7 @@ def error_from_response(response: httpx.Response) -> ServerError:
     where = f"{response.request.method} {response.request.url.path}"
     if status in (401, 403):
         return AuthenticationError(
-            f"Authentication failed for {where}: {message}. Check your token "
+            f"Authentication failed for {where}: {message.rstrip('. ')}. Check your token "
             "(OQC_AUTHENTICATION_TOKEN) or request a new one.",
             status,
             body,

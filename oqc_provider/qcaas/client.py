@@ -85,6 +85,10 @@ class ServerMode(str, Enum):
         return cls.LEGACY
 
 
+#: How the command line says ``allow_insecure=True`` (``oqc-provider``'s option, on any command).
+INSECURE_CLI_HINT = "on the command line: --allow-insecure"
+
+
 def is_loopback(url: str) -> bool:
     """Whether ``url`` points at this machine (localhost, 127.0.0.0/8, ::1)."""
     host = urlsplit(url).hostname or ""
@@ -105,11 +109,14 @@ def normalise_base_url(url: str, *, allow_insecure: bool = False, in_process: bo
     """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"QCaaS URL {url!r} must look like https://host[:port][/path].")
+        raise ConfigurationError(
+            f"QCaaS URL {url!r} must look like https://host[:port][/path], its scheme included "
+            "(http://127.0.0.1:PORT for an emulator served on this machine)."
+        )
     if parts.scheme == "http" and not (allow_insecure or in_process or is_loopback(url)):
         raise ConfigurationError(
             f"Refusing plain http to the remote host {parts.hostname!r}: the token would travel unencrypted. "
-            "Use https, or pass allow_insecure=True if you really mean it."
+            f"Use https, or pass allow_insecure=True ({INSECURE_CLI_HINT}) if you really mean it."
         )
     return url.strip().rstrip("/")
 
@@ -444,7 +451,8 @@ class QcaasClient:
             # The registry, not the user, chose this URL: never let it downgrade the token to clear text.
             raise ConfigurationError(
                 f"The registry lists {qpu_id!r} at plain-http {urlsplit(base).hostname!r}; refusing to send "
-                "the token unencrypted. Pass allow_insecure=True if you really mean it."
+                f"the token unencrypted. Pass allow_insecure=True ({INSECURE_CLI_HINT}) "
+                "if you really mean it."
             )
         return base + suffix
 

@@ -12,7 +12,7 @@ Example:
 """
 
 from oqc_provider.qiskit.backend import OQCBackend
-from oqc_provider.qiskit.job import OQCJob, OQCJobTimeoutError
+from oqc_provider.qiskit.job import OQCJob, OQCJobTimeoutError, OQCServiceUnreachableError
 from oqc_provider.qiskit.provider import OQCProvider
 from oqc_provider.qiskit.translate import CircuitValidationError, ConditionalOperationError
 
@@ -23,4 +23,5 @@ __all__ = [
     "OQCJob",
     "OQCJobTimeoutError",
     "OQCProvider",
+    "OQCServiceUnreachableError",
 ]

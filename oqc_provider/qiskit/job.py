@@ -23,6 +23,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +31,13 @@ from qiskit.providers import JobStatus, JobTimeoutError, JobV1
 from qiskit.result import Result
 
 from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.errors import JobStillActive
 from oqc_provider.engine.progress import progress_for
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, read_snapshot
 from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.errors import ConfigurationError, OqcProviderError
 from oqc_provider.qiskit.results import CircuitRecord, build_result
+from oqc_provider.unreachable import unreachable_message
 
 if TYPE_CHECKING:
     from oqc_provider.qiskit.backend import OQCBackend
@@ -61,6 +64,26 @@ STATUS_OF_STATE: dict[JobState, JobStatus] = {
 
 class OQCJobTimeoutError(OqcProviderError, JobTimeoutError):
     """``result(timeout=...)`` gave up waiting; the job goes on and can be waited for again."""
+
+
+class OQCServiceUnreachableError(OQCJobTimeoutError):
+    """``result(timeout=...)`` gave up because the service could not be reached, not because the
+    queue is slow: nobody knows how the job is doing. It stays active and saved; wait again once
+    the service is back.
+
+    Attributes:
+        url: the service asked.
+        since: when reads of the job's tasks started failing (UTC).
+        attempts: how many reads failed.
+        last_error: the last failure.
+    """
+
+    def __init__(self, message: str, cause: JobStillActive) -> None:
+        super().__init__(message)
+        self.url = cause.url
+        self.since = cause.since
+        self.attempts = cause.attempts
+        self.last_error = cause.last_error
 
 
 class OQCJob(JobV1):
@@ -158,6 +181,8 @@ class OQCJob(JobV1):
         ``OQC_PROVIDER_PROGRESS=0`` turns it off.
 
         Raises:
+            OQCServiceUnreachableError: the deadline passed while the service could not be
+                reached (the job stays active and saved; call again once it is back).
             OQCJobTimeoutError: the deadline passed first (the job goes on; call again later).
         """
         if self._result is not None:
@@ -167,20 +192,15 @@ class OQCJob(JobV1):
         self._wait_for_submission(deadline)
         if self._submission is not None and self._submission.exception() is not None:
             raise self._submission.exception()  # type: ignore[misc]
-        if not self.composite.state.is_terminal or any(
-            job.state is JobState.CREATED for job in self.composite.jobs
-        ):
+        if not self._ended():
             remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
             try:
                 with progress_for(self.composite, description=self._backend.name):
                     self._session.run(self.composite.wait(timeout_s=remaining))
+            except JobStillActive as exc:
+                raise self._unreachable(exc) from exc
             except TimeoutError:
-                progress = self.composite.progress
-                raise OQCJobTimeoutError(
-                    f"Job {self._job_id} did not finish within {wait_s} s ({progress.done} of "
-                    f"{progress.total} circuits done). It goes on: call result() again, or "
-                    f"backend.retrieve_job({self._job_id!r}) later."
-                ) from None
+                raise self._still_running(wait_s) from None
         result = build_result(
             self.composite,
             self._records,
@@ -192,6 +212,71 @@ class OQCJob(JobV1):
         )
         self._result = result
         return result
+
+    def wait_for_final_state(
+        self, timeout: float | None = None, wait: float = 5, callback: Callable[..., Any] | None = None
+    ) -> None:
+        """Wait until every circuit has ended (Qiskit's ``JobV1`` API), without fetching the Result.
+
+        The engine's poller reads the server (the base class's loop would only see ``status()``
+        fall back to the last known state when the service cannot be reached).
+
+        Args:
+            timeout: seconds to wait; ``None``: until the job ends.
+            wait: seconds between calls of ``callback``.
+            callback: called as ``callback(job_id, status, job)`` every ``wait`` seconds until the end.
+
+        Raises:
+            OQCServiceUnreachableError: the deadline passed while the service could not be
+                reached (the job stays active and saved; call again once it is back).
+            OQCJobTimeoutError: the deadline passed first (the job goes on; call again later).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self._wait_for_submission(deadline)
+        if self._submission is not None and self._submission.exception() is not None:
+            return  # status() is ERROR; result() raises the submission's error
+        failing: JobStillActive | None = None  # the current run of unreadable slices, merged
+        while not self._ended():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise (self._unreachable(failing) if failing else self._still_running(timeout))
+            step = wait if left is None else min(wait, left)
+            try:
+                self._session.run(self.composite.wait(timeout_s=max(0.001, step)))
+                failing = None
+            except JobStillActive as exc:
+                failing = exc if failing is None else _merged(failing, exc)
+            except TimeoutError:
+                failing = None
+            if callback is not None and not self._ended():
+                callback(self._job_id, STATUS_OF_STATE[self.composite.state], self)
+
+    def _ended(self) -> bool:
+        return self.composite.state.is_terminal and not any(
+            job.state is JobState.CREATED for job in self.composite.jobs
+        )
+
+    def _unreachable(self, error: JobStillActive) -> OQCServiceUnreachableError:
+        """The error for a wait that ended while the service could not be reached."""
+        return OQCServiceUnreachableError(
+            unreachable_message(
+                error,
+                subject=f"Job {self._job_id}",
+                saved="It is saved in the local job store.",
+                resume=f"call result() again, or backend.retrieve_job({self._job_id!r}).result() "
+                f"(or `oqc-provider jobs result {self._job_id} --wait 60`) from any process.",
+            ),
+            error,
+        )
+
+    def _still_running(self, wait_s: float | None) -> OQCJobTimeoutError:
+        """The error for a wait that ended while the service answered: the queue is slow."""
+        progress = self.composite.progress
+        return OQCJobTimeoutError(
+            f"Job {self._job_id} did not finish within {wait_s} s ({progress.done} of "
+            f"{progress.total} circuits done). It goes on: call result() again, or "
+            f"backend.retrieve_job({self._job_id!r}) later."
+        )
 
     def cancel(self) -> bool:
         """Ask the server to cancel every circuit still in flight; ``True`` if any was cancelled."""
@@ -222,6 +307,17 @@ class OQCJob(JobV1):
             raise ConfigurationError(f"{path} does not hold a job saved by OQCJob.save().")
         data = snapshot.annotations[ANNOTATION_KEY]
         return _backend_for(source, str(data["qpu_id"])).job_from_snapshot(str(data["job_id"]), snapshot)
+
+
+def _merged(first: JobStillActive, latest: JobStillActive) -> JobStillActive:
+    """One report for consecutive unreadable waits: since the first, every failed read, the last error."""
+    return JobStillActive(
+        latest.jobs,
+        url=latest.url,
+        since=first.since,
+        attempts=first.attempts + latest.attempts,
+        last_error=latest.last_error,
+    )
 
 
 def _backend_for(source: OQCProvider | OQCBackend | None, qpu_id: str) -> OQCBackend:

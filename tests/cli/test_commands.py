@@ -141,7 +141,8 @@ def test_usage_errors_from_the_console_script_are_one_line(tmp_path: Path) -> No
     unknown = _console_script("jobs", "show", "nope", home=tmp_path)
     assert unknown.returncode == 1
     assert unknown.stderr.strip().splitlines() == [
-        f"Error: No job 'nope' in the local job store ({tmp_path / 'jobs'})."
+        "Error: No job 'nope' (nor any whose id starts with it) in the local job store "
+        f"({tmp_path / 'jobs'}); 'oqc-provider jobs list' shows the ids."
     ]
 
 

@@ -47,3 +47,19 @@ def test_the_readme_starts_with_the_demo() -> None:
     assert first_command == (
         "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/oqc-provider demo"
     )
+
+
+def test_the_readme_calls_installed_commands_one_way() -> None:
+    """Every command in the README runs from a fresh clone as pasted: through the venv's own path,
+    never a bare ``oqc-provider`` / ``pip`` / ``mkdocs`` that the shell would not find (or would
+    find outside the venv)."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = [block.split("```", 1)[0] for block in readme.split("```bash\n")[1:]]
+    lines = [line.split("#", 1)[0].strip() for block in blocks for line in block.splitlines()]
+    commands = [part.strip() for line in lines if line for part in line.split("&&")]
+    assert len(commands) >= 8
+    for command in commands:
+        assert command.startswith((".venv/bin/", "python3 -m venv .venv")), command
+    bare = ("pip ", "mkdocs ", "oqc-provider ")
+    inline = [span for span in readme.split("`")[1::2] if span.startswith(bare)]
+    assert inline == [], inline
