@@ -64,7 +64,8 @@ def client_env(served_cli_emulator: str, monkeypatch: pytest.MonkeyPatch) -> dic
 
 
 def _requests_by_route(url: str) -> Counter[str]:
-    return Counter(httpx.get(f"{url}/_emulator/stats", timeout=10).json()["requests"])
+    stats = httpx.get(f"{url}/_emulator/stats", headers={"Authentication-Token": TOKEN}, timeout=10)
+    return Counter(stats.json()["requests"])
 
 
 @pytest.fixture
