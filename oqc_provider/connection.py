@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Literal
 
 import httpx
 
+from oqc_provider.errors import ConfigurationError
 from oqc_provider.qcaas.client import is_loopback
-from oqc_provider.qcaas.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

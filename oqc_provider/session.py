@@ -28,8 +28,9 @@ from pydantic import ValidationError
 from oqc_provider.devices import Calibration, DeviceSpec, device_for
 from oqc_provider.engine.sdk import OqcSdk
 from oqc_provider.engine.sync import LoopThread
+from oqc_provider.errors import OqcProviderError
 from oqc_provider.qcaas.client import ServerMode
-from oqc_provider.qcaas.errors import OqcProviderError, UnknownQpuError
+from oqc_provider.qcaas.errors import UnknownQpuError
 from oqc_provider.qcaas.retry import RetryPolicy
 
 logger = logging.getLogger("oqc_provider")

@@ -43,6 +43,7 @@ from oqc_provider.emulator.frames import (
     write_frame,
 )
 from oqc_provider.emulator.store import TaskRecord
+from oqc_provider.errors import OqcProviderError
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class WorkerCrashed(Exception):
         self.reason = reason
 
 
-class WorkerStartError(RuntimeError):
+class WorkerStartError(OqcProviderError, RuntimeError):
     """A simulator process could not start (broken installation?); its log is on stderr."""
 
 

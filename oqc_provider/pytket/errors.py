@@ -15,7 +15,7 @@ from __future__ import annotations
 from pytket.backends import CircuitNotValidError
 from pytket.backends.backend import ResultHandleTypeError
 
-from oqc_provider.qcaas.errors import OqcProviderError
+from oqc_provider.errors import OqcProviderError
 
 
 class InvalidCircuitError(OqcProviderError, CircuitNotValidError):
