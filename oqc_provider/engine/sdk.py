@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +32,7 @@ import httpx
 from oqc_provider.connection import Connection, resolve_connection
 from oqc_provider.engine import batch
 from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.dispatch import AllocationHook
 from oqc_provider.engine.errors import JobStoreError
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, parse_snapshot, read_snapshot
@@ -45,7 +46,6 @@ logger = logging.getLogger("oqc_provider.engine")
 MAX_BROADCAST_ENV = "OQC_SDK_MAX_BROADCAST_JOBS"
 DEFAULT_MAX_BROADCAST = 200
 
-AllocationHook = Callable[[Sequence[Job]], None]
 JobT = TypeVar("JobT", Job, CompositeJob)
 
 
