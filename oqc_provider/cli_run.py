@@ -82,10 +82,8 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (job id, task ids, counts).")] = False,
 ) -> None:
     """Run OpenQASM files on a QPU and print the counts of each classical register."""
-    from oqc_provider.engine.composite import CompositeJob
-    from oqc_provider.engine.job import Job
     from oqc_provider.engine.progress import progress_for
-    from oqc_provider.engine.store import JobStore, new_job_id
+    from oqc_provider.engine.store import JobStore, Record, new_job_id
     from oqc_provider.run_options import RunOptions
 
     programs = [read_program(path) for path in files]
@@ -101,25 +99,22 @@ def run(
         options.check_device(info.device)
         if options.seed_ignored_on(info.device):
             typer.echo(f"Note: {info.name} is not a simulator; --seed is not sent to it.", err=True)
-        # Built directly (not with create_job) so the batch is recorded once, as the CLI's.
-        jobs = CompositeJob(
+        store, job_id = JobStore(), new_job_id()
+        jobs = session.sdk.create_batch(
             [
-                Job(
+                session.sdk.new_job(
                     program,
                     info.qpu_id,
                     options.compiler_config(),
                     tag=tag,
-                    _client=session.sdk,
                     external_config=options.external_config(info.device),
                 )
                 for program in programs
             ],
-            session.sdk,
+            record=Record(store, kind=STORE_KIND, job_id=job_id, backend=info.name, shots=shots),
         )
         for job, path in zip(jobs, files, strict=True):
             job.annotations["file"] = str(path)
-        store, job_id = JobStore(), new_job_id()
-        jobs.persist = lambda: store.save(job_id, jobs, kind=STORE_KIND, backend=info.name, shots=shots)
         jobs.save_state()
         with progress_for(jobs, enabled=progress, description=f"{info.name}"):
             session.run(jobs.execute(timeout_s=timeout))
