@@ -99,20 +99,20 @@ class OqcSdk:
             )
         if max_concurrent_requests < 1:
             raise ConfigurationError("max_concurrent_requests must be at least 1.")
-        self.connection: Connection = resolve_connection(url, authentication_token, transport=transport)
-        self._default_qpu_id = default_qpu_id
-        self.max_concurrent_requests = max_concurrent_requests
-        self.poll_schedule = poll_schedule or batch.PollSchedule()
-        self.on_allocated = on_allocated
-        self._qcaas = QcaasClient(
-            self.connection.url,
-            token=self.connection.token,
+        self.connection: Connection = resolve_connection(
+            url,
+            authentication_token,
+            transport=transport,
             mode=mode,
-            transport=self.connection.transport,
             timeout=timeout,
             retry=retry,
             allow_insecure=allow_insecure,
         )
+        self._default_qpu_id = default_qpu_id
+        self.max_concurrent_requests = max_concurrent_requests
+        self.poll_schedule = poll_schedule or batch.PollSchedule()
+        self.on_allocated = on_allocated
+        self._qcaas = self.connection.client()
         self._job_store_option = job_store
         self._job_store: JobStore | None = job_store if isinstance(job_store, JobStore) else None
         self._opened = False
