@@ -1,6 +1,7 @@
 """The static checks CI runs, as tests: the README's test command (and `.ci/run`) runs them with the rest.
 
 * ``ruff check`` over the whole tree (the rules, SLF001 included, are in pyproject.toml);
+* ``ruff format --check``: the tree is as ``ruff format`` leaves it;
 * ``lint-imports``: the layer contracts in pyproject.toml ([tool.importlinter]) -- imports point down only,
   the emulator imports neither the engine nor the front ends, the wire and engine import no Qiskit/pytket/Aer.
 
@@ -32,6 +33,11 @@ def _require(tool: str) -> str:
 
 def test_ruff_check_passes() -> None:
     done = _run(_require("ruff"), "check", "--no-cache", ".")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ruff_format_leaves_the_tree_unchanged() -> None:
+    done = _run(_require("ruff"), "format", "--check", "--no-cache", ".")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
