@@ -107,10 +107,10 @@ def serve(
     import uvicorn
 
     from oqc_provider.emulator import EmulatorSettings, create_app
-    from oqc_provider.emulator.app import RESUBMIT_POLICIES
     from oqc_provider.emulator.faults import FaultPlan, FaultPlanError
     from oqc_provider.emulator.pool import shared_pool
     from oqc_provider.emulator.simulator_process import VERBOSE_ENV
+    from oqc_provider.emulator.state import RESUBMIT_POLICIES
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if verbose:

@@ -86,12 +86,11 @@ def _entry(store: JobStore, job_id: str) -> StoreEntry:
 
 
 def _load(session: ProviderSession, store: JobStore, job_id: str) -> tuple[StoreEntry, Job | CompositeJob]:
+    from oqc_provider.engine.store import Record
+
     entry = _entry(store, job_id)
-    job = session.sdk.from_snapshot(store.read(job_id))
-    job.persist = lambda: store.save(
-        entry.path.stem, job, kind=entry.kind, backend=entry.backend, shots=entry.shots
-    )
-    return entry, job
+    how = Record(store, kind=entry.kind, job_id=entry.path.stem, backend=entry.backend, shots=entry.shots)
+    return entry, session.sdk.from_snapshot(store.read(job_id), record=how)
 
 
 def _children(job: Job | CompositeJob) -> list[Job]:

@@ -91,11 +91,9 @@ def run(
     allow_insecure: AllowInsecure = False,
 ) -> None:
     """Run OpenQASM files on a QPU and print the counts of each classical register."""
-    from oqc_provider.engine.composite import CompositeJob
     from oqc_provider.engine.errors import JobStillActive, SubmissionIncomplete
-    from oqc_provider.engine.job import Job
     from oqc_provider.engine.progress import progress_for
-    from oqc_provider.engine.store import JobStore, new_job_id
+    from oqc_provider.engine.store import JobStore, Record, new_job_id
     from oqc_provider.run_options import RunOptions
     from oqc_provider.unreachable import unreachable_message
 
@@ -112,25 +110,22 @@ def run(
         options.check_device(info.device)
         if options.seed_ignored_on(info.device):
             typer.echo(f"Note: {info.name} is not a simulator; --seed is not sent to it.", err=True)
-        # Built directly (not with create_job) so the batch is recorded once, as the CLI's.
-        jobs = CompositeJob(
+        store, job_id = JobStore(), new_job_id()
+        jobs = session.sdk.create_batch(
             [
-                Job(
+                session.sdk.new_job(
                     program,
                     info.qpu_id,
                     options.compiler_config(),
                     tag=tag,
-                    _client=session.sdk,
                     external_config=options.external_config(info.device),
                 )
                 for program in programs
             ],
-            session.sdk,
+            record=Record(store, kind=STORE_KIND, job_id=job_id, backend=info.name, shots=shots),
         )
         for job, path in zip(jobs, files, strict=True):
             job.annotations["file"] = str(path)
-        store, job_id = JobStore(), new_job_id()
-        jobs.persist = lambda: store.save(job_id, jobs, kind=STORE_KIND, backend=info.name, shots=shots)
         jobs.save_state()
         try:
             with progress_for(jobs, enabled=progress, description=f"{info.name}"):

@@ -25,8 +25,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from oqc_provider.qcaas.client import is_loopback
-from oqc_provider.qcaas.errors import ConfigurationError
+from oqc_provider.errors import ConfigurationError
+from oqc_provider.qcaas.client import QcaasClient, ServerMode, is_loopback
+from oqc_provider.qcaas.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -84,12 +85,42 @@ def check_url(url: str, source: str = "The URL") -> str:
 
 @dataclass(frozen=True)
 class Connection:
-    """Where requests go. The token is kept out of ``repr``."""
+    """Where requests go and how: every setting of one connection, resolved once.
+
+    The front ends and the engine take these as keyword conveniences and pass them here;
+    :meth:`client` builds the wire client from them. The token is kept out of ``repr``.
+
+    Attributes:
+        kind: which of the three destinations (or a caller's own transport) was chosen.
+        url: the service's base URL (a placeholder for the in-process emulator).
+        token: the API token, if any.
+        transport: the httpx transport requests go through (the in-process emulator's, or a caller's).
+        mode: the server's API layout (``OQC_SERVER_MODE`` when not given).
+        timeout: httpx timeouts for each request (the client's default when ``None``).
+        retry: the retry policy for idempotent requests (``OQC_SDK_MAX_TRANSPORT_RETRIES`` applied).
+        allow_insecure: whether plain http to a non-loopback host is allowed.
+    """
 
     kind: ConnectionKind
     url: str
     token: str | None = field(default=None, repr=False)
     transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
+    mode: ServerMode = field(default_factory=ServerMode.from_env)
+    timeout: httpx.Timeout | float | None = field(default=None, repr=False)
+    retry: RetryPolicy = field(default_factory=RetryPolicy.from_env, repr=False)
+    allow_insecure: bool = False
+
+    def client(self) -> QcaasClient:
+        """A wire client for this connection (not opened yet)."""
+        return QcaasClient(
+            self.url,
+            token=self.token,
+            mode=self.mode,
+            transport=self.transport,
+            timeout=self.timeout,
+            retry=self.retry,
+            allow_insecure=self.allow_insecure,
+        )
 
     def describe(self) -> str:
         """One line for logs and reprs, e.g. ``"the built-in emulator (in-process)"``."""
@@ -106,8 +137,12 @@ def resolve_connection(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     environ: Mapping[str, str] | None = None,
+    mode: ServerMode | str | None = None,
+    timeout: httpx.Timeout | float | None = None,
+    retry: RetryPolicy | None = None,
+    allow_insecure: bool = False,
 ) -> Connection:
-    """Decide where requests go, from arguments first and the environment second.
+    """Decide where requests go and how, from arguments first and the environment second.
 
     Raises:
         InvalidUrlError: the URL has no http(s) scheme or no host.
@@ -121,19 +156,25 @@ def resolve_connection(
     else:
         url = None
     token = token if token is not None else env.get(TOKEN_ENV)
+    how = {
+        "mode": ServerMode(mode) if mode is not None else ServerMode.from_env(),
+        "timeout": timeout,
+        "retry": retry or RetryPolicy.from_env(),
+        "allow_insecure": allow_insecure,
+    }
     if transport is not None:
-        connection = Connection("custom transport", url or IN_PROCESS_URL, token, transport)
+        connection = Connection("custom transport", url or IN_PROCESS_URL, token, transport, **how)
     elif url is None:
-        connection = Connection("emulator (in-process)", IN_PROCESS_URL, token, in_process_transport())
+        connection = Connection("emulator (in-process)", IN_PROCESS_URL, token, in_process_transport(), **how)
     elif is_loopback(url):
-        connection = Connection("emulator (served)", url, token)
+        connection = Connection("emulator (served)", url, token, **how)
     else:
         if not token or not token.strip():
             raise ConfigurationError(
                 f"No authentication token for {url}: pass token=... or set {TOKEN_ENV}. "
                 f"(Unset {URL_ENV} to use the built-in emulator instead.)"
             )
-        connection = Connection("qcaas", url, token.strip())
+        connection = Connection("qcaas", url, token.strip(), **how)
     logger.info("oqc_provider is using %s", connection.describe())
     return connection
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
-from oqc_provider.qcaas.errors import OqcProviderError
+from oqc_provider.errors import OqcProviderError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

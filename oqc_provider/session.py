@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -26,10 +25,10 @@ import httpx
 from pydantic import ValidationError
 
 from oqc_provider.devices import Calibration, DeviceSpec, device_for
-from oqc_provider.engine.sdk import OqcSdk
-from oqc_provider.engine.sync import LoopThread
+from oqc_provider.engine.sync import LoopThread, SyncSdk
+from oqc_provider.errors import OqcProviderError
 from oqc_provider.qcaas.client import ServerMode
-from oqc_provider.qcaas.errors import OqcProviderError, UnknownQpuError
+from oqc_provider.qcaas.errors import UnknownQpuError
 from oqc_provider.qcaas.retry import RetryPolicy
 
 logger = logging.getLogger("oqc_provider")
@@ -60,9 +59,11 @@ class QpuInfo:
         return f"{self.name!r} ({self.qpu_id}{only})"
 
 
-class ProviderSession:
+class ProviderSession(SyncSdk):
     """A synchronous handle on one QCaaS (or emulator) session, shared by both front ends.
 
+    A :class:`~oqc_provider.engine.SyncSdk` (one engine session driven from a background loop thread)
+    plus what the front ends share: the QPU list, names resolved to ids, calibrations read once.
     Takes the connection arguments of :class:`~oqc_provider.engine.OqcSdk`: ``url`` and ``token``
     (or ``OQC_URL`` / ``OQC_AUTHENTICATION_TOKEN``; with neither, the built-in emulator).
     """
@@ -78,8 +79,7 @@ class ProviderSession:
         retry: RetryPolicy | None = None,
         allow_insecure: bool = False,
     ) -> None:
-        self.loop = LoopThread()
-        self.sdk = OqcSdk(
+        super().__init__(
             url,
             token,
             mode=mode,
@@ -95,9 +95,10 @@ class ProviderSession:
     def __repr__(self) -> str:
         return f"ProviderSession({self.sdk.connection.describe()})"
 
-    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        """Run an engine coroutine on the session's loop and return its result."""
-        return self.loop.run(coroutine, timeout)
+    @property
+    def loop(self) -> LoopThread:
+        """The background event-loop thread the session's coroutines run on."""
+        return self.loop_thread
 
     def qpus(self, refresh: bool = False) -> list[QpuInfo]:
         """Every QPU the service lists (read once, then cached unless ``refresh``)."""

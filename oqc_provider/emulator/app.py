@@ -12,112 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import logging
-import os
-import threading
-import time
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from collections.abc import AsyncIterator
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from oqc_provider.devices import CATALOGUE, Calibration, DeviceSpec, reference_calibration
-from oqc_provider.emulator.faults import FaultPlan, PlannedFaults, is_slow_placeholder, quiet_injected_drops
-from oqc_provider.emulator.frames import ExecutorConfig
-from oqc_provider.emulator.pool import shared_pool
-from oqc_provider.emulator.store import TaskStore
-from oqc_provider.emulator.worker import Worker
-from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
+from oqc_provider.emulator import routes_qpus, routes_tasks
+from oqc_provider.emulator.faults import is_slow_placeholder
+from oqc_provider.emulator.http import ApiError, Ctx, Handler, RouteSpec, error_response
 
-logger = logging.getLogger(__name__)
+# Re-exported: ``oqc_provider.emulator.app`` was where these were defined, and callers import them from here.
+from oqc_provider.emulator.state import CRASH_MARKER_ENV, EmulatorSettings, EmulatorState, FaultInjector
 
-#: What a submit of a task id the server already took does (see EmulatorSettings.resubmit).
-ResubmitPolicy = Literal["idempotent", "refuse", "rerun"]
-RESUBMIT_POLICIES: tuple[str, ...] = get_args(ResubmitPolicy)
-
-LEGACY_VERSION = "3.22.1-emulator"
-V4_VERSION = "4.0.0-emulator"
-
-#: A fault injector sees each request (and its route template) before the handler; a Response it
-#: returns is sent instead. The seam for fault-injection tests (expired tokens, 503s, slow answers).
-FaultInjector = Callable[[Request, str], Awaitable[Response | None]]
-Model = TypeVar("Model", bound=BaseModel)
-
-
-#: TEST HOOK: the default of ``EmulatorSettings.crash_marker``, so tests can crash the simulators
-#: of emulators in other processes (``oqc-provider demo``, ``emulator serve``).
-CRASH_MARKER_ENV = "OQC_EMULATOR_TEST_CRASH_MARKER"
-
-
-def _default_devices() -> list[DeviceSpec]:
-    return list(CATALOGUE.values())
-
-
-def _crash_marker_from_environment() -> str | None:
-    return os.environ.get(CRASH_MARKER_ENV) or None
-
-
-@dataclass
-class EmulatorSettings:
-    """How an emulator behaves.
-
-    Attributes:
-        db_path: SQLite file for tasks (survives restarts), or None for an in-memory store.
-        latency: seconds a task stays SUBMITTED before it runs, so polling and cancellation can
-            be exercised.
-        seed: makes every run reproducible (per-task seeds derived from it and the task id).
-        required_token: when set, authenticated routes need ``Authentication-Token: <t>`` or
-            ``Authorization: Bearer <t>``; when None any (or no) credential is accepted.
-        devices: the emulated QPUs (the catalogue's three by default).
-        fault_injector: see :data:`FaultInjector`.
-        faults: a seeded :class:`~oqc_provider.emulator.faults.FaultPlan` (500/502/503, 429, dropped
-            connections, slow answers, expired tokens), applied before or after the handler.
-        resubmit: what a submit of an id the server already took does. ``"idempotent"`` answers it
-            without running it again; ``"refuse"`` answers 409; ``"rerun"`` runs it again. The
-            protocol promises none of them, so a client is tested against all three.
-        workers: simulator processes (the process-wide pool grows to this many); None: the
-            machine's cores, at most 4 (``OQC_EMULATOR_WORKERS`` overrides).
-        accounts: ``{email: password}`` that ``/admin/login`` accepts when a token is required;
-            with none, the password must be the token itself.
-        crash_marker: TEST HOOK, None in normal use (default: ``OQC_EMULATOR_TEST_CRASH_MARKER``).
-            A task whose program contains this text makes its simulator process die with SIGSEGV,
-            as Aer does on some circuits: how tests exercise crash handling.
-    """
-
-    db_path: str | Path | None = None
-    latency: float = 0.0
-    seed: int | None = None
-    required_token: str | None = None
-    devices: list[DeviceSpec] = field(default_factory=_default_devices)
-    fault_injector: FaultInjector | None = None
-    faults: FaultPlan | None = None
-    resubmit: ResubmitPolicy = "idempotent"
-    workers: int | None = None
-    accounts: dict[str, str] = field(default_factory=dict)
-    crash_marker: str | None = field(default_factory=_crash_marker_from_environment)
-
-
-class ApiError(Exception):
-    """An HTTP error answer; rendered in the legacy or v4 error shape by the route wrapper."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def qpu_hex(qpu_id: str) -> str:
-    """The 10 hex characters ending a QPU id: its per-QPU URL prefix in legacy mode."""
-    return qpu_id.rsplit(":", 1)[-1]
+__all__ = ["CRASH_MARKER_ENV", "EmulatorSettings", "EmulatorState", "FaultInjector", "create_app"]
 
 
 class _Hex10(Convertor[str]):
@@ -131,124 +42,6 @@ class _Hex10(Convertor[str]):
 
 
 register_url_convertor("hex10", _Hex10())
-
-
-class EmulatorState:
-    """Everything one emulator owns: settings, devices, the store, the dispatcher and counters.
-
-    Creating it starts the simulator processes in the background (the process-wide pool), so they
-    are warm by the time the first task arrives.
-    """
-
-    def __init__(self, settings: EmulatorSettings) -> None:
-        self.settings = settings
-        self.devices: dict[str, DeviceSpec] = {spec.qpu_id: spec for spec in settings.devices}
-        self.by_hex: dict[str, DeviceSpec] = {qpu_hex(spec.qpu_id).lower(): spec for spec in settings.devices}
-        self._calibrations: dict[str, Calibration] = {}
-        self._calibration_lock = threading.Lock()
-        self.pool = shared_pool(settings.workers)
-        self.store = TaskStore(settings.db_path)
-        self.executor_config = ExecutorConfig(
-            devices=dict(self.devices),
-            calibrations={spec.qpu_id: self.calibration(spec) for spec in settings.devices},
-            seed=settings.seed,
-            crash_marker=settings.crash_marker,
-        )
-        self.worker = Worker(self.store, self.executor_config, self.pool)
-        self.requests: Counter[str] = Counter()
-        self.faults = PlannedFaults(settings.faults) if settings.faults is not None else None
-        if self.faults is not None:
-            quiet_injected_drops()
-        requeued = self.store.requeue_interrupted(settings.latency)
-        if requeued:
-            logger.info("Re-queued %d task(s) left queued by a previous run", requeued)
-        if self.store.queued():
-            # A previous process left work queued: finish it without waiting for a new submit.
-            self.worker.ensure_started()
-
-    def calibration(self, spec: DeviceSpec) -> Calibration:
-        """The device's calibration: what the monitoring routes serve and the noise model uses."""
-        with self._calibration_lock:
-            if spec.qpu_id not in self._calibrations:
-                self._calibrations[spec.qpu_id] = reference_calibration(spec)
-            return self._calibrations[spec.qpu_id]
-
-    def device(self, qpu_id: str) -> DeviceSpec:
-        """The device ``qpu_id``, or a 404 naming the known ones."""
-        spec = self.devices.get(qpu_id)
-        if spec is None:
-            raise ApiError(404, f"Unknown QPU {qpu_id!r}. Known QPUs: {', '.join(sorted(self.devices))}.")
-        return spec
-
-    def authorised(self, request: Request) -> bool:
-        """Whether the request carries the required token (always, when none is required)."""
-        token = self.settings.required_token
-        if token is None:
-            return True
-        return (
-            request.headers.get("authentication-token") == token
-            or request.headers.get("authorization") == f"Bearer {token}"
-        )
-
-    def close(self) -> None:
-        """Stop the worker and close the store."""
-        self.worker.stop()
-        self.store.close()
-
-
-@dataclass(frozen=True)
-class Ctx:
-    """What a handler gets besides the request."""
-
-    state: EmulatorState
-    legacy: bool
-    #: The device of the legacy per-QPU prefix, or None on the root (v4) and admin routes.
-    spec: DeviceSpec | None
-
-    @property
-    def bad_request(self) -> int:
-        """The status for a malformed body: Flask answers 400, FastAPI 422."""
-        return 400 if self.legacy else 422
-
-
-def error_response(status: int, message: str, legacy: bool) -> JSONResponse:
-    """An error in the shape of the server mode: Flask's envelope, or FastAPI's ``detail``."""
-    if legacy:
-        return JSONResponse({"meta": {"code": status}, "response": {"errors": [message]}}, status_code=status)
-    return JSONResponse({"detail": message}, status_code=status)
-
-
-async def read_json(request: Request, ctx: Ctx) -> Any:
-    """The request's JSON body, after the service's size limit.
-
-    Raises:
-        ApiError: 413 over ``MAX_REQUEST_BYTES``, 400/422 when the body is not JSON.
-    """
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
-        raise ApiError(413, f"Request body of {declared} bytes exceeds the {MAX_REQUEST_BYTES}-byte limit.")
-    body = await request.body()
-    if len(body) > MAX_REQUEST_BYTES:
-        raise ApiError(413, f"Request body of {len(body)} bytes exceeds the {MAX_REQUEST_BYTES}-byte limit.")
-    try:
-        return json.loads(body)
-    except ValueError as exc:
-        raise ApiError(ctx.bad_request, f"Request body is not valid JSON: {exc}") from exc
-
-
-def parse_model(model: type[Model], data: Any, ctx: Ctx) -> Model:
-    """Validate ``data`` as ``model``, answering 400/422 with what is wrong."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ApiError(ctx.bad_request, f"Invalid {model.__name__} body: {problems}") from exc
-
-
-Handler = Callable[[Request, Ctx], Awaitable[Response]]
 
 
 def _endpoint(state: EmulatorState, template: str, handler: Handler, *, legacy: bool, auth: bool) -> Any:
@@ -286,12 +79,7 @@ def _endpoint(state: EmulatorState, template: str, handler: Handler, *, legacy: 
     return call
 
 
-RouteSpec = tuple[str, list[str], Handler, bool]  # path, methods, handler, authenticated
-
-
 def _routes(state: EmulatorState) -> list[BaseRoute]:
-    from oqc_provider.emulator import routes_qpus, routes_tasks
-
     def build(specs: list[RouteSpec], *, legacy: bool, prefix: str = "") -> list[BaseRoute]:
         return [
             Route(path, _endpoint(state, prefix + path, handler, legacy=legacy, auth=auth), methods=methods)
@@ -371,8 +159,3 @@ def create_app(settings: EmulatorSettings | None = None) -> Starlette:
     app = Starlette(routes=_routes(state), lifespan=lifespan)
     app.state.emulator = state
     return app
-
-
-def now_due(state: EmulatorState) -> float:
-    """When a task submitted now becomes due."""
-    return time.time() + max(0.0, state.settings.latency)

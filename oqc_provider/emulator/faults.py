@@ -45,6 +45,8 @@ import httpx
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from oqc_provider.errors import OqcProviderError
+
 FAULT_KINDS = ("500", "502", "503", "429", "drop", "slow", "401")
 #: The kinds a network and a busy service produce (an expired token is not a network fault).
 NETWORK_KINDS = ("500", "502", "503", "429", "drop", "slow")
@@ -58,7 +60,7 @@ _STATUS_MESSAGES = {
 }
 
 
-class FaultPlanError(ValueError):
+class FaultPlanError(OqcProviderError, ValueError):
     """A fault plan was given an unknown kind, phase or an impossible rate."""
 
 

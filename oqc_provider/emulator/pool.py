@@ -43,6 +43,7 @@ from oqc_provider.emulator.frames import (
     write_frame,
 )
 from oqc_provider.emulator.store import TaskRecord
+from oqc_provider.errors import OqcProviderError
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class WorkerCrashed(Exception):
         self.reason = reason
 
 
-class WorkerStartError(RuntimeError):
+class WorkerStartError(OqcProviderError, RuntimeError):
     """A simulator process could not start (broken installation?); its log is on stderr."""
 
 
@@ -135,7 +136,7 @@ class _Slot:
                 "its error is in the log above. Check that qiskit-aer is installed in this environment."
             )
         self._known = set()
-        self._pool._worker_started(self)
+        self._pool.slot_started()
         return process
 
     def _ensure(self) -> subprocess.Popen[bytes]:
@@ -157,7 +158,7 @@ class _Slot:
         except Exception:
             logger.exception("A simulator process failed to start")
         while True:
-            job = self._pool._jobs.get()
+            job = self._pool.next_job()
             if job is _STOP:
                 break
             assert isinstance(job, _Job)
@@ -198,7 +199,7 @@ class _Slot:
                 reason,
                 len(job.records),
             )
-            self._pool._worker_died()
+            self._pool.slot_died()
             raise WorkerCrashed(reason)
         kind = reply[0]
         if kind == "done":
@@ -284,12 +285,20 @@ class SimulatorPool:
         for _ in self._slots:
             self._jobs.put(_STOP)
 
-    def _worker_started(self, slot: _Slot) -> None:
+    # What a slot (one simulator process and its thread) tells the pool, and asks of it.
+
+    def next_job(self) -> _Job | object:
+        """The next chunk of tasks for a slot (blocks), or the stop marker."""
+        return self._jobs.get()
+
+    def slot_started(self) -> None:
+        """A slot's simulator process is up."""
         with self._lock:
             self.started += 1
         self._ready.set()
 
-    def _worker_died(self) -> None:
+    def slot_died(self) -> None:
+        """A slot's simulator process died."""
         with self._lock:
             self.deaths += 1
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from oqc_provider.devices import DeviceSpec
-from oqc_provider.emulator.app import (
+from oqc_provider.emulator.http import (
     LEGACY_VERSION,
     V4_VERSION,
     ApiError,

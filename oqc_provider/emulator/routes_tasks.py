@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from oqc_provider.devices import DeviceSpec
-from oqc_provider.emulator.app import ApiError, Ctx, RouteSpec, now_due, parse_model, read_json
+from oqc_provider.emulator.http import ApiError, Ctx, RouteSpec, now_due, parse_model, read_json
 from oqc_provider.emulator.store import TaskRecord
 from oqc_provider.qcaas.models import (
     CancelRequest,

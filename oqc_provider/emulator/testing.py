@@ -14,11 +14,12 @@ import time
 from collections.abc import Iterator
 
 from oqc_provider.emulator.app import EmulatorSettings, create_app
+from oqc_provider.errors import OqcProviderError
 
 logger = logging.getLogger(__name__)
 
 
-class ServerStartError(RuntimeError):
+class ServerStartError(OqcProviderError, RuntimeError):
     """The emulator did not start serving before the deadline."""
 
 

@@ -107,7 +107,7 @@ async def submit_jobs(
     """
     chunks, too_large = pack_requests(jobs)
     for job in too_large:
-        job._fail_from_exception(
+        job.failed(
             RequestTooLargeError(
                 f"The program is too large for one request ({MAX_REQUEST_BYTES} bytes at most); shorten it."
             )
@@ -121,7 +121,7 @@ async def submit_jobs(
         logger.warning("Preparing %d task(s) for %s failed: %s", len(members), qpu_id, exc)
         for job in members:
             if _definitive(exc):
-                job._fail_from_exception(exc)
+                job.failed(exc)
             else:
                 job.last_submit_error = exc
 
@@ -133,7 +133,7 @@ async def submit_jobs(
                 failed(members, qpu_id, exc)
                 return
         for job, task_id in zip(members, ids, strict=True):
-            job._mark_allocated(task_id)
+            job.allocated(task_id)
             unsent.add(id(job))
 
     missing: dict[str, list[Job]] = defaultdict(list)
@@ -209,7 +209,7 @@ async def _submit_chunk(
         if doubtful:
             known, absent, _unclear = await _ask_server(client, qpu_id, doubtful, deadline)
             for job in known:
-                job._mark_submitted()
+                job.submitted()
             unsent.update(id(job) for job in absent)
         sendable = [(job, config) for job, config in pending if id(job) in unsent]
         if sendable:
@@ -244,7 +244,7 @@ async def _send_once(
         if _never_left(exc):
             if _definitive(exc):
                 for job in members:
-                    job._fail_from_exception(exc)
+                    job.failed(exc)
             return
         # The server may have taken them: from now on they are asked about before any send.
         for job in members:
@@ -254,13 +254,13 @@ async def _send_once(
             # Even a 4xx is checked against the server: only the ids it lacks are failed.
             known, absent, _unclear = await _ask_server(client, qpu_id, members, deadline)
             for job in known:
-                job._mark_submitted()
+                job.submitted()
             for job in absent:
-                job._fail_from_exception(exc)
+                job.failed(exc)
         return
     for job in members:
         job.last_submit_error = None
-        job._mark_submitted()
+        job.submitted()
 
 
 async def _ask_server(
@@ -333,7 +333,7 @@ async def cancel_jobs(client: QcaasClient, jobs: Sequence[Job], *, concurrency: 
                 # The server took the cancellation; only reading the task back failed. Record it
                 # as OQC's SDK does (cancelled locally), so the job can be run afresh.
                 logger.warning("Task %s: cancel sent, but the task could not be read (%s)", job.task_id, exc)
-                job._mark_cancelled()
+                job.cancelled_locally()
                 return
         if not job.state.is_terminal:
             logger.warning(

@@ -22,7 +22,7 @@ from oqc_provider.engine.snapshots import CompositeJobSnapshot, write_atomic
 from oqc_provider.engine.states import JobState
 
 if TYPE_CHECKING:
-    from oqc_provider.engine.sdk import OqcSdk
+    from oqc_provider.engine.dispatch import Dispatcher
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class CompositeJob:
     Create one with ``OqcSdk.create_job(program=[...])``.
     """
 
-    def __init__(self, jobs: Iterable[Job] | None = None, _client: OqcSdk | None = None) -> None:
+    def __init__(self, jobs: Iterable[Job] | None = None, _client: Dispatcher | None = None) -> None:
         self.jobs: list[Job] = list(jobs or [])
         self._client = _client
         #: Free-form data a front end keeps with the batch; persisted in snapshots.
@@ -96,7 +96,7 @@ class CompositeJob:
     def __getitem__(self, index: int) -> Job:
         return self.jobs[index]
 
-    def _sdk(self) -> OqcSdk:
+    def _sdk(self) -> Dispatcher:
         if self._client is None:
             raise RuntimeError("This CompositeJob has no SDK; create it with OqcSdk.create_job().")
         return self._client
@@ -173,7 +173,7 @@ class CompositeJob:
         """Send every child not already on the server, in batched requests; return without waiting."""
         for job in self.jobs:
             if job.state.is_terminal:
-                job._reset()
+                job.start_over()
         await self._submit_pending(deadline_after(timeout_s))
         return self
 
@@ -231,7 +231,7 @@ class CompositeJob:
         if not self.resuming:
             for job in self.jobs:
                 if job.state.is_terminal:
-                    job._reset()
+                    job.start_over()
         self.resuming = False
         with progress_for(self, enabled=progress):
             await self.wait(timeout_s)
@@ -275,7 +275,7 @@ class CompositeJob:
         write_atomic(path, self.to_snapshot().model_dump_json(indent=2))
 
     @classmethod
-    def from_snapshot(cls, snapshot: CompositeJobSnapshot, client: OqcSdk | None = None) -> CompositeJob:
+    def from_snapshot(cls, snapshot: CompositeJobSnapshot, client: Dispatcher | None = None) -> CompositeJob:
         """Rebuild a batch from its snapshot (no network)."""
         composite = cls([Job.from_snapshot(child, client) for child in snapshot.jobs], client)
         composite.annotations = dict(snapshot.annotations)

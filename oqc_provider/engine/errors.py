@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from oqc_provider.qcaas.errors import OqcProviderError
+from oqc_provider.errors import OqcProviderError
 
 
 class JobFailed(OqcProviderError, RuntimeError):

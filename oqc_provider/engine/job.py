@@ -18,6 +18,7 @@ from uuid import UUID
 from oqc_provider.engine import polling
 from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError
 from oqc_provider.engine.job_snapshots import (
+    Outcomes,
     code_for_exception,
     coerce_config,
     completion_time,
@@ -32,7 +33,7 @@ from oqc_provider.qcaas.errors import ConfigDecodeError, ServerError
 from oqc_provider.qcaas.models import TaskInfo, TaskPayload, TaskStatus
 
 if TYPE_CHECKING:
-    from oqc_provider.engine.sdk import OqcSdk
+    from oqc_provider.engine.dispatch import Dispatcher
 
 logger = logging.getLogger("oqc_provider.engine")
 
@@ -65,7 +66,7 @@ class Job:
         tag: str | None = None,
         hybrid_marker: str | None = None,
         fetch_diagnostics: bool = False,
-        _client: OqcSdk | None = None,
+        _client: Dispatcher | None = None,
         *,
         raise_on_error: bool = False,
         external_config: dict[str, Any] | None = None,
@@ -156,7 +157,7 @@ class Job:
             for listener in list(self._listeners):
                 listener(self, old, new)
 
-    def _sdk(self) -> OqcSdk:
+    def _sdk(self) -> Dispatcher:
         if self._client is None:
             raise RuntimeError("This job has no SDK; create it with OqcSdk.create_job() or OqcSdk.load().")
         return self._client
@@ -204,7 +205,7 @@ class Job:
             if not self.needs_submission():
                 return  # already on the server: never sent twice
             if self._state.is_terminal:
-                self._reset()
+                self.start_over()
             self.save_state()  # write-ahead: recorded before any network call
             await self._sdk().submit_jobs(
                 [self], deadline=deadline, on_allocated=lambda _jobs: self.save_state()
@@ -216,14 +217,18 @@ class Job:
         if self.persist is not None:
             self.persist()
 
-    def _mark_allocated(self, task_id: UUID) -> None:
+    # What the batch machinery tells a job (engine/batch.py): the job changes its own state.
+
+    def allocated(self, task_id: UUID) -> None:
+        """The server allocated ``task_id`` for this run (nothing was sent yet)."""
         self.task_id = task_id
 
-    def _mark_submitted(self) -> None:
+    def submitted(self) -> None:
+        """The server has this run's task: it is SUBMITTED, no longer uncertain."""
         self.submit_uncertain = False
         self._set_state(JobState.SUBMITTED)
 
-    def _mark_cancelled(self) -> None:
+    def cancelled_locally(self) -> None:
         """Record the run as cancelled on our side (the server took the request, but was not read)."""
         self._result = self._error = None
         self._recorded_task = self.task_id
@@ -239,7 +244,8 @@ class Job:
         self._record(error)
         self._set_state(JobState.FAILED)
 
-    def _fail_from_exception(self, exc: Exception) -> None:
+    def failed(self, exc: Exception) -> None:
+        """Record this run as failed because of ``exc`` (a refused submission, a request too large)."""
         code = exc.server_error_code if isinstance(exc, ServerError) else code_for_exception(exc)
         message = exc.message if isinstance(exc, ServerError) else str(exc)
         self._fail(code, message)
@@ -261,7 +267,8 @@ class Job:
         self._history.append(output)
         self._recorded_task = self.task_id
 
-    def _reset(self) -> None:
+    def start_over(self) -> None:
+        """Forget the latest run's task and outcome (history is kept): the job is CREATED again."""
         self.task_id = None
         self._result = None
         self._error = None
@@ -375,7 +382,7 @@ class Job:
         :meth:`raise_for_status`) to raise :class:`JobFailed` instead.
         """
         if self._state.is_terminal and not self.resuming:
-            self._reset()
+            self.start_over()
         self.resuming = False
         await self.wait(timeout_s)
         if raise_on_error if raise_on_error is not None else self.raise_on_error:
@@ -429,7 +436,7 @@ class Job:
         for name, value in settings.items():
             if value is not None or name in ("config", "tag", "hybrid_marker"):
                 setattr(self, name, value)
-        self._reset()
+        self.start_over()
         return self
 
     def take_orphans(self) -> list[tuple[str, UUID]]:
@@ -451,6 +458,18 @@ class Job:
 
     # --- snapshots -----------------------------------------------------------------------------
 
+    def export_outcomes(self) -> Outcomes:
+        """The state and outcomes a snapshot records (the history list is a copy)."""
+        return Outcomes(self._state, self._result, self._error, list(self._history))
+
+    def restore_outcomes(self, outcomes: Outcomes) -> None:
+        """Take the state and outcomes a snapshot recorded (a freshly rebuilt job, before any run)."""
+        self._history = list(outcomes.history)
+        self._result, self._error = outcomes.result, outcomes.error
+        self._state = outcomes.state
+        if self._state.is_terminal:
+            self._recorded_task = self.task_id
+
     def to_snapshot(self) -> JobSnapshot:
         """The job's whole state as a pydantic model (no network, no live client)."""
         return job_to_snapshot(self)
@@ -460,7 +479,7 @@ class Job:
         write_atomic(path, self.to_snapshot().model_dump_json(indent=2))
 
     @classmethod
-    def from_snapshot(cls, snapshot: JobSnapshot, client: OqcSdk | None = None) -> Job:
+    def from_snapshot(cls, snapshot: JobSnapshot, client: Dispatcher | None = None) -> Job:
         """Rebuild a job from its snapshot (no network).
 
         Raises:
@@ -499,4 +518,4 @@ class Job:
         return text + ")"
 
 
-__all__ = ["RECONFIGURABLE", "Job"]
+__all__ = ["RECONFIGURABLE", "Job", "Outcomes"]

@@ -6,7 +6,7 @@ Kept apart from :mod:`oqc_provider.engine.job` so that module stays about the jo
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from oqc_provider.engine.outputs import JobError, JobOutput, JobResult
 from oqc_provider.engine.snapshots import JobErrorSnapshot, JobResultSnapshot, JobSnapshot, SnapshotError
@@ -17,6 +17,15 @@ from oqc_provider.qcaas.models import TaskInfo
 
 if TYPE_CHECKING:
     from oqc_provider.engine.job import Job
+
+
+class Outcomes(NamedTuple):
+    """A job's lifecycle state and every run's outcome: what a snapshot keeps besides the settings."""
+
+    state: JobState
+    result: JobResult | None
+    error: JobError | None
+    history: list[JobOutput]
 
 
 def coerce_config(config: Any) -> CompilerConfig | None:
@@ -109,7 +118,7 @@ def find_in_history(
 
 def job_to_snapshot(job: Job) -> JobSnapshot:
     """``job``'s whole state as a pydantic model (no network, no live client)."""
-    state = job._state
+    state, result, error, history = job.export_outcomes()
     if state is JobState.UNKNOWN:  # persist as in flight, so a reload resumes polling
         state = JobState.SUBMITTED if job.task_id else JobState.CREATED
     return JobSnapshot(
@@ -126,9 +135,9 @@ def job_to_snapshot(job: Job) -> JobSnapshot:
         state=state.value,
         raise_on_error=job.raise_on_error,
         fetch_diagnostics=job.fetch_diagnostics,
-        result=output_snapshot(job._result),
-        error=output_snapshot(job._error),
-        history=[output_snapshot(item) for item in job._history],
+        result=output_snapshot(result),
+        error=output_snapshot(error),
+        history=[output_snapshot(item) for item in history],
         # external_config (simulator settings) has no snapshot field: it rides in the annotations.
         annotations={
             **job.annotations,
@@ -142,9 +151,14 @@ def job_to_snapshot(job: Job) -> JobSnapshot:
 def restore_outcomes(job: Job, snapshot: JobSnapshot) -> None:
     """Give a freshly built ``job`` the state, diagnostics and history its snapshot recorded."""
     job.timings, job.metrics, job.metadata = snapshot.timings, snapshot.metrics, snapshot.metadata
-    job._history = [output_from_snapshot(item, job) for item in snapshot.history]
-    job._result = find_in_history(job._history, snapshot.result, job)  # type: ignore[assignment]
-    job._error = find_in_history(job._history, snapshot.error, job)  # type: ignore[assignment]
-    job._state = JobState(snapshot.state)
-    if job._state.is_terminal:
-        job._recorded_task = job.task_id
+    history = [output_from_snapshot(item, job) for item in snapshot.history]
+    result = find_in_history(history, snapshot.result, job)
+    error = find_in_history(history, snapshot.error, job)
+    job.restore_outcomes(
+        Outcomes(
+            state=JobState(snapshot.state),
+            result=result if isinstance(result, JobResult) else None,
+            error=error if isinstance(error, JobError) else None,
+            history=history,
+        )
+    )

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from oqc_provider.engine.errors import JobStillActive, SubmissionIncomplete
 from oqc_provider.engine.states import JobState
-from oqc_provider.qcaas.errors import OqcProviderError
+from oqc_provider.errors import OqcProviderError
 
 if TYPE_CHECKING:
     from oqc_provider.engine.job import Job

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,12 +32,13 @@ import httpx
 from oqc_provider.connection import Connection, resolve_connection
 from oqc_provider.engine import batch
 from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.dispatch import AllocationHook
 from oqc_provider.engine.errors import JobStoreError
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, parse_snapshot, read_snapshot
-from oqc_provider.engine.store import JobStore, StoreEntry, track
+from oqc_provider.engine.store import JobStore, Record, StoreEntry, record, track
+from oqc_provider.errors import ConfigurationError, OqcProviderError
 from oqc_provider.qcaas.client import QcaasClient, ServerMode
-from oqc_provider.qcaas.errors import ConfigurationError, OqcProviderError
 from oqc_provider.qcaas.retry import RetryPolicy
 
 logger = logging.getLogger("oqc_provider.engine")
@@ -45,7 +46,6 @@ logger = logging.getLogger("oqc_provider.engine")
 MAX_BROADCAST_ENV = "OQC_SDK_MAX_BROADCAST_JOBS"
 DEFAULT_MAX_BROADCAST = 200
 
-AllocationHook = Callable[[Sequence[Job]], None]
 JobT = TypeVar("JobT", Job, CompositeJob)
 
 
@@ -99,20 +99,20 @@ class OqcSdk:
             )
         if max_concurrent_requests < 1:
             raise ConfigurationError("max_concurrent_requests must be at least 1.")
-        self.connection: Connection = resolve_connection(url, authentication_token, transport=transport)
-        self._default_qpu_id = default_qpu_id
-        self.max_concurrent_requests = max_concurrent_requests
-        self.poll_schedule = poll_schedule or batch.PollSchedule()
-        self.on_allocated = on_allocated
-        self._qcaas = QcaasClient(
-            self.connection.url,
-            token=self.connection.token,
+        self.connection: Connection = resolve_connection(
+            url,
+            authentication_token,
+            transport=transport,
             mode=mode,
-            transport=self.connection.transport,
             timeout=timeout,
             retry=retry,
             allow_insecure=allow_insecure,
         )
+        self._default_qpu_id = default_qpu_id
+        self.max_concurrent_requests = max_concurrent_requests
+        self.poll_schedule = poll_schedule or batch.PollSchedule()
+        self.on_allocated = on_allocated
+        self._qcaas = self.connection.client()
         self._job_store_option = job_store
         self._job_store: JobStore | None = job_store if isinstance(job_store, JobStore) else None
         self._opened = False
@@ -205,9 +205,9 @@ class OqcSdk:
         if store is None:
             raise JobStoreError("This OqcSdk has no job store (job_store=False): nothing to resume.")
         snapshot = store.read(job_id)
-        job = self.from_snapshot(snapshot)
-        record = snapshot.annotations.get("store", {})
-        track(store, job, job_id, kind=record.get("kind", "engine") if isinstance(record, dict) else "engine")
+        entry = snapshot.annotations.get("store", {})
+        kind = entry.get("kind", "engine") if isinstance(entry, dict) else "engine"
+        job = self.from_snapshot(snapshot, record=Record(store, kind=kind, job_id=job_id))
         job.resuming = True
         logger.info("Resumed job %s from the local store (%s)", job_id, type(job).__name__)
         return job
@@ -268,10 +268,14 @@ class OqcSdk:
         config: Any = None,
         fetch_diagnostics: bool = False,
         tag: str | None = None,
+        record: Record | bool | None = None,
     ) -> Job | CompositeJob:
         """A Job for one program; a CompositeJob when any of program, qpu_id or config is a list.
 
         Lists are broadcast: each has the same length or length 1. No network call is made.
+        ``record`` says how the job is recorded in a local job store: ``None``/``True`` in this
+        session's store (if it has one), a :class:`~oqc_provider.engine.store.Record` as it says,
+        ``False`` not at all.
 
         Raises:
             ValueError: lists of different lengths, an empty list, more children than
@@ -283,16 +287,8 @@ class OqcSdk:
             if isinstance(value, list | tuple)
         }
         if not lists:
-            return self._track(
-                Job(
-                    program,  # type: ignore[arg-type]
-                    self._resolve_qpu(qpu_id),  # type: ignore[arg-type]
-                    config,
-                    tag=tag,
-                    fetch_diagnostics=fetch_diagnostics,
-                    _client=self,
-                )
-            )
+            job = self.new_job(program, qpu_id, config, tag=tag, fetch_diagnostics=fetch_diagnostics)  # type: ignore[arg-type]
+            return self._record(job, record)
         lengths = {name: len(value) for name, value in lists.items()}
         if 0 in lengths.values():
             raise ValueError(f"Cannot create jobs from an empty list ({lengths}).")
@@ -310,38 +306,67 @@ class OqcSdk:
             return value
 
         jobs = [
-            Job(
+            self.new_job(
                 pick(program, i),
-                self._resolve_qpu(pick(qpu_id, i)),
+                pick(qpu_id, i),
                 pick(config, i),
                 tag=tag,
                 fetch_diagnostics=fetch_diagnostics,
-                _client=self,
             )
             for i in range(size)
         ]
-        return self._track(CompositeJob(jobs, self))
+        return self.create_batch(jobs, record=record)
 
-    def _track(self, job: JobT) -> JobT:
-        """Record ``job`` in the local store from its first submission on (when there is a store).
+    def new_job(
+        self,
+        program: str,
+        qpu_id: str | None = None,
+        config: Any = None,
+        *,
+        tag: str | None = None,
+        fetch_diagnostics: bool = False,
+        external_config: dict[str, Any] | None = None,
+    ) -> Job:
+        """One Job run by this session and recorded nowhere: a child for :meth:`create_batch`."""
+        return Job(
+            program,
+            self._resolve_qpu(qpu_id),
+            config,
+            tag=tag,
+            fetch_diagnostics=fetch_diagnostics,
+            _client=self,
+            external_config=external_config,
+        )
 
-        A front end that keeps its own record replaces ``job.persist``; then nothing is written here.
+    def create_batch(self, jobs: Sequence[Job], *, record: Record | bool | None = None) -> CompositeJob:
+        """A CompositeJob of ``jobs`` (of any number, unlike a broadcast), recorded as ``record`` says.
+
+        ``record`` is as for :meth:`create_job`.
         """
-        store = self.job_store
-        if store is not None:
-            track(store, job)
+        return self._record(CompositeJob(jobs, self), record)
+
+    def _record(self, job: JobT, how: Record | bool | None) -> JobT:
+        """Record ``job`` in a local store from its first submission on: the one place that does."""
+        if isinstance(how, Record):
+            record(job, how)
+        elif how is not False and self.job_store is not None:
+            track(self.job_store, job)
         return job
 
-    def from_snapshot(self, snapshot: AnySnapshot | dict[str, Any] | str) -> Job | CompositeJob:
+    def from_snapshot(
+        self, snapshot: AnySnapshot | dict[str, Any] | str, *, record: Record | None = None
+    ) -> Job | CompositeJob:
         """Rebuild a Job or CompositeJob attached to this session (no network).
+
+        With ``record``, the job goes on saving itself as it says (not recorded by default).
 
         Raises:
             SnapshotError: the snapshot is invalid or of an unsupported version.
         """
         model = parse_snapshot(snapshot)
         if isinstance(model, CompositeJobSnapshot):
-            return CompositeJob.from_snapshot(model, self)
-        return Job.from_snapshot(model, self)
+            return self._record(CompositeJob.from_snapshot(model, self), record or False)
+        return self._record(Job.from_snapshot(model, self), record or False)
 
     def load(self, path: str | os.PathLike[str]) -> Job | CompositeJob:
         """Load a job saved with ``save()`` (by this package or by OQC's SDK).

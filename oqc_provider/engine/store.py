@@ -67,8 +67,46 @@ def job_id_of(job: Job | CompositeJob) -> str | None:
     return record.get("job_id") if isinstance(record, dict) else None
 
 
+@dataclass(frozen=True)
+class Record:
+    """How a job is recorded in a local job store: the one way every front end records its jobs.
+
+    Pass it to ``OqcSdk.create_job(record=...)``, ``OqcSdk.create_batch(record=...)`` or
+    ``OqcSdk.from_snapshot(record=...)``; the job then saves itself to ``store`` before anything is
+    sent, after submission and when it ends (write-ahead).
+
+    Attributes:
+        store: the store to write to.
+        kind: who made the job (``"engine"``, ``"qiskit"``, ``"pytket"``, ``"cli"``), for listings.
+        job_id: the entry's id; ``None`` makes a fresh one.
+        backend: the backend name listings show.
+        shots: the shots listings show; ``None``: the first job's config says.
+    """
+
+    store: JobStore
+    kind: str = "engine"
+    job_id: str | None = None
+    backend: str | None = None
+    shots: int | None = None
+
+
+def record(job: Job | CompositeJob, how: Record) -> str:
+    """Make ``job`` save itself as ``how`` says whenever the engine says; returns its job id.
+
+    The id is put in the job's annotations at once, so the caller can note it before anything is
+    sent; the first write happens when the job is first submitted, before any network call.
+    """
+    return track(how.store, job, how.job_id, kind=how.kind, backend=how.backend, shots=how.shots)
+
+
 def track(
-    store: JobStore, job: Job | CompositeJob, job_id: str | None = None, *, kind: str = "engine"
+    store: JobStore,
+    job: Job | CompositeJob,
+    job_id: str | None = None,
+    *,
+    kind: str = "engine",
+    backend: str | None = None,
+    shots: int | None = None,
 ) -> str:
     """Make ``job`` save itself to ``store`` under ``job_id`` whenever the engine says (write-ahead).
 
@@ -78,15 +116,21 @@ def track(
     job_id = job_id or new_job_id()
     store.path_for(job_id)  # reject a bad id now, not at the first save
     previous = job.annotations.get("store") if isinstance(job.annotations.get("store"), dict) else {}
-    job.annotations["store"] = {**previous, "job_id": job_id, "kind": kind}
+    job.annotations["store"] = {
+        **previous,
+        "job_id": job_id,
+        "kind": kind,
+        **({"backend": backend} if backend is not None else {}),
+        **({"shots": shots} if shots is not None else {}),
+    }
 
     def persist() -> None:
-        record = job.annotations.get("store", {})
-        shots = record.get("shots")
+        entry = job.annotations.get("store", {})
+        shots = entry.get("shots")
         if shots is None:
             first = job.jobs[0] if isinstance(job, CompositeJob) and job.jobs else job
             shots = first.config_to_send().shots if isinstance(first, Job) else None
-        store.save(job_id, job, kind=kind, backend=record.get("backend"), shots=shots)
+        store.save(job_id, job, kind=kind, backend=entry.get("backend"), shots=shots)
 
     job.persist = persist
     return job_id

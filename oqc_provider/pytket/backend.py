@@ -37,7 +37,7 @@ from oqc_provider.engine.errors import JobStoreError
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.snapshots import JobSnapshot
 from oqc_provider.engine.states import JobState
-from oqc_provider.engine.store import JobStore, new_job_id
+from oqc_provider.engine.store import JobStore, Record, new_job_id
 from oqc_provider.pytket import passes
 from oqc_provider.pytket.device_info import (
     BACKEND_NAME,
@@ -273,14 +273,13 @@ class OQCTketBackend(Backend):
         programs = [self._program(circuit, index) for index, circuit in enumerate(circuits)]
         if not circuits:
             return []
-        composite = self._new_batch(programs, options)
         key = new_job_id()
+        composite = self._new_batch(programs, options, key)
         composite.annotations[STORE_KIND] = {
             "backend": BACKEND_NAME,
             "qpu_id": self._qpu.qpu_id,
             "circuit_names": [circuit.name for circuit in circuits],
         }
-        composite.persist = lambda: self._persist(key, composite)
         composite.save_state()  # recorded before anything is sent
         with self._lock:
             self._batches[key] = composite
@@ -307,30 +306,25 @@ class OQCTketBackend(Backend):
         values = self._get_n_shots_as_list(n_shots, count, optional=True)
         return [self._options.shots if value is None else value for value in values]
 
-    def _new_batch(self, programs: list[WireProgram], options: list[RunOptions]) -> CompositeJob:
-        """One CompositeJob (built in chunks, as the SDK caps one broadcast at 200 jobs)."""
-        sdk = self._session.sdk
-        composite: CompositeJob | None = None
-        chunk = 100
-        for start in range(0, len(programs), chunk):
-            part = sdk.create_job(
-                program=[p.qasm for p in programs[start : start + chunk]],
-                qpu_id=self._qpu.qpu_id,
-                config=[o.compiler_config() for o in options[start : start + chunk]],
-                fetch_diagnostics=options[0].fetch_diagnostics,
+    def _new_batch(self, programs: list[WireProgram], options: list[RunOptions], key: str) -> CompositeJob:
+        """One CompositeJob of every circuit, recorded in the local job store under ``key``."""
+        sdk, spec = self._session.sdk, self._qpu.device
+        jobs = [
+            sdk.new_job(
+                program.qasm,
+                self._qpu.qpu_id,
+                option.compiler_config(),
                 tag=options[0].tag,
+                fetch_diagnostics=options[0].fetch_diagnostics,
+                external_config=option.external_config(spec, seed_offset=index),
             )
-            assert isinstance(part, CompositeJob)
-            composite = part if composite is None else composite.add(part.jobs)
-        assert composite is not None
-        spec = self._qpu.device
-        for index, (job, option) in enumerate(zip(composite.jobs, options, strict=True)):
-            job.external_config = option.external_config(spec, seed_offset=index)
-        return composite
+            for index, (program, option) in enumerate(zip(programs, options, strict=True))
+        ]
+        return sdk.create_batch(jobs, record=self._record(key))
 
-    def _persist(self, key: str, composite: CompositeJob) -> None:
-        shots = composite.jobs[0].config_to_send().shots if composite.jobs else None
-        self._store.save(key, composite, kind=STORE_KIND, backend=self._qpu.name, shots=shots)
+    def _record(self, key: str) -> Record:
+        """How this backend's batches are recorded (shots: the first circuit's)."""
+        return Record(self._store, kind=STORE_KIND, job_id=key, backend=self._qpu.name)
 
     # --- finding a handle's job ----------------------------------------------------------------
 
@@ -370,10 +364,9 @@ class OQCTketBackend(Backend):
         except JobStoreError as exc:
             logger.info("Batch %s is not in the local job store (%s); asking the server.", key, exc)
             return None
-        batch = self._session.sdk.from_snapshot(snapshot)
+        batch = self._session.sdk.from_snapshot(snapshot, record=self._record(key))
         if not isinstance(batch, CompositeJob):
             return None
-        batch.persist = lambda: self._persist(key, batch)
         self._batches[key] = batch
         return batch
 

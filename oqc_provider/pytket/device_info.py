@@ -23,7 +23,7 @@ from __future__ import annotations
 from pytket.backends.backendinfo import BackendInfo
 from pytket.circuit import Node, OpType
 
-from oqc_provider import __version__
+from oqc_provider._version import __version__
 from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.pytket.passes import architecture, gate_set
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from pytket.backends import CircuitNotValidError
 from pytket.backends.backend import ResultHandleTypeError
 
-from oqc_provider.qcaas.errors import OqcProviderError
+from oqc_provider.errors import OqcProviderError
 
 
 class InvalidCircuitError(OqcProviderError, CircuitNotValidError):

@@ -33,7 +33,7 @@ from uuid import UUID
 
 import httpx
 
-from oqc_provider import __version__
+from oqc_provider._version import __version__
 from oqc_provider.qcaas._http import RequestSender
 from oqc_provider.qcaas.errors import (
     ConfigurationError,

@@ -54,10 +54,9 @@ from qiskit.transpiler import Target
 
 from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.engine.composite import CompositeJob
-from oqc_provider.engine.job import Job
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot
-from oqc_provider.engine.store import new_job_id
-from oqc_provider.qcaas.errors import ConfigurationError
+from oqc_provider.engine.store import Record, new_job_id
+from oqc_provider.errors import ConfigurationError
 from oqc_provider.qiskit.job import ANNOTATION_KEY, ANNOTATION_SCHEMA, OQCJob
 from oqc_provider.qiskit.results import CircuitRecord
 from oqc_provider.qiskit.target import build_target
@@ -215,19 +214,18 @@ class OQCBackend(BackendV2):
             # (circuits with delays: QAT's counts runtime refuses their fractional delays).
             raw = run_options.memory or len(wire.registers) > 1 or wire.per_shot
             jobs.append(
-                Job(
+                sdk.new_job(
                     wire.program,
                     self.qpu_id,
                     config_raw if raw else config_counts,
                     tag=run_options.tag,
                     fetch_diagnostics=run_options.fetch_diagnostics,
                     external_config=run_options.external_config(device, seed_offset=index),
-                    _client=sdk,
                 )
             )
             records.append(CircuitRecord.of(circuit, wire.registers, raw))
         job_id = new_job_id()
-        composite = CompositeJob(jobs, sdk)
+        composite = sdk.create_batch(jobs, record=self._record(job_id, run_options.shots))
         composite.annotations[ANNOTATION_KEY] = {
             "schema": ANNOTATION_SCHEMA,
             "job_id": job_id,
@@ -239,21 +237,14 @@ class OQCBackend(BackendV2):
             "timeout": run_options.timeout,
             "circuits": [record.to_json() for record in records],
         }
-        job = self._attach(job_id, composite, live_metadata=[circuit.metadata for circuit in circuits])
+        job = OQCJob(self, job_id, composite, live_metadata=[circuit.metadata for circuit in circuits])
         job.submit()
         logger.info("Submitting job %s: %d circuit(s) to %s", job_id, len(circuits), self.name)
         return job
 
-    def _attach(self, job_id: str, composite: CompositeJob, live_metadata: list[Any] | None = None) -> OQCJob:
-        """An OQCJob for ``composite``, saved to the local job store whenever the engine says."""
-        store = self.provider.job_store
-        shots = composite.annotations[ANNOTATION_KEY]["shots"]
-
-        def persist() -> None:
-            store.save(job_id, composite, kind=STORE_KIND, backend=self.name, shots=shots)
-
-        composite.persist = persist
-        return OQCJob(self, job_id, composite, live_metadata=live_metadata)
+    def _record(self, job_id: str, shots: int | None) -> Record:
+        """How this backend's jobs are recorded in the provider's local job store."""
+        return Record(self.provider.job_store, kind=STORE_KIND, job_id=job_id, backend=self.name, shots=shots)
 
     # --- finding jobs again --------------------------------------------------------------------
 
@@ -264,9 +255,10 @@ class OQCBackend(BackendV2):
         qpu_id = snapshot.annotations[ANNOTATION_KEY].get("qpu_id")
         if qpu_id != self.qpu_id:
             raise ConfigurationError(f"Job {job_id!r} ran on {qpu_id}, not on {self.name} ({self.qpu_id}).")
-        composite = self.provider.session.sdk.from_snapshot(snapshot)
+        shots = snapshot.annotations[ANNOTATION_KEY].get("shots")
+        composite = self.provider.session.sdk.from_snapshot(snapshot, record=self._record(job_id, shots))
         assert isinstance(composite, CompositeJob)
-        return self._attach(job_id, composite)
+        return OQCJob(self, job_id, composite)
 
     def retrieve_job(self, job_id: str) -> OQCJob:
         """A job this provider ran, from the local job store (works in a new Python process).

@@ -55,7 +55,7 @@ from qiskit.circuit import (
 from qiskit.transpiler import Target
 
 from oqc_provider.devices import DeviceSpec
-from oqc_provider.qcaas.errors import OqcProviderError
+from oqc_provider.errors import OqcProviderError
 from oqc_provider.qiskit.native_qasm import has_delay, nanoseconds_of, native_program
 
 #: Operations that are bookkeeping, never checked against the Target.

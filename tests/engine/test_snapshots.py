@@ -146,7 +146,7 @@ def test_missing_snapshot_file() -> None:
 def test_expired_tasks_end_the_job_instead_of_polling_forever() -> None:
     job = offline_sdk().create_job(program=ONE, qpu_id="qpu:uk:2:d865b5a184")
     job.task_id = uuid4()
-    job._mark_submitted()
+    job.submitted()
     job.apply_task_info(TaskInfo(id=str(job.task_id), status="EXPIRED"))
     assert job.state is JobState.FAILED and "expired" in job.error.error_message
     assert len(job.history) == 1
@@ -156,7 +156,7 @@ def test_unknown_server_states_keep_polling_and_still_save(tmp_path: Path) -> No
     sdk = offline_sdk()
     job = sdk.create_job(program=ONE, qpu_id="qpu:uk:2:d865b5a184")
     job.task_id = uuid4()
-    job._mark_submitted()
+    job.submitted()
     job.apply_task_info(TaskInfo(id=str(job.task_id), status="MAINTENANCE"))
     assert job.state is JobState.UNKNOWN and job.state.is_active
     job.save(str(tmp_path / "unknown.json"))  # OQC's SDK crashes here
@@ -167,7 +167,7 @@ def test_unknown_server_states_keep_polling_and_still_save(tmp_path: Path) -> No
 def test_server_synonyms_map_to_states() -> None:
     job = offline_sdk().create_job(program=ONE, qpu_id="qpu:uk:2:d865b5a184")
     job.task_id = uuid4()
-    job._mark_submitted()
+    job.submitted()
     job.apply_task_info(TaskInfo(id=str(job.task_id), status="in_progress"))
     assert job.state is JobState.RUNNING
     job.apply_task_info(TaskInfo(id=str(job.task_id), status="SUCCEEDED", results={"c": {"1": 3}}))

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from oqc_provider.emulator import EmulatorSettings, create_app
+from oqc_provider.emulator.state import RESUBMIT_POLICIES as RESUBMIT_POLICIES  # for the tests
 from oqc_provider.engine import OqcSdk
 from oqc_provider.engine.batch import PollSchedule
 from oqc_provider.qcaas.compiler_config import CompilerConfig, QuantumResultsFormat
@@ -26,8 +27,6 @@ TOSHIKO_SIM = "qpu:jp:3:673b1ad43c"
 FAST_RETRY = RetryPolicy(max_attempts=6, initial_wait=0.01, max_wait=0.05, max_retry_after=1.0)
 FAST_POLL = PollSchedule(first=0.01, factor=2.0, longest=0.05)
 SHOTS = CompilerConfig(repeats=20, results_format=QuantumResultsFormat.binary_count())
-#: What the emulator does with a re-submitted id it already has; the protocol promises none.
-RESUBMIT_POLICIES = ("idempotent", "refuse", "rerun")
 
 
 def assert_ran_once_each(stats: dict[str, Any], programs: int) -> None:

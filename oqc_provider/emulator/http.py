@@ -1,0 +1,106 @@
+"""What every emulator route handler shares: the request context, error answers, body parsing.
+
+Kept apart from :mod:`.app` (which assembles the routes into an application) so the route modules
+(:mod:`.routes_tasks`, :mod:`.routes_qpus`) import these helpers without importing the app that imports them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from oqc_provider.devices import DeviceSpec
+from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
+
+if TYPE_CHECKING:
+    from oqc_provider.emulator.state import EmulatorState
+
+LEGACY_VERSION = "3.22.1-emulator"
+V4_VERSION = "4.0.0-emulator"
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class ApiError(Exception):
+    """An HTTP error answer; rendered in the legacy or v4 error shape by the route wrapper."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def qpu_hex(qpu_id: str) -> str:
+    """The 10 hex characters ending a QPU id: its per-QPU URL prefix in legacy mode."""
+    return qpu_id.rsplit(":", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a handler gets besides the request."""
+
+    state: EmulatorState
+    legacy: bool
+    #: The device of the legacy per-QPU prefix, or None on the root (v4) and admin routes.
+    spec: DeviceSpec | None
+
+    @property
+    def bad_request(self) -> int:
+        """The status for a malformed body: Flask answers 400, FastAPI 422."""
+        return 400 if self.legacy else 422
+
+
+def error_response(status: int, message: str, legacy: bool) -> JSONResponse:
+    """An error in the shape of the server mode: Flask's envelope, or FastAPI's ``detail``."""
+    if legacy:
+        return JSONResponse({"meta": {"code": status}, "response": {"errors": [message]}}, status_code=status)
+    return JSONResponse({"detail": message}, status_code=status)
+
+
+async def read_json(request: Request, ctx: Ctx) -> Any:
+    """The request's JSON body, after the service's size limit.
+
+    Raises:
+        ApiError: 413 over ``MAX_REQUEST_BYTES``, 400/422 when the body is not JSON.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+        raise ApiError(413, f"Request body of {declared} bytes exceeds the {MAX_REQUEST_BYTES}-byte limit.")
+    body = await request.body()
+    if len(body) > MAX_REQUEST_BYTES:
+        raise ApiError(413, f"Request body of {len(body)} bytes exceeds the {MAX_REQUEST_BYTES}-byte limit.")
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise ApiError(ctx.bad_request, f"Request body is not valid JSON: {exc}") from exc
+
+
+def parse_model(model: type[Model], data: Any, ctx: Ctx) -> Model:
+    """Validate ``data`` as ``model``, answering 400/422 with what is wrong."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ApiError(ctx.bad_request, f"Invalid {model.__name__} body: {problems}") from exc
+
+
+Handler = Callable[[Request, Ctx], Awaitable[Response]]
+
+
+Handler = Callable[[Request, Ctx], Awaitable[Response]]
+RouteSpec = tuple[str, list[str], Handler, bool]  # path, methods, handler, authenticated
+
+
+def now_due(state: EmulatorState) -> float:
+    """When a task submitted now becomes due."""
+    return time.time() + max(0.0, state.settings.latency)

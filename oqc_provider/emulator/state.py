@@ -1,0 +1,150 @@
+"""One emulator's settings and state: devices, calibrations, the task store, the worker, counters."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, get_args
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from oqc_provider.devices import CATALOGUE, Calibration, DeviceSpec, reference_calibration
+from oqc_provider.emulator.faults import FaultPlan, PlannedFaults, quiet_injected_drops
+from oqc_provider.emulator.frames import ExecutorConfig
+from oqc_provider.emulator.http import ApiError, qpu_hex
+from oqc_provider.emulator.pool import shared_pool
+from oqc_provider.emulator.store import TaskStore
+from oqc_provider.emulator.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+#: A fault injector sees each request (and its route template) before the handler; a Response it
+#: returns is sent instead. The seam for fault-injection tests (expired tokens, 503s, slow answers).
+FaultInjector = Callable[[Request, str], Awaitable[Response | None]]
+
+
+#: TEST HOOK: the default of ``EmulatorSettings.crash_marker``, so tests can crash the simulators
+#: of emulators in other processes (``oqc-provider demo``, ``emulator serve``).
+CRASH_MARKER_ENV = "OQC_EMULATOR_TEST_CRASH_MARKER"
+
+
+def _default_devices() -> list[DeviceSpec]:
+    return list(CATALOGUE.values())
+
+
+def _crash_marker_from_environment() -> str | None:
+    return os.environ.get(CRASH_MARKER_ENV) or None
+
+
+#: What a submit of a task id the server already took does (see EmulatorSettings.resubmit).
+ResubmitPolicy = Literal["idempotent", "refuse", "rerun"]
+RESUBMIT_POLICIES: tuple[str, ...] = get_args(ResubmitPolicy)
+
+
+@dataclass
+class EmulatorSettings:
+    """How an emulator behaves.
+
+    Attributes:
+        db_path: SQLite file for tasks (survives restarts), or None for an in-memory store.
+        latency: seconds a task stays SUBMITTED before it runs, so polling and cancellation can
+            be exercised.
+        seed: makes every run reproducible (per-task seeds derived from it and the task id).
+        required_token: when set, authenticated routes need ``Authentication-Token: <t>`` or
+            ``Authorization: Bearer <t>``; when None any (or no) credential is accepted.
+        devices: the emulated QPUs (the catalogue's three by default).
+        fault_injector: see :data:`FaultInjector`.
+        faults: a seeded :class:`~oqc_provider.emulator.faults.FaultPlan` (500/502/503, 429, dropped
+            connections, slow answers, expired tokens), applied before or after the handler.
+        resubmit: what a submit of an id the server already took does. ``"idempotent"`` answers it
+            without running it again; ``"refuse"`` answers 409; ``"rerun"`` runs it again. The
+            protocol promises none of them, so a client is tested against all three.
+        workers: simulator processes (the process-wide pool grows to this many); None: the
+            machine's cores, at most 4 (``OQC_EMULATOR_WORKERS`` overrides).
+        accounts: ``{email: password}`` that ``/admin/login`` accepts when a token is required;
+            with none, the password must be the token itself.
+        crash_marker: TEST HOOK, None in normal use (default: ``OQC_EMULATOR_TEST_CRASH_MARKER``).
+            A task whose program contains this text makes its simulator process die with SIGSEGV,
+            as Aer does on some circuits: how tests exercise crash handling.
+    """
+
+    db_path: str | Path | None = None
+    latency: float = 0.0
+    seed: int | None = None
+    required_token: str | None = None
+    devices: list[DeviceSpec] = field(default_factory=_default_devices)
+    fault_injector: FaultInjector | None = None
+    faults: FaultPlan | None = None
+    resubmit: ResubmitPolicy = "idempotent"
+    workers: int | None = None
+    accounts: dict[str, str] = field(default_factory=dict)
+    crash_marker: str | None = field(default_factory=_crash_marker_from_environment)
+
+
+class EmulatorState:
+    """Everything one emulator owns: settings, devices, the store, the dispatcher and counters.
+
+    Creating it starts the simulator processes in the background (the process-wide pool), so they
+    are warm by the time the first task arrives.
+    """
+
+    def __init__(self, settings: EmulatorSettings) -> None:
+        self.settings = settings
+        self.devices: dict[str, DeviceSpec] = {spec.qpu_id: spec for spec in settings.devices}
+        self.by_hex: dict[str, DeviceSpec] = {qpu_hex(spec.qpu_id).lower(): spec for spec in settings.devices}
+        self._calibrations: dict[str, Calibration] = {}
+        self._calibration_lock = threading.Lock()
+        self.pool = shared_pool(settings.workers)
+        self.store = TaskStore(settings.db_path)
+        self.executor_config = ExecutorConfig(
+            devices=dict(self.devices),
+            calibrations={spec.qpu_id: self.calibration(spec) for spec in settings.devices},
+            seed=settings.seed,
+            crash_marker=settings.crash_marker,
+        )
+        self.worker = Worker(self.store, self.executor_config, self.pool)
+        self.requests: Counter[str] = Counter()
+        self.faults = PlannedFaults(settings.faults) if settings.faults is not None else None
+        if self.faults is not None:
+            quiet_injected_drops()
+        requeued = self.store.requeue_interrupted(settings.latency)
+        if requeued:
+            logger.info("Re-queued %d task(s) left queued by a previous run", requeued)
+        if self.store.queued():
+            # A previous process left work queued: finish it without waiting for a new submit.
+            self.worker.ensure_started()
+
+    def calibration(self, spec: DeviceSpec) -> Calibration:
+        """The device's calibration: what the monitoring routes serve and the noise model uses."""
+        with self._calibration_lock:
+            if spec.qpu_id not in self._calibrations:
+                self._calibrations[spec.qpu_id] = reference_calibration(spec)
+            return self._calibrations[spec.qpu_id]
+
+    def device(self, qpu_id: str) -> DeviceSpec:
+        """The device ``qpu_id``, or a 404 naming the known ones."""
+        spec = self.devices.get(qpu_id)
+        if spec is None:
+            raise ApiError(404, f"Unknown QPU {qpu_id!r}. Known QPUs: {', '.join(sorted(self.devices))}.")
+        return spec
+
+    def authorised(self, request: Request) -> bool:
+        """Whether the request carries the required token (always, when none is required)."""
+        token = self.settings.required_token
+        if token is None:
+            return True
+        return (
+            request.headers.get("authentication-token") == token
+            or request.headers.get("authorization") == f"Bearer {token}"
+        )
+
+    def close(self) -> None:
+        """Stop the worker and close the store."""
+        self.worker.stop()
+        self.store.close()

@@ -1,0 +1,58 @@
+"""What a job needs from whatever sends it: the narrow seam between :class:`Job` and :class:`OqcSdk`.
+
+A :class:`~oqc_provider.engine.job.Job` (and a :class:`~oqc_provider.engine.composite.CompositeJob`)
+never holds the whole SDK, only this protocol: submit, wait, refresh and cancel in batches, cancel a
+replaced run, and a client to read one task. :class:`~oqc_provider.engine.sdk.OqcSdk` implements it;
+anything else that does can drive jobs too (a test double, another transport).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from oqc_provider.engine.job import Job
+    from oqc_provider.qcaas.client import QcaasClient
+
+#: Called once with every job of a submission that holds a task id, before any is sent.
+AllocationHook = Callable[[Sequence["Job"]], None]
+
+
+class Dispatcher(Protocol):
+    """Sends jobs to the service and brings their outcomes back (implemented by ``OqcSdk``)."""
+
+    async def submit_jobs(
+        self,
+        jobs: Sequence[Job],
+        *,
+        deadline: float | None = None,
+        on_allocated: AllocationHook | None = None,
+    ) -> None:
+        """Submit in batches; failures are stored on the jobs, never raised."""
+        ...
+
+    async def wait_for(
+        self, jobs: Sequence[Job], timeout_s: float | None, *, deadline: float | None = None
+    ) -> None:
+        """Poll until every job has ended, or raise at the deadline."""
+        ...
+
+    async def refresh_jobs(self, jobs: Sequence[Job]) -> None:
+        """Read each job's task once."""
+        ...
+
+    async def cancel_jobs(self, jobs: Sequence[Job]) -> None:
+        """Cancel the jobs' runs and record what the server says happened."""
+        ...
+
+    def schedule_orphan_cancel(self, job: Job) -> None:
+        """Cancel, soon, a run that ``reconfigure()`` replaced."""
+        ...
+
+    async def client(self) -> QcaasClient:
+        """The wire client, opened."""
+        ...
+
+
+__all__ = ["AllocationHook", "Dispatcher"]
