@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Literal
 
 import httpx
 
-from oqc_provider.errors import ConfigurationError
 from oqc_provider.qcaas.client import QcaasClient, ServerMode, is_loopback
+from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qcaas.retry import RetryPolicy
 
 if TYPE_CHECKING:

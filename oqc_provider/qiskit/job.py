@@ -33,7 +33,8 @@ from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.progress import progress_for
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, read_snapshot
 from oqc_provider.engine.states import JobState
-from oqc_provider.errors import ConfigurationError, OqcProviderError
+from oqc_provider.errors import OqcProviderError
+from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qiskit.results import CircuitRecord, build_result
 
 if TYPE_CHECKING:
