@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from oqc_provider.errors import ConfigurationError
 from oqc_provider.qcaas.client import QcaasClient, ServerMode, is_loopback
+from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qcaas.retry import RetryPolicy
 
 if TYPE_CHECKING:

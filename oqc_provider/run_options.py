@@ -33,7 +33,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oqc_provider.devices import DeviceSpec
-from oqc_provider.errors import ConfigurationError
 from oqc_provider.qcaas.compiler_config import (
     CompilerConfig,
     ErrorMitigationConfig,
@@ -47,6 +46,7 @@ from oqc_provider.qcaas.compiler_config import (
     Tket,
     TketOptimizations,
 )
+from oqc_provider.qcaas.errors import ConfigurationError
 
 DEFAULT_SHOTS = 1000
 DEFAULT_TIMEOUT_S = 3600.0

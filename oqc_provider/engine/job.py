@@ -22,14 +22,14 @@ from oqc_provider.engine.job_snapshots import (
     code_for_exception,
     coerce_config,
     completion_time,
+    job_from_snapshot,
     job_to_snapshot,
-    restore_outcomes,
 )
 from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, JobResult
-from oqc_provider.engine.snapshots import JobSnapshot, SnapshotError, write_atomic
+from oqc_provider.engine.snapshots import JobSnapshot, write_atomic
 from oqc_provider.engine.states import EXPIRED_ERROR_CODE, STATE_OF_TASK_STATUS, JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
-from oqc_provider.qcaas.errors import ConfigDecodeError, ServerError
+from oqc_provider.qcaas.errors import ServerError
 from oqc_provider.qcaas.models import TaskInfo, TaskPayload, TaskStatus
 
 if TYPE_CHECKING:
@@ -485,26 +485,7 @@ class Job:
         Raises:
             SnapshotError: the snapshot's config cannot be read.
         """
-        annotations = dict(snapshot.annotations)
-        try:
-            job = cls(
-                snapshot.program,
-                snapshot.qpu_id,
-                config=CompilerConfig.from_json(snapshot.config_json) if snapshot.config_json else None,
-                task_id=snapshot.task_id,
-                tag=snapshot.tag,
-                hybrid_marker=snapshot.hybrid_marker,
-                fetch_diagnostics=snapshot.fetch_diagnostics,
-                _client=client,
-                raise_on_error=snapshot.raise_on_error,
-                external_config=annotations.pop("external_config", None),
-            )
-        except (ConfigDecodeError, ValueError) as exc:
-            raise SnapshotError(f"Invalid job snapshot: {exc}") from None
-        job.submit_uncertain = bool(annotations.pop("submit_uncertain", False))
-        job.annotations = annotations
-        restore_outcomes(job, snapshot)
-        return job
+        return job_from_snapshot(cls, snapshot, client)
 
     def __repr__(self) -> str:
         text = (

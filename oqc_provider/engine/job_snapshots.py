@@ -16,6 +16,7 @@ from oqc_provider.qcaas.errors import ConfigDecodeError
 from oqc_provider.qcaas.models import TaskInfo
 
 if TYPE_CHECKING:
+    from oqc_provider.engine.dispatch import Dispatcher
     from oqc_provider.engine.job import Job
 
 
@@ -162,3 +163,31 @@ def restore_outcomes(job: Job, snapshot: JobSnapshot) -> None:
             history=history,
         )
     )
+
+
+def job_from_snapshot(cls: type[Job], snapshot: JobSnapshot, client: Dispatcher | None) -> Job:
+    """Rebuild a ``cls`` job from its snapshot (no network); ``Job.from_snapshot`` calls this.
+
+    Raises:
+        SnapshotError: the snapshot's config cannot be read.
+    """
+    annotations = dict(snapshot.annotations)
+    try:
+        job = cls(
+            snapshot.program,
+            snapshot.qpu_id,
+            config=CompilerConfig.from_json(snapshot.config_json) if snapshot.config_json else None,
+            task_id=snapshot.task_id,
+            tag=snapshot.tag,
+            hybrid_marker=snapshot.hybrid_marker,
+            fetch_diagnostics=snapshot.fetch_diagnostics,
+            _client=client,
+            raise_on_error=snapshot.raise_on_error,
+            external_config=annotations.pop("external_config", None),
+        )
+    except (ConfigDecodeError, ValueError) as exc:
+        raise SnapshotError(f"Invalid job snapshot: {exc}") from None
+    job.submit_uncertain = bool(annotations.pop("submit_uncertain", False))
+    job.annotations = annotations
+    restore_outcomes(job, snapshot)
+    return job

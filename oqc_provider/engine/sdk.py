@@ -37,8 +37,9 @@ from oqc_provider.engine.errors import JobStoreError
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, parse_snapshot, read_snapshot
 from oqc_provider.engine.store import JobStore, Record, StoreEntry, record, track
-from oqc_provider.errors import ConfigurationError, OqcProviderError
+from oqc_provider.errors import OqcProviderError
 from oqc_provider.qcaas.client import QcaasClient, ServerMode
+from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qcaas.retry import RetryPolicy
 
 logger = logging.getLogger("oqc_provider.engine")

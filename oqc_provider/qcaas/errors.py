@@ -1,8 +1,8 @@
 """Typed exceptions for everything that can go wrong between a caller and QCaaS.
 
 Every exception the package raises derives from :class:`~oqc_provider.errors.OqcProviderError`
-(``oqc_provider.errors``, which maps the whole tree; the base and ``ConfigurationError`` are re-exported
-here so older imports keep working). Server answers keep the names OQC's SDK uses (``ServerException`` and
+(``oqc_provider.errors``, which maps the whole tree; the base is re-exported here so older imports keep
+working). Server answers keep the names OQC's SDK uses (``ServerException`` and
 ``ConnectionFailureException`` are aliases), so code written for the SDK catches the same errors.
 Messages say what was wrong and what to do; none of them ever contains a credential.
 """
@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from oqc_provider.errors import ConfigurationError, OqcProviderError
+from oqc_provider.errors import OqcProviderError
+
+
+class ConfigurationError(OqcProviderError, ValueError):
+    """The provider was set up wrongly: a missing token, a malformed or insecure URL, a bad option."""
 
 
 class ConfigDecodeError(OqcProviderError, ValueError):

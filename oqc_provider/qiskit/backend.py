@@ -56,7 +56,7 @@ from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot
 from oqc_provider.engine.store import Record, new_job_id
-from oqc_provider.errors import ConfigurationError
+from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qiskit.job import ANNOTATION_KEY, ANNOTATION_SCHEMA, OQCJob
 from oqc_provider.qiskit.results import CircuitRecord
 from oqc_provider.qiskit.target import build_target

@@ -35,7 +35,8 @@ from oqc_provider.engine.errors import JobStillActive
 from oqc_provider.engine.progress import progress_for
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, read_snapshot
 from oqc_provider.engine.states import JobState
-from oqc_provider.errors import ConfigurationError, OqcProviderError
+from oqc_provider.errors import OqcProviderError
+from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qiskit.results import CircuitRecord, build_result
 from oqc_provider.unreachable import unreachable_message
 

@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 
 from oqc_provider.engine.store import JobStore, StoreEntry
-from oqc_provider.errors import ConfigurationError
 from oqc_provider.qcaas.client import ServerMode
+from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qcaas.retry import RetryPolicy
 from oqc_provider.qiskit.backend import STORE_KIND, OQCBackend
 from oqc_provider.session import ProviderSession, QpuInfo
