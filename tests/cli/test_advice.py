@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from oqc_provider.cli_demo import program_name
+from oqc_provider.cli.demo import program_name
 from oqc_provider.connection import InvalidUrlError
 from oqc_provider.emulator import EmulatorSettings
 from oqc_provider.emulator.testing import serve_in_thread

@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from oqc_provider.cli_common import console, settings
+from oqc_provider.cli.common import console, settings
 
 DEVICE = "Lucy Simulator"
 BELL_QASM = """OPENQASM 2.0;

@@ -17,14 +17,16 @@ from typing import Annotated, Any
 
 import typer
 
-from oqc_provider.cli_common import (
+from oqc_provider.cli.common import (
     AllowInsecure,
     cli_errors,
     console,
     fail,
     format_counts,
     open_session,
+    outcome,
     print_json,
+    print_outcome,
 )
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.run_options import OPTIMIZATION_CHOICES
@@ -147,7 +149,7 @@ def run(
                 f"job {job_id} is still running after {timeout:g} s ({done}/{len(jobs)} tasks done); it is "
                 f"saved at {store.path_for(job_id)}: run 'oqc-provider jobs result {job_id} --wait 600' later"
             ) from None
-    results = [_outcome(job, path) for job, path in zip(jobs, files, strict=True)]
+    results = [outcome(job, path) for job, path in zip(jobs, files, strict=True)]
     if as_json:
         print_json({"job_id": job_id, "qpu": info.qpu_id, "backend": info.name, "circuits": results})
     else:
@@ -165,42 +167,6 @@ def run(
         raise fail(f"{len(failed)} of {len(results)} circuit(s) failed; {first['circuit']}: {first['error']}")
 
 
-def _outcome(job: Any, label: object) -> dict[str, Any]:
-    """One child's task id, state, counts or error, as ``--json`` prints it."""
-    from oqc_provider.results_format import as_counts
-
-    error = job.error
-    return {
-        "circuit": str(label),
-        "task_id": None if job.task_id is None else str(job.task_id),
-        "qpu_id": job.qpu_id,
-        "state": job.state.value,
-        # Per-shot (raw) results, as pytket and Qiskit memory runs ask for, are shown as counts.
-        "counts": as_counts(job.result.data) if job.result is not None else None,
-        "error": None if error is None else error.short,
-    }
-
-
-def print_outcome(out: Any, item: dict[str, Any]) -> None:
-    """Print one circuit's counts (per register) or its error."""
-    from rich.table import Table
-
-    head = f"{item['circuit']}: task {item['task_id']} {item['state']}"
-    if item["error"]:
-        out.print(f"[red]{head}: {item['error']}[/]")
-        return
-    if item["counts"] is None:
-        out.print(head)
-        return
-    for register, counts in format_counts(item["counts"]):
-        table = Table(title=f"{head}, register {register}", title_justify="left")
-        table.add_column("outcome")
-        table.add_column("count", justify="right")
-        for outcome, count in counts.items():
-            table.add_row(outcome, str(count))
-        out.print(table)
-
-
 def _plot_first(results: list[dict[str, Any]], path: Path) -> None:
     from oqc_provider.plots import plot_counts
 
@@ -214,6 +180,6 @@ def _plot_first(results: list[dict[str, Any]], path: Path) -> None:
 @cli_errors
 def demo(ctx: typer.Context) -> None:
     """Run a Bell pair through Qiskit and through pytket on the built-in emulator (or QCaaS, if set)."""
-    from oqc_provider.cli_demo import run_demo
+    from oqc_provider.cli.demo import run_demo
 
     run_demo(ctx)

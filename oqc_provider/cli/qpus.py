@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from oqc_provider.cli_common import AllowInsecure, cli_errors, console, open_session, print_json
+from oqc_provider.cli.common import AllowInsecure, cli_errors, console, open_session, print_json
 
 if TYPE_CHECKING:
     from oqc_provider.devices import Calibration

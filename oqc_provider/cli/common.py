@@ -200,3 +200,39 @@ def format_counts(data: Any) -> list[tuple[str, dict[str, int]]]:
         else:
             rows.append((str(register), {"value": counts}))
     return rows
+
+
+def outcome(job: Any, label: object) -> dict[str, Any]:
+    """One child's task id, state, counts or error, as ``--json`` prints it."""
+    from oqc_provider.results_format import as_counts
+
+    error = job.error
+    return {
+        "circuit": str(label),
+        "task_id": None if job.task_id is None else str(job.task_id),
+        "qpu_id": job.qpu_id,
+        "state": job.state.value,
+        # Per-shot (raw) results, as pytket and Qiskit memory runs ask for, are shown as counts.
+        "counts": as_counts(job.result.data) if job.result is not None else None,
+        "error": None if error is None else error.short,
+    }
+
+
+def print_outcome(out: Any, item: dict[str, Any]) -> None:
+    """Print one circuit's counts (per register) or its error."""
+    from rich.table import Table
+
+    head = f"{item['circuit']}: task {item['task_id']} {item['state']}"
+    if item["error"]:
+        out.print(f"[red]{head}: {item['error']}[/]")
+        return
+    if item["counts"] is None:
+        out.print(head)
+        return
+    for register, counts in format_counts(item["counts"]):
+        table = Table(title=f"{head}, register {register}", title_justify="left")
+        table.add_column("outcome")
+        table.add_column("count", justify="right")
+        for outcome, count in counts.items():
+            table.add_row(outcome, str(count))
+        out.print(table)

@@ -15,8 +15,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from oqc_provider.cli_common import AllowInsecure, cli_errors, console, fail, open_session, print_json
-from oqc_provider.cli_run import _outcome, print_outcome
+from oqc_provider.cli.common import (
+    AllowInsecure,
+    cli_errors,
+    console,
+    fail,
+    open_session,
+    outcome,
+    print_json,
+    print_outcome,
+)
 
 if TYPE_CHECKING:
     from oqc_provider.engine.composite import CompositeJob
@@ -213,7 +221,7 @@ def result(
             job.save_state()
     children = _children(job)
     outcomes = [
-        _outcome(child, child.annotations.get("file", f"circuit {index}"))
+        outcome(child, child.annotations.get("file", f"circuit {index}"))
         for index, child in enumerate(children)
     ]
     if as_json:
