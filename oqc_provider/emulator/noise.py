@@ -73,7 +73,7 @@ def add_idle_relaxation(
     ``dt`` (the device's sample time). Circuits without delays, and noiseless devices, are
     returned unchanged.
     """
-    if not spec.noisy or not any(instruction.operation.name == "delay" for instruction in circuit.data):
+    if not spec.noisy or not any(instruction.name == "delay" for instruction in circuit.data):
         return circuit
     from qiskit.circuit import Delay
     from qiskit_aer.noise.passes import RelaxationNoisePass

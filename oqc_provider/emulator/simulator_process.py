@@ -1,8 +1,10 @@
-"""A simulator process: ``python -m oqc_provider.emulator.simulator_process LEVEL [warm-compile]``.
+"""A simulator process: ``python -m oqc_provider.emulator.simulator_process LEVEL [OPTION...]``.
 
-Started by :mod:`.pool`. It imports Qiskit and Aer, runs one warm-up task (so the first real one
+Started by :mod:`.pool`. It imports Qiskit and Aer, runs a warm-up task (so the first real one
 does not pay for first-use initialisation), says ``["ready", pid]``, then answers each ``run``
-frame on stdin with a ``done`` frame on stdout (:mod:`.frames`).
+frame on stdin with a ``done`` frame on stdout (:mod:`.frames`). Options: ``threads=N`` caps the threads of
+each Aer call (the pool shares the cores between its processes); ``warm-compile`` also warms the
+tket compilation that programs in standard gates take (a served emulator's clients send those).
 
 Everything runs on this process's main thread, which lives as long as the process: a thread that
 has run both Qiskit's OpenQASM parser and Aer and then exits makes the next thread to parse
@@ -62,30 +64,44 @@ STANDARD_BELL = (
 )
 
 
-def _warm_up(programs: tuple[str, ...] = (NATIVE_BELL,)) -> None:
-    """Run ``programs`` through the whole path (parse, compile, noise model, Aer, results), so the
-    first real task does not pay for first-use initialisation."""
+def _warm_up(compile_path: bool = False, threads: int = 0) -> None:
+    """Run a Bell pair through the whole path (parse, compile, noise model, Aer, results), so the
+    first real task does not pay for first-use initialisation.
+
+    By default the pair takes the front ends' path: native gates with ``Tket(Empty)``, read in one
+    pass, which never imports pytket. ``compile_path`` also runs one in standard gates with the
+    service's default (tket placement and routing), what a served emulator's clients send.
+    """
     from oqc_provider.devices import CATALOGUE, reference_calibration
     from oqc_provider.emulator.executor import Executor
     from oqc_provider.emulator.store import TaskRecord
-    from oqc_provider.qcaas.compiler_config import CompilerConfig, QuantumResultsFormat
+    from oqc_provider.qcaas.compiler_config import (
+        CompilerConfig,
+        QuantumResultsFormat,
+        Tket,
+        TketOptimizations,
+    )
     from oqc_provider.qcaas.models import TaskStatus
 
     spec = next(iter(CATALOGUE.values()))
-    executor = Executor({spec.qpu_id: spec}, {spec.qpu_id: reference_calibration(spec)}, None)
-    config = CompilerConfig(repeats=10, results_format=QuantumResultsFormat.binary_count()).to_json()
-    for program in programs:
+    executor = Executor({spec.qpu_id: spec}, {spec.qpu_id: reference_calibration(spec)}, None, threads)
+    counts = QuantumResultsFormat.binary_count()
+    keep_layout = Tket(tket_optimizations=TketOptimizations.Empty)
+    tasks = [(NATIVE_BELL, CompilerConfig(repeats=10, results_format=counts, optimizations=keep_layout))]
+    if compile_path:
+        tasks.append((STANDARD_BELL, CompilerConfig(repeats=10, results_format=counts)))
+    for program, config in tasks:
         record = TaskRecord(
-            "warm-up", spec.qpu_id, TaskStatus.RUNNING, None, program, config, None, time.time(), None,
-            None, None, None, {},
+            "warm-up", spec.qpu_id, TaskStatus.RUNNING, None, program, config.to_json(), None,
+            time.time(), None, None, None, None, {},
         )  # fmt: skip
         outcome = executor.run([record])[0]
         if outcome.error is not None:
             logger.debug("Warm-up task failed (harmless): %s", outcome.error)
 
 
-def serve(inbound: IO[bytes], outbound: IO[bytes]) -> None:
-    """Answer ``run`` frames until the parent closes the pipe."""
+def serve(inbound: IO[bytes], outbound: IO[bytes], threads: int = 0) -> None:
+    """Answer ``run`` frames until the parent closes the pipe (Aer calls capped at ``threads``)."""
     from oqc_provider.emulator.executor import Executor, SimulationInterrupted
 
     executors: OrderedDict[str, tuple[Executor, str | None]] = OrderedDict()
@@ -97,7 +113,10 @@ def serve(inbound: IO[bytes], outbound: IO[bytes]) -> None:
         records = [record_from_json(data) for data in record_data]
         if config_data is not None:
             config = ExecutorConfig.from_json(config_data)
-            executors[key] = (Executor(config.devices, config.calibrations, config.seed), config.crash_marker)
+            executors[key] = (
+                Executor(config.devices, config.calibrations, config.seed, threads),
+                config.crash_marker,
+            )
             while len(executors) > _EXECUTORS_KEPT:
                 executors.popitem(last=False)
         executors.move_to_end(key)
@@ -119,7 +138,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: take the protocol pipes, warm up, serve."""
     args = sys.argv[1:] if argv is None else argv
     level = (args[0] if args else "WARNING").upper()
-    programs = (NATIVE_BELL, STANDARD_BELL) if "warm-compile" in args[1:] else (NATIVE_BELL,)
+    options = args[1:]
+    threads = next((int(arg.split("=", 1)[1]) for arg in options if arg.startswith("threads=")), 0)
     # stdout carries frames only: anything else printing to fd 1 (C libraries included) goes to stderr.
     outbound = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
@@ -135,12 +155,12 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent()
     try:
-        _warm_up(programs)
+        _warm_up("warm-compile" in options, threads)
     except Exception:  # a broken warm-up must not stop real tasks, which report their own errors
         logger.exception("Simulator warm-up failed")
-    write_frame(outbound, ["ready", os.getpid()])
-    with contextlib.suppress(BrokenPipeError):
-        serve(inbound, outbound)
+    with contextlib.suppress(BrokenPipeError):  # the parent exited while this process started
+        write_frame(outbound, ["ready", os.getpid()])
+        serve(inbound, outbound, threads)
 
 
 if __name__ == "__main__":

@@ -127,3 +127,26 @@ def test_store_files_are_private_also_in_existing_folders(tmp_path, monkeypatch)
         fresh.close()
     finally:
         store.close()
+
+
+async def test_simulator_processes_share_the_cores_instead_of_each_taking_all_of_them(make_api):
+    # Aer's OpenMP threads in several processes at once compete for the same cores (measured: twice
+    # the CPU time for the same work), so each process's Aer calls get a share of the cores.
+    api = await make_api()
+    assert (await api.run(BELL))["status"] == "COMPLETED"
+    simulators = (await stats(api))["simulators"]
+    cores = os.cpu_count() or 1
+    assert simulators["threads_per_worker"] >= 1
+    assert simulators["workers"] * simulators["threads_per_worker"] <= max(cores, simulators["workers"])
+
+
+def test_an_executor_caps_the_threads_of_its_aer_calls():
+    from oqc_provider.devices import CATALOGUE, reference_calibration
+    from oqc_provider.emulator.executor import Executor
+
+    spec = CATALOGUE[LUCY_SIM]
+    calibrations = {LUCY_SIM: reference_calibration(spec)}
+    assert (
+        Executor(CATALOGUE, calibrations, None, threads=1).simulator(spec).options.max_parallel_threads == 1
+    )
+    assert Executor(CATALOGUE, calibrations, None).simulator(spec).options.max_parallel_threads == 0

@@ -3,6 +3,7 @@ its log carries no ``qiskit.passmanager`` INFO lines unless ``--verbose``."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -50,6 +51,7 @@ def test_serve_announces_listening_only_when_a_simulator_is_ready_and_keeps_qisk
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             simulators = http.get("/_emulator/stats").json()["simulators"]
             assert simulators["workers"] == 1 and simulators["alive"] == 1
+            assert simulators["threads_per_worker"] == (os.cpu_count() or 1)  # one process: every core
             task = {"program": GHZ, "qpu_id": LUCY_SIM, "config": config(shots=50)}
             task_id = http.post("/tasks/submit", json={"tasks": [task]}).json()[0]["task_id"]
             deadline = time.monotonic() + 120
