@@ -13,6 +13,7 @@ batching would make a task's counts depend on its neighbours. Unseeded tasks are
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -97,6 +98,13 @@ def _shots_of(config_text: str) -> int | None:
     return repeats if isinstance(repeats, int) and not isinstance(repeats, bool) else None
 
 
+@functools.lru_cache(maxsize=64)
+def _decode_config(text: str) -> CompilerConfig:
+    """A task's compiler config, decoded once per distinct text: a batch's tasks share one (the
+    decoded config is only read, never changed). Raises ConfigDecodeError."""
+    return CompilerConfig.from_json(text)
+
+
 def derive_seed(settings_seed: int, task_id: str) -> int:
     """A seed fixed by the emulator's seed and the task id, so replays are reproducible."""
     digest = hashlib.sha256(f"{settings_seed}:{task_id}".encode()).digest()
@@ -160,7 +168,7 @@ class Executor:
         if repeats is not None and repeats < 1:
             raise ProgramError(f"Invalid shot count {repeats}: repeats must be at least 1.")
         try:
-            config = CompilerConfig.from_json(record.config or "")
+            config = _decode_config(record.config or "")
         except ConfigDecodeError as exc:
             raise ProgramError(f"Unsupported compiler config: {exc}") from exc
         if config.shots > spec.max_shots:

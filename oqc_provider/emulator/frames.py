@@ -79,8 +79,14 @@ def record_from_json(data: dict[str, Any]) -> TaskRecord:
 
 
 def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
-    """An outcome as JSON data."""
-    return asdict(outcome)
+    """An outcome as JSON data (its fields as they are: ``asdict`` would deep-copy every result)."""
+    return {
+        "task_id": outcome.task_id,
+        "results": outcome.results,
+        "metadata": outcome.metadata,
+        "error": outcome.error,
+        "started": outcome.started,
+    }
 
 
 def outcome_from_json(data: dict[str, Any]) -> Outcome:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from oqc_provider.engine.batch import group_states
 from oqc_provider.engine.errors import JobFailed
 from oqc_provider.engine.job import Job
+from oqc_provider.engine.job_snapshots import ConfigCache, job_to_snapshot
 from oqc_provider.engine.outputs import JobOutputProxy
 from oqc_provider.engine.polling import deadline_after
 from oqc_provider.engine.progress import progress_for
@@ -169,20 +170,25 @@ class CompositeJob:
 
     # --- running -------------------------------------------------------------------------------
 
-    async def submit(self, *, timeout_s: float = 30.0) -> CompositeJob:
-        """Send every child not already on the server, in batched requests; return without waiting."""
+    async def submit(self, *, timeout_s: float = 30.0, recorded: bool = False) -> CompositeJob:
+        """Send every child not already on the server, in batched requests; return without waiting.
+
+        ``recorded``: the caller has just saved the batch as it stands (its write-ahead record), so
+        the first write is skipped (a front end saves before returning the job to its user).
+        """
         for job in self.jobs:
             if job.state.is_terminal:
                 job.start_over()
-        await self._submit_pending(deadline_after(timeout_s))
+        await self._submit_pending(deadline_after(timeout_s), recorded=recorded)
         return self
 
-    async def _submit_pending(self, deadline: float | None) -> None:
+    async def _submit_pending(self, deadline: float | None, *, recorded: bool = False) -> None:
         """Send the children that have not reached the server (CREATED), leaving the others alone.
 
         Children holding an id from an earlier attempt are asked about first (see :mod:`.batch`).
         """
-        self.save_state()  # write-ahead: recorded before any network call
+        if not recorded:
+            self.save_state()  # write-ahead: recorded before any network call
         await self._sdk().submit_jobs(
             [job for job in self.jobs if job.state is JobState.CREATED],
             deadline=deadline,
@@ -266,8 +272,9 @@ class CompositeJob:
 
     def to_snapshot(self) -> CompositeJobSnapshot:
         """Every child's state as one pydantic model."""
+        encoded: ConfigCache = {}  # the children's shared configs, encoded once
         return CompositeJobSnapshot(
-            jobs=[job.to_snapshot() for job in self.jobs], annotations=self.annotations
+            jobs=[job_to_snapshot(job, encoded) for job in self.jobs], annotations=self.annotations
         )
 
     def save(self, path: str) -> None:

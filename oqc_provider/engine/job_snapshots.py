@@ -63,7 +63,23 @@ def completion_time(info: TaskInfo) -> datetime:
     return datetime.now(timezone.utc)
 
 
-def output_snapshot(output: JobOutput | None) -> Any:
+#: Configs already encoded during one snapshot, by ``id()``: a batch's children and their results
+#: usually share one config object, and encoding it is most of a snapshot's cost.
+ConfigCache = dict[int, str]
+
+
+def _config_json(config: CompilerConfig | None, encoded: ConfigCache | None) -> str | None:
+    if config is None:
+        return None
+    if encoded is None:
+        return config.to_json()
+    text = encoded.get(id(config))
+    if text is None:
+        text = encoded[id(config)] = config.to_json()
+    return text
+
+
+def output_snapshot(output: JobOutput | None, encoded: ConfigCache | None = None) -> Any:
     if output is None:
         return None
     common = {
@@ -71,7 +87,7 @@ def output_snapshot(output: JobOutput | None) -> Any:
         "task_id": output.task_id,
         "program": output.program,
         "received": output.received,
-        "config_json": output.compiler_config.to_json() if output.compiler_config else None,
+        "config_json": _config_json(output.compiler_config, encoded),
         "config_type": "CompilerConfig" if output.compiler_config else None,
         "timings": output.timings,
         "metrics": output.metrics,
@@ -117,15 +133,18 @@ def find_in_history(
     return rebuilt
 
 
-def job_to_snapshot(job: Job) -> JobSnapshot:
-    """``job``'s whole state as a pydantic model (no network, no live client)."""
+def job_to_snapshot(job: Job, encoded: ConfigCache | None = None) -> JobSnapshot:
+    """``job``'s whole state as a pydantic model (no network, no live client).
+
+    ``encoded`` (one dict per snapshot of a batch) lets children that share a config encode it once.
+    """
     state, result, error, history = job.export_outcomes()
     if state is JobState.UNKNOWN:  # persist as in flight, so a reload resumes polling
         state = JobState.SUBMITTED if job.task_id else JobState.CREATED
     return JobSnapshot(
         program=job.program,
         qpu_id=job.qpu_id,
-        config_json=job.config.to_json() if job.config else None,
+        config_json=_config_json(job.config, encoded),
         config_type="CompilerConfig" if job.config else None,
         tag=job.tag,
         hybrid_marker=job.hybrid_marker,
@@ -136,9 +155,9 @@ def job_to_snapshot(job: Job) -> JobSnapshot:
         state=state.value,
         raise_on_error=job.raise_on_error,
         fetch_diagnostics=job.fetch_diagnostics,
-        result=output_snapshot(result),
-        error=output_snapshot(error),
-        history=[output_snapshot(item) for item in history],
+        result=output_snapshot(result, encoded),
+        error=output_snapshot(error, encoded),
+        history=[output_snapshot(item, encoded) for item in history],
         # external_config (simulator settings) has no snapshot field: it rides in the annotations.
         annotations={
             **job.annotations,

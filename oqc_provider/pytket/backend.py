@@ -283,7 +283,7 @@ class OQCTketBackend(Backend):
         composite.save_state()  # recorded before anything is sent
         with self._lock:
             self._batches[key] = composite
-        self._session.run(composite.submit())
+        self._session.run(composite.submit(recorded=True))
         if len(composite.failed_jobs) == len(composite.jobs):
             composite.raise_for_status()
         for job in composite.failed_jobs:

@@ -134,7 +134,8 @@ class OQCJob(JobV1):
         self._submission = self._session.loop.submit(self._submit())
 
     async def _submit(self) -> None:
-        await self.composite.submit(timeout_s=60.0)  # every child is CREATED: nothing is re-run
+        # Every child is CREATED (nothing is re-run), and submit() has just recorded the batch.
+        await self.composite.submit(timeout_s=60.0, recorded=True)
 
     def _wait_for_submission(self, deadline: float | None) -> None:
         if self._submission is None:

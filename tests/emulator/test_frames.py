@@ -1,0 +1,25 @@
+"""What the emulator and its simulator processes send each other survives the trip unchanged."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import fields
+
+from oqc_provider.emulator.executor import Outcome
+from oqc_provider.emulator.frames import outcome_from_json, outcome_to_json, read_frame, write_frame
+
+
+def test_outcomes_cross_the_pipe_unchanged_with_every_field():
+    outcomes = [
+        Outcome(
+            "a", results={"c": {"00": 60, "11": 40}}, metadata={"physical_qubit_indices": [0, 1]}, started=1.5
+        ),
+        Outcome("b", error=(400, "Qubit 9 does not exist on Lucy Simulator.")),
+    ]
+    pipe = io.BytesIO()
+    write_frame(pipe, ["done", [outcome_to_json(outcome) for outcome in outcomes]])
+    pipe.seek(0)
+    kind, data = read_frame(pipe)  # type: ignore[misc]
+    assert kind == "done"
+    assert [outcome_from_json(item) for item in data] == outcomes
+    assert set(data[0]) == {field.name for field in fields(Outcome)}  # no field left behind
