@@ -34,7 +34,7 @@ from oqc_provider.emulator.results import (
     results_shape_error,
     runtime_refusal,
 )
-from oqc_provider.emulator.store import TaskRecord
+from oqc_provider.emulator.store_rows import TaskRecord
 from oqc_provider.qcaas.compiler_config import CompilerConfig, ErrorMitigationConfig
 from oqc_provider.qcaas.errors import ConfigDecodeError
 

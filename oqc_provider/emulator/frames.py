@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.emulator.executor import Outcome
-from oqc_provider.emulator.store import TaskRecord
+from oqc_provider.emulator.store_rows import TaskRecord
 from oqc_provider.qcaas.models import TaskStatus
 
 _HEADER = struct.Struct("!Q")

@@ -42,7 +42,7 @@ from oqc_provider.emulator.frames import (
     record_to_json,
     write_frame,
 )
-from oqc_provider.emulator.store import TaskRecord
+from oqc_provider.emulator.store_rows import TaskRecord
 from oqc_provider.errors import OqcProviderError
 
 logger = logging.getLogger(__name__)

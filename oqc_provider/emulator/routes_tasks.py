@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from oqc_provider.devices import DeviceSpec
 from oqc_provider.emulator.http import ApiError, Ctx, RouteSpec, now_due, parse_model, read_json
-from oqc_provider.emulator.store import TaskRecord
+from oqc_provider.emulator.store import SubmitItem, TaskRecord
 from oqc_provider.qcaas.models import (
     CancelRequest,
     SubmitRequest,
@@ -148,38 +148,33 @@ async def submit(request: Request, ctx: Ctx) -> Response:
     """``POST /tasks/submit``: queue programs; an already-submitted id follows ``settings.resubmit``."""
     payloads = parse_model(SubmitRequest, await read_json(request, ctx), ctx).tasks
     store = ctx.state.store
-    prepared = []
+    items = []
     for payload in payloads:
         spec = _target(payload.qpu_id, ctx)
         task_id = None if payload.task_id is None else _canonical_uuid(payload.task_id, ctx)
-        if task_id is not None:
-            existing = store.get(task_id)
-            resubmitted = existing is not None and existing.status is not TaskStatus.CREATED
-            if resubmitted and ctx.state.settings.resubmit == "refuse":
-                raise ApiError(409, f"Task {task_id} was already submitted; it is not accepted twice.")
-            if resubmitted and existing.program != payload.program:
-                raise ApiError(
-                    409,
-                    f"Task {task_id} was already submitted with a different program. Submit the new "
-                    "program without a task_id (or with a freshly allocated one).",
-                )
-        prepared.append((payload, spec, task_id))
-    answer = []
-    queued = False
-    due = now_due(ctx.state)
-    for payload, spec, task_id in prepared:
-        outcome = store.submit(
-            task_id=task_id,
-            qpu_id=spec.qpu_id,
-            program=payload.program,
-            config=payload.config,
-            tag=payload.tag,
-            external_config=payload.external_config,
-            due_at=due,
-            rerun=ctx.state.settings.resubmit == "rerun",
+        items.append(
+            SubmitItem(
+                task_id, spec.qpu_id, payload.program, payload.config, payload.tag, payload.external_config
+            )
         )
-        queued = queued or outcome.queued
-        answer.append({"task_id": outcome.task_id})
+    known = store.submitted_programs([item.task_id for item in items if item.task_id is not None])
+    for item in items:
+        status, program = known.get(item.task_id or "", (TaskStatus.CREATED, None))
+        if status is TaskStatus.CREATED:
+            continue
+        if ctx.state.settings.resubmit == "refuse":
+            raise ApiError(409, f"Task {item.task_id} was already submitted; it is not accepted twice.")
+        if program != item.program:
+            raise ApiError(
+                409,
+                f"Task {item.task_id} was already submitted with a different program. Submit the new "
+                "program without a task_id (or with a freshly allocated one).",
+            )
+    outcomes = store.submit_many(
+        items, due_at=now_due(ctx.state), rerun=ctx.state.settings.resubmit == "rerun"
+    )
+    answer = [{"task_id": outcome.task_id} for outcome in outcomes]
+    queued = any(outcome.queued for outcome in outcomes)
     if queued:
         ctx.state.worker.notify()
     return JSONResponse(answer)

@@ -74,7 +74,7 @@ def _warm_up(compile_path: bool = False, threads: int = 0) -> None:
     """
     from oqc_provider.devices import CATALOGUE, reference_calibration
     from oqc_provider.emulator.executor import Executor
-    from oqc_provider.emulator.store import TaskRecord
+    from oqc_provider.emulator.store_rows import TaskRecord
     from oqc_provider.qcaas.compiler_config import (
         CompilerConfig,
         QuantumResultsFormat,

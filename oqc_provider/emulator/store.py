@@ -22,143 +22,31 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from oqc_provider.emulator.leases import LEASE_SECONDS, Owner, new_owner, owner_gone, retire
+from oqc_provider.emulator.store_rows import (
+    ACTIVE,
+    BUSY_TIMEOUT,
+    COLUMNS,
+    LATER_COLUMNS,
+    SCHEMA,
+    FinishedTask,
+    SubmitItem,
+    SubmitOutcome,
+    TaskRecord,
+    private_file,
+    record_of,
+)
 from oqc_provider.qcaas.models import TaskStatus
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    qpu_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    tag TEXT,
-    program TEXT,
-    config TEXT,
-    external_config TEXT,
-    created_at REAL NOT NULL,
-    due_at REAL,
-    results TEXT,
-    task_error TEXT,
-    execution_metadata TEXT,
-    timings TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS tasks_status_due ON tasks (status, due_at);
-"""
-
-#: Columns added after the first release, with their declarations: added to older files on open.
-_LATER_COLUMNS = {
-    "owner_host": "TEXT",
-    "owner_pid": "INTEGER",
-    "owner_started": "INTEGER",
-    "owner_instance": "TEXT",
-    "heartbeat": "REAL",
-    "executions": "INTEGER NOT NULL DEFAULT 0",
-    "crashes": "INTEGER NOT NULL DEFAULT 0",
-    "submissions": "INTEGER NOT NULL DEFAULT 0",
-}
-#: Seconds a writer waits for another process's transaction before giving up.
-_BUSY_TIMEOUT = 60.0
-
-_COLUMNS = (
-    "id, qpu_id, status, tag, program, config, external_config, created_at, due_at, "
-    "results, task_error, execution_metadata, timings"
-)
-_ACTIVE = (TaskStatus.CREATED.value, TaskStatus.SUBMITTED.value, TaskStatus.RUNNING.value)
-
-
-@dataclass(frozen=True)
-class TaskRecord:
-    """One stored task. Times are epoch seconds; JSON columns are decoded."""
-
-    id: str
-    qpu_id: str
-    status: TaskStatus
-    tag: str | None
-    program: str | None
-    config: str | None
-    external_config: dict[str, Any] | None
-    created_at: float
-    due_at: float | None
-    results: Any
-    task_error: dict[str, Any] | None
-    execution_metadata: dict[str, Any] | None
-    timings: dict[str, float]
-
-
-class FinishedTask(Protocol):
-    """What :meth:`TaskStore.finish_many` needs of an outcome (the executor's ``Outcome``)."""
-
-    @property
-    def task_id(self) -> str: ...
-    @property
-    def results(self) -> Any: ...
-    @property
-    def metadata(self) -> dict[str, Any] | None: ...
-    @property
-    def error(self) -> tuple[int, str] | None: ...
-    @property
-    def started(self) -> float | None: ...
-
-
-@dataclass(frozen=True)
-class SubmitOutcome:
-    """What :meth:`TaskStore.submit` did with one payload."""
-
-    task_id: str
-    #: False when the id was already submitted: nothing was queued again.
-    queued: bool
-    #: True when the id was already submitted with a different program.
-    conflict: bool = False
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _record(row: tuple[Any, ...]) -> TaskRecord:
-    return TaskRecord(
-        id=row[0],
-        qpu_id=row[1],
-        status=TaskStatus(row[2]),
-        tag=row[3],
-        program=row[4],
-        config=row[5],
-        external_config=_loads(row[6]),
-        created_at=row[7],
-        due_at=row[8],
-        results=_loads(row[9]),
-        task_error=_loads(row[10]),
-        execution_metadata=_loads(row[11]),
-        timings=json.loads(row[12]),
-    )
-
-
-def _private_file(path: Path) -> None:
-    """Create ``path`` (and its folder) readable by the user only: tasks hold users' programs.
-
-    The folder is made 0700 only when this creates it; an existing folder may be shared on
-    purpose (``--db /srv/x.sqlite3``), but the file and its WAL companions are made 0600 even
-    when they already exist. SQLite gives ``-wal``/``-shm`` the permissions of the database.
-    """
-    folder = path.parent
-    if not folder.exists():
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        folder.chmod(0o700)  # mkdir's mode is masked by the umask
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-    for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        with contextlib.suppress(FileNotFoundError):
-            if companion.stat().st_mode & 0o077:
-                companion.chmod(0o600)
+__all__ = ["FinishedTask", "SubmitItem", "SubmitOutcome", "TaskRecord", "TaskStore"]
 
 
 class TaskStore:
@@ -173,9 +61,9 @@ class TaskStore:
         self.owner: Owner = new_owner()
         target = ":memory:" if path is None else str(Path(path).expanduser())
         if path is not None:
-            _private_file(Path(target))
+            private_file(Path(target))
         self._db = sqlite3.connect(
-            target, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT
+            target, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT
         )
         if path is not None:
             # WAL: readers never block on writers (other processes' included), and a crash
@@ -183,15 +71,15 @@ class TaskStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         with self._write():
-            for statement in _SCHEMA.split(";"):  # not executescript: it would COMMIT early
+            for statement in SCHEMA.split(";"):  # not executescript: it would COMMIT early
                 if statement.strip():
                     self._db.execute(statement)
             present = {row[1] for row in self._db.execute("PRAGMA table_info(tasks)")}
-            for column, declaration in _LATER_COLUMNS.items():
+            for column, declaration in LATER_COLUMNS.items():
                 if column not in present:
                     self._db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {declaration}")
         if path is not None:
-            _private_file(Path(target))  # the WAL files exist now
+            private_file(Path(target))  # the WAL files exist now
 
     def close(self) -> None:
         """Close the database; the store is unusable afterwards and owns no task any more."""
@@ -241,36 +129,66 @@ class TaskStore:
         due_at: float,
         rerun: bool = False,
     ) -> SubmitOutcome:
-        """Queue a program. An id already past CREATED is answered, not re-queued (``rerun``: re-queued)."""
+        """Queue one program (see :meth:`submit_many`)."""
+        item = SubmitItem(task_id, qpu_id, program, config, tag, external_config)
+        return self.submit_many([item], due_at=due_at, rerun=rerun)[0]
+
+    def submit_many(
+        self, items: Sequence[SubmitItem], *, due_at: float, rerun: bool = False
+    ) -> list[SubmitOutcome]:
+        """Queue programs in one transaction (a submit request's worth: one commit, not one per task).
+
+        An id already past CREATED is answered, not re-queued (``rerun``: re-queued).
+        """
         now = time.time()
-        task_id = task_id or str(uuid.uuid4())
-        external = None if external_config is None else json.dumps(external_config)
         timings = json.dumps({"SERVER_RECEIVED": now, "SERVER_ENQUEUED": now})
+        outcomes = []
         with self._write():
-            row = self._db.execute("SELECT status, program FROM tasks WHERE id = ?", (task_id,)).fetchone()
-            if row is not None and row[0] != TaskStatus.CREATED.value and not rerun:
-                return SubmitOutcome(task_id, queued=False, conflict=row[1] != program)
-            if row is None:
+            for item in items:
+                task_id = item.task_id or str(uuid.uuid4())
+                row = self._db.execute(
+                    "SELECT status, program FROM tasks WHERE id = ?", (task_id,)
+                ).fetchone()
+                if row is not None and row[0] != TaskStatus.CREATED.value and not rerun:
+                    outcomes.append(SubmitOutcome(task_id, queued=False, conflict=row[1] != item.program))
+                    continue
+                if row is None:
+                    self._db.execute(
+                        "INSERT INTO tasks (id, qpu_id, status, tag, created_at, timings) "
+                        "VALUES (?,?,?,?,?,?)",
+                        (task_id, item.qpu_id, TaskStatus.CREATED.value, item.tag, now, "{}"),
+                    )
                 self._db.execute(
-                    "INSERT INTO tasks (id, qpu_id, status, tag, created_at, timings) VALUES (?,?,?,?,?,?)",
-                    (task_id, qpu_id, TaskStatus.CREATED.value, tag, now, "{}"),
+                    "UPDATE tasks SET status = ?, qpu_id = ?, program = ?, config = ?, external_config = ?, "
+                    "tag = COALESCE(?, tag), due_at = ?, timings = ?, submissions = submissions + 1 "
+                    "WHERE id = ?",
+                    (
+                        TaskStatus.SUBMITTED.value,
+                        item.qpu_id,
+                        item.program,
+                        item.config,
+                        None if item.external_config is None else json.dumps(item.external_config),
+                        item.tag,
+                        due_at,
+                        timings,
+                        task_id,
+                    ),
                 )
-            self._db.execute(
-                "UPDATE tasks SET status = ?, qpu_id = ?, program = ?, config = ?, external_config = ?, "
-                "tag = COALESCE(?, tag), due_at = ?, timings = ?, submissions = submissions + 1 WHERE id = ?",
-                (
-                    TaskStatus.SUBMITTED.value,
-                    qpu_id,
-                    program,
-                    config,
-                    external,
-                    tag,
-                    due_at,
-                    timings,
-                    task_id,
-                ),
-            )
-        return SubmitOutcome(task_id, queued=True)
+                outcomes.append(SubmitOutcome(task_id, queued=True))
+        return outcomes
+
+    def submitted_programs(self, task_ids: Sequence[str]) -> dict[str, tuple[TaskStatus, str | None]]:
+        """The status and program of each of ``task_ids`` the store knows (one query)."""
+        found: dict[str, tuple[TaskStatus, str | None]] = {}
+        for start in range(0, len(task_ids), 500):  # SQLite's bound-parameter limit
+            chunk = list(task_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT id, status, program FROM tasks WHERE id IN ({marks})", chunk
+                ).fetchall()
+            found.update((row[0], (TaskStatus(row[1]), row[2])) for row in rows)
+        return found
 
     def cancel(self, task_ids: list[str]) -> int:
         """Cancel every active task among ``task_ids``; unknown and terminal ids are left alone."""
@@ -280,8 +198,8 @@ class TaskStore:
         with self._write():
             cursor = self._db.execute(
                 f"UPDATE tasks SET status = ?, results = NULL WHERE id IN ({marks}) "
-                f"AND status IN ({','.join('?' * len(_ACTIVE))})",
-                (TaskStatus.CANCELLED.value, *task_ids, *_ACTIVE),
+                f"AND status IN ({','.join('?' * len(ACTIVE))})",
+                (TaskStatus.CANCELLED.value, *task_ids, *ACTIVE),
             )
         return cursor.rowcount
 
@@ -295,7 +213,7 @@ class TaskStore:
         owner = self.owner
         with self._write():
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM tasks WHERE status = ? AND due_at <= ? ORDER BY seq LIMIT ?",
+                f"SELECT {COLUMNS} FROM tasks WHERE status = ? AND due_at <= ? ORDER BY seq LIMIT ?",
                 (TaskStatus.SUBMITTED.value, now, -1 if limit is None else limit),
             ).fetchall()
             records = []
@@ -317,7 +235,9 @@ class TaskStore:
                         TaskStatus.SUBMITTED.value,
                     ),
                 )
-                records.append(_record((*row[:2], TaskStatus.RUNNING.value, *row[3:12], json.dumps(timings))))
+                records.append(
+                    record_of((*row[:2], TaskStatus.RUNNING.value, *row[3:12], json.dumps(timings)))
+                )
         return records
 
     def heartbeat(self) -> int:
@@ -462,19 +382,19 @@ class TaskStore:
     def get(self, task_id: str) -> TaskRecord | None:
         """The task ``task_id``, or None when the store never heard of it."""
         with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
-        return None if row is None else _record(row)
+            row = self._db.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        return None if row is None else record_of(row)
 
     def between(self, start: float, end: float, qpu_id: str | None = None) -> list[TaskRecord]:
         """Tasks created in ``[start, end]`` (optionally of one QPU), oldest first."""
-        query = f"SELECT {_COLUMNS} FROM tasks WHERE created_at BETWEEN ? AND ?"
+        query = f"SELECT {COLUMNS} FROM tasks WHERE created_at BETWEEN ? AND ?"
         params: tuple[Any, ...] = (start, end)
         if qpu_id is not None:
             query += " AND qpu_id = ?"
             params += (qpu_id,)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY seq", params).fetchall()
-        return [_record(row) for row in rows]
+        return [record_of(row) for row in rows]
 
     def status_counts(self) -> dict[str, int]:
         """How many tasks are in each status."""

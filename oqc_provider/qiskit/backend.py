@@ -60,7 +60,7 @@ from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qiskit.job import ANNOTATION_KEY, ANNOTATION_SCHEMA, OQCJob
 from oqc_provider.qiskit.results import CircuitRecord
 from oqc_provider.qiskit.target import build_target
-from oqc_provider.qiskit.translate import check_circuit, to_wire
+from oqc_provider.qiskit.translate import checked_wire
 from oqc_provider.run_options import DEFAULT_SHOTS, DEFAULT_TIMEOUT_S, KEEP_LAYOUT, RunOptions
 from oqc_provider.session import QpuInfo
 
@@ -207,9 +207,7 @@ class OQCBackend(BackendV2):
         config_raw = run_options.merged(memory=True).compiler_config()
         jobs, records = [], []
         for index, circuit in enumerate(circuits):
-            data = list(circuit.data)  # one pass builds its Python objects; both steps read them
-            check_circuit(circuit, target, device, index, data)
-            wire = to_wire(circuit, device.dt, index, data=data)
+            wire = checked_wire(circuit, target, device, index)  # raises before anything is sent
             # Per shot: for memory, for joint counts over several registers, and for OpenQASM 3
             # (circuits with delays: QAT's counts runtime refuses their fractional delays).
             raw = run_options.memory or len(wire.registers) > 1 or wire.per_shot

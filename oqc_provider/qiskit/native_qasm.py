@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
+import qiskit
 from qiskit.circuit import CircuitInstruction, Delay, QuantumCircuit
 
 from oqc_provider.openqasm import qasm2_real
@@ -47,6 +48,11 @@ NANOSECONDS = {
 }
 #: Parameterless operations written as ``name q[i], q[j];`` in both dialects.
 _PLAIN = frozenset({"sx", "x", "ecr", "reset"})
+#: Only Qiskit 1.x has ``c_if`` conditions; reading ``instruction.operation`` to look for one costs a
+#: Python gate object per instruction, which Qiskit 2 circuits never need.
+_HAS_C_IF = int(qiskit.__version__.split(".", 1)[0]) < 2
+#: Which qubit tuples each operation may act on (None: any), from the Target: see ``check``.
+Allowed = Mapping[str, "frozenset[tuple[int, ...]] | None"]
 
 
 def native_program(
@@ -56,6 +62,7 @@ def native_program(
     data: Iterable[CircuitInstruction] | None = None,
     *,
     dt: float | None = None,
+    check: tuple[Allowed, bool] | None = None,
 ) -> str | None:
     """The program of ``circuit`` (OpenQASM 3 if it has a delay, else 2), or ``None`` if it is not in
     the native gate set.
@@ -66,28 +73,43 @@ def native_program(
         registers: each classical register of the program: name and size, in declaration order.
         data: the circuit's instructions, if the caller has them as a list already.
         dt: the device's sample time, for delays given in ``dt``.
+        check: ``(allowed, no_reuse)``: also check each operation while writing it, and return
+            ``None`` at the first doubt: an operation or qubits ``allowed`` (the Target's table)
+            does not list, or, with ``no_reuse``, a qubit used after it was measured. The caller
+            then runs the full check, which explains the problem (one pass instead of two: this
+            is most of the provider's own time per circuit).
     """
     if not circuit.num_qubits:
         return None
     instructions = list(circuit.data if data is None else data)
     qasm3 = has_delay(instructions)
     qubit_names = {bit: f"q[{index}]" for index, bit in enumerate(circuit.qubits)}
+    qubit_index = {bit: index for index, bit in enumerate(circuit.qubits)}
     clbit_of = {bit: clbit_names[index] for index, bit in enumerate(circuit.clbits) if index in clbit_names}
+    allowed, no_reuse = check if check is not None else (None, False)
+    measured: set[object] = set()
     body: list[str] = []
     uses_ecr = False
     for instruction in instructions:
-        operation = instruction.operation
-        name = operation.name
+        name = instruction.name
         qubits = instruction.qubits
-        if getattr(operation, "_condition", None) is not None:  # Qiskit 1.x c_if
+        if _HAS_C_IF and getattr(instruction.operation, "_condition", None) is not None:
             return None
+        if allowed is not None and name != "barrier":
+            if name not in allowed:
+                return None
+            permitted = allowed[name]
+            if permitted is not None and tuple(qubit_index[q] for q in qubits) not in permitted:
+                return None
+            if no_reuse and measured and not measured.isdisjoint(qubits):
+                return None
         if name == "rz":
-            text = qasm2_real(operation.params[0])
+            text = qasm2_real(instruction.params[0])
             if text is None:
                 return None
             body.append(f"rz({text}) {qubit_names[qubits[0]]};\n")
         elif name in _PLAIN:
-            if operation.params:
+            if instruction.params:
                 return None
             uses_ecr = uses_ecr or name == "ecr"
             body.append(f"{name} {','.join(qubit_names[q] for q in qubits)};\n")
@@ -97,8 +119,9 @@ def native_program(
                 return None
             qubit = qubit_names[qubits[0]]
             body.append(f"{clbit} = measure {qubit};\n" if qasm3 else f"measure {qubit} -> {clbit};\n")
+            measured.add(qubits[0])
         elif name == "delay":
-            nanoseconds = nanoseconds_of(operation, dt)
+            nanoseconds = nanoseconds_of(instruction.operation, dt)
             if nanoseconds is None:
                 return None
             body.append(f"delay[{qasm3_nanoseconds(nanoseconds)}] {qubit_names[qubits[0]]};\n")
@@ -119,7 +142,7 @@ def native_program(
 
 def has_delay(instructions: Iterable[CircuitInstruction]) -> bool:
     """Whether a circuit waits anywhere: then it is written as OpenQASM 3 (see the module's docstring)."""
-    return any(instruction.operation.name == "delay" for instruction in instructions)
+    return any(instruction.name == "delay" for instruction in instructions)
 
 
 def nanoseconds_of(operation: object, dt: float | None) -> Decimal | None:

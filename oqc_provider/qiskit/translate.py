@@ -56,7 +56,7 @@ from qiskit.transpiler import Target
 
 from oqc_provider.devices import DeviceSpec
 from oqc_provider.errors import OqcProviderError
-from oqc_provider.qiskit.native_qasm import has_delay, nanoseconds_of, native_program
+from oqc_provider.qiskit.native_qasm import Allowed, has_delay, nanoseconds_of, native_program
 
 #: Operations that are bookkeeping, never checked against the Target.
 _BOOKKEEPING = frozenset({"barrier"})
@@ -266,8 +266,56 @@ def to_wire(
     compare them).
     ``data``: ``list(circuit.data)``, if the caller already made it (see :func:`check_circuit`).
     """
-    label = circuit_label(circuit, index)
     instructions = list(circuit.data) if data is None else data  # read twice: build its objects once
+    registers, openqasm = _registers(circuit, instructions)
+    if native:
+        program = _native(circuit, dt, instructions, registers)
+        if program is not None:
+            return WireProgram(program, tuple(registers), openqasm)
+    label = circuit_label(circuit, index)
+    return WireProgram(_dumps(circuit, dt, label, registers, openqasm), tuple(registers), openqasm)
+
+
+def checked_wire(circuit: QuantumCircuit, target: Target, spec: DeviceSpec, index: int = 0) -> WireProgram:
+    """:func:`check_circuit` then :func:`to_wire`, in one pass over a transpiled circuit.
+
+    A circuit in native gates is checked while it is written (the Target's table, the ECR direction,
+    qubits reused after a measurement); at the first doubt, or for anything else, the full check
+    runs and raises its explanation, and the circuit is written as :func:`to_wire` would.
+
+    Raises:
+        CircuitValidationError: as :func:`check_circuit`.
+    """
+    instructions = list(circuit.data)
+    if circuit.num_qubits <= target.num_qubits and not circuit.parameters:
+        registers, openqasm = _registers(circuit, instructions)
+        check = (_support(target), not spec.supports_mid_circuit_measurement)
+        program = _native(circuit, spec.dt, instructions, registers, check)
+        if program is not None:
+            return WireProgram(program, tuple(registers), openqasm)
+    check_circuit(circuit, target, spec, index, instructions)
+    return to_wire(circuit, spec.dt, index, data=instructions)
+
+
+def _native(
+    circuit: QuantumCircuit,
+    dt: float | None,
+    instructions: Sequence[CircuitInstruction],
+    registers: Sequence[tuple[str, tuple[int, ...]]],
+    check: tuple[Allowed, bool] | None = None,
+) -> str | None:
+    """The fast writer's program for ``circuit`` laid out in ``registers``, or None."""
+    clbit_names = {
+        clbit: f"{name}[{position}]" for name, indices in registers for position, clbit in enumerate(indices)
+    }
+    sizes = [(name, len(indices)) for name, indices in registers]
+    return native_program(circuit, clbit_names, sizes, instructions, dt=dt, check=check)
+
+
+def _registers(
+    circuit: QuantumCircuit, instructions: Sequence[CircuitInstruction]
+) -> tuple[list[tuple[str, tuple[int, ...]]], int]:
+    """The program's classical registers (name, clbit indices) and its OpenQASM version."""
     openqasm = 3 if has_delay(instructions) else 2
     reserved = _RESERVED_QASM3 if openqasm == 3 else _RESERVED
     taken: set[str] = set()
@@ -282,17 +330,7 @@ def to_wire(
     loose = tuple(i for i in range(circuit.num_clbits) if i not in covered)
     if loose:
         registers.append((_register_name("loose_bits", taken, "loose_bits", reserved), loose))
-    if native:
-        clbit_names = {
-            clbit: f"{name}[{position}]"
-            for name, indices in registers
-            for position, clbit in enumerate(indices)
-        }
-        sizes = [(name, len(indices)) for name, indices in registers]
-        program = native_program(circuit, clbit_names, sizes, instructions, dt=dt)
-        if program is not None:
-            return WireProgram(program, tuple(registers), openqasm)
-    return WireProgram(_dumps(circuit, dt, label, registers, openqasm), tuple(registers), openqasm)
+    return registers, openqasm
 
 
 def _dumps(
