@@ -235,6 +235,7 @@ class SimulatorPool:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._slots: list[_Slot] = []
+        self._planned = 0
         self.started = 0
         self.deaths = 0
         self.resize(size)
@@ -250,11 +251,13 @@ class SimulatorPool:
         workers, at least one. Several processes each running Aer with a thread per core make the
         cores' OpenMP threads compete (measured with 2 workers on 2 cores: twice the CPU time of
         one-thread workers, and 1.6x the wall time)."""
-        return max(1, (os.cpu_count() or 1) // max(1, self.size))
+        return max(1, (os.cpu_count() or 1) // max(1, self._planned))
 
     def resize(self, size: int) -> None:
         """Grow to ``size`` workers (a pool never shrinks: other emulators may rely on it)."""
         with self._lock:
+            # Known before the first slot starts its process, so every process gets the same share.
+            self._planned = max(self._planned, size)
             while len(self._slots) < size:
                 slot = _Slot(self, len(self._slots))
                 self._slots.append(slot)

@@ -150,3 +150,21 @@ def test_an_executor_caps_the_threads_of_its_aer_calls():
         Executor(CATALOGUE, calibrations, None, threads=1).simulator(spec).options.max_parallel_threads == 1
     )
     assert Executor(CATALOGUE, calibrations, None).simulator(spec).options.max_parallel_threads == 0
+
+
+def test_a_pool_starts_its_processes_with_their_share_of_the_cores():
+    from oqc_provider.emulator.pool import SimulatorPool
+
+    pool = SimulatorPool(2)
+    try:
+        deadline = time.monotonic() + 120
+        while len(pool.worker_pids()) < 2:  # both started (polling with a deadline)
+            assert time.monotonic() < deadline, pool.stats()
+            time.sleep(0.05)
+        share = max(1, (os.cpu_count() or 1) // 2)
+        for pid in pool.worker_pids():
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                arguments = cmdline.read().decode().split("\0")
+            assert f"threads={share}" in arguments, arguments
+    finally:
+        pool.close()
