@@ -185,6 +185,11 @@ _apps_lock = threading.Lock()
 
 def in_process_transport() -> httpx.AsyncBaseTransport:
     """An httpx transport into the built-in emulator, one app per data folder per process."""
+    from oqc_provider.emulator.pool import shared_pool
+
+    # The simulator processes take about a second to start (they import Qiskit and Aer): start them
+    # before loading and building the app, so they are that much nearer ready for the first task.
+    shared_pool()
     from oqc_provider.emulator import EmulatorSettings, create_app
     from oqc_provider.paths import emulator_db_path
 
