@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.emulator.executor import Outcome
-from oqc_provider.emulator.store_rows import TaskRecord
+from oqc_provider.emulator.store_rows import JsonText, TaskRecord
 from oqc_provider.qcaas.models import TaskStatus
 
 _HEADER = struct.Struct("!Q")
@@ -79,10 +79,13 @@ def record_from_json(data: dict[str, Any]) -> TaskRecord:
 
 
 def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
-    """An outcome as JSON data (its fields as they are: ``asdict`` would deep-copy every result)."""
+    """An outcome as JSON data, its results already encoded as JSON text: the emulator's process
+    stores and serves them as they are (a task's per-shot results are thousands of numbers, and
+    decoding and encoding them again there took more of its time than anything else).
+    """
     return {
         "task_id": outcome.task_id,
-        "results": outcome.results,
+        "results": None if outcome.results is None else json.dumps(outcome.results),
         "metadata": outcome.metadata,
         "error": outcome.error,
         "started": outcome.started,
@@ -90,9 +93,17 @@ def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
 
 
 def outcome_from_json(data: dict[str, Any]) -> Outcome:
-    """An outcome back from :func:`outcome_to_json` (its error a tuple again)."""
+    """An outcome back from :func:`outcome_to_json`: its results as :class:`JsonText`, its error a
+    tuple again."""
     error = data.get("error")
-    return Outcome(**{**data, "error": None if error is None else (int(error[0]), str(error[1]))})
+    results = data.get("results")
+    return Outcome(
+        **{
+            **data,
+            "results": None if results is None else JsonText(results),
+            "error": None if error is None else (int(error[0]), str(error[1])),
+        }
+    )
 
 
 def write_frame(stream: IO[bytes], message: list[Any]) -> None:

@@ -104,3 +104,15 @@ RouteSpec = tuple[str, list[str], Handler, bool]  # path, methods, handler, auth
 def now_due(state: EmulatorState) -> float:
     """When a task submitted now becomes due."""
     return time.time() + max(0.0, state.settings.latency)
+
+
+def json_with_raw(document: dict[str, Any], raw: dict[str, str]) -> bytes:
+    """``document`` as JSON (as ``JSONResponse`` writes it), with the entries in ``raw`` written as
+    the JSON texts they already are: a task's results go out as stored, never decoded and encoded
+    again (for 1,000 shots of 8 bits that was 2.2 ms of a 2.5 ms read)."""
+
+    def dumps(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+    entries = [f"{dumps(key)}:{raw[key] if key in raw else dumps(value)}" for key, value in document.items()]
+    return ("{" + ",".join(entries) + "}").encode("utf-8")

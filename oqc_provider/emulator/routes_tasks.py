@@ -7,6 +7,7 @@ only differ by mode in their error bodies and in the shape of the id-allocation 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 from email.utils import formatdate
 from typing import Any
@@ -15,7 +16,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from oqc_provider.devices import DeviceSpec
-from oqc_provider.emulator.http import ApiError, Ctx, RouteSpec, now_due, parse_model, read_json
+from oqc_provider.emulator.http import (
+    ApiError,
+    Ctx,
+    RouteSpec,
+    json_with_raw,
+    now_due,
+    parse_model,
+    read_json,
+)
 from oqc_provider.emulator.store import SubmitItem, TaskRecord
 from oqc_provider.qcaas.models import (
     CancelRequest,
@@ -73,13 +82,13 @@ def _canonical_uuid(value: str, ctx: Ctx) -> str:
         raise ApiError(ctx.bad_request, f"Task id {value!r} is not a valid UUID.") from exc
 
 
-def _find(request: Request, ctx: Ctx) -> TaskRecord:
+def _find(request: Request, ctx: Ctx, *, decode_results: bool = True) -> TaskRecord:
     task_id = request.path_params["task_id"]
     try:
         key = str(uuid.UUID(task_id))
     except ValueError:
         key = task_id
-    record = ctx.state.store.get(key)
+    record = ctx.state.store.get(key, decode_results=decode_results)
     if record is None:
         raise ApiError(404, f"Task {task_id} not found.")
     return record
@@ -181,8 +190,12 @@ async def submit(request: Request, ctx: Ctx) -> Response:
 
 
 async def all_info(request: Request, ctx: Ctx) -> Response:
-    """``GET /tasks/{id}/all_info``: the one document the SDK polls."""
-    return JSONResponse(task_info(_find(request, ctx)))
+    """``GET /tasks/{id}/all_info``: the one document the SDK polls (results sent as stored)."""
+    record = _find(request, ctx, decode_results=False)
+    info = task_info(replace(record, results=None))
+    if record.status is TaskStatus.COMPLETED and record.results is not None:
+        return Response(json_with_raw(info, {"results": record.results}), media_type="application/json")
+    return JSONResponse(info)
 
 
 async def status(request: Request, ctx: Ctx) -> Response:

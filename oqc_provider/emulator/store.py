@@ -38,6 +38,7 @@ from oqc_provider.emulator.store_rows import (
     LATER_COLUMNS,
     SCHEMA,
     FinishedTask,
+    JsonText,
     SubmitItem,
     SubmitOutcome,
     TaskRecord,
@@ -309,7 +310,11 @@ class TaskStore:
             "timings = ? WHERE id = ? AND status = ?",
             (
                 status.value,
-                None if error is not None else json.dumps(results),
+                None
+                if error is not None
+                else results
+                if isinstance(results, JsonText)
+                else json.dumps(results),
                 error_json,
                 None if execution_metadata is None else json.dumps(execution_metadata),
                 json.dumps(timings),
@@ -379,11 +384,12 @@ class TaskStore:
 
     # --- reads -----------------------------------------------------------------------------------
 
-    def get(self, task_id: str) -> TaskRecord | None:
-        """The task ``task_id``, or None when the store never heard of it."""
+    def get(self, task_id: str, *, decode_results: bool = True) -> TaskRecord | None:
+        """The task ``task_id``, or None when the store never heard of it (``decode_results=False``:
+        its results as the stored JSON text)."""
         with self._lock:
             row = self._db.execute(f"SELECT {COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
-        return None if row is None else record_of(row)
+        return None if row is None else record_of(row, decode_results)
 
     def between(self, start: float, end: float, qpu_id: str | None = None) -> list[TaskRecord]:
         """Tasks created in ``[start, end]`` (optionally of one QPU), oldest first."""

@@ -105,7 +105,9 @@ def loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def record_of(row: tuple[Any, ...]) -> TaskRecord:
+def record_of(row: tuple[Any, ...], decode_results: bool = True) -> TaskRecord:
+    """The record of a ``COLUMNS`` row; ``decode_results=False`` leaves ``results`` as its stored JSON
+    text (to send on as it is)."""
     return TaskRecord(
         id=row[0],
         qpu_id=row[1],
@@ -116,7 +118,7 @@ def record_of(row: tuple[Any, ...]) -> TaskRecord:
         external_config=loads(row[6]),
         created_at=row[7],
         due_at=row[8],
-        results=loads(row[9]),
+        results=loads(row[9]) if decode_results else row[9],
         task_error=loads(row[10]),
         execution_metadata=loads(row[11]),
         timings=json.loads(row[12]),
@@ -139,6 +141,11 @@ def private_file(path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             if companion.stat().st_mode & 0o077:
                 companion.chmod(0o600)
+
+
+class JsonText(str):
+    """A value already encoded as JSON (a task's results as a simulator process sends them): the store
+    keeps it as it is instead of decoding and encoding it again in the emulator's process."""
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def _counts(register: dict[str, Any], width: int) -> Counter[OutcomeArray]:
 
 
 def _shots(register: list[Any], width: int, shots: int | None) -> OutcomeArray:
-    return OutcomeArray.from_readouts([list(shot) for shot in register_shots(register, width, shots)])
+    return OutcomeArray.from_readouts(register_shots(register, width, shots))  # a 2D array-like of bits
 
 
 __all__ = ["backend_result"]
