@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -99,6 +100,8 @@ def main() -> None:
     parser.add_argument("--notice", action="store_true", help="also measure how late completion is noticed")
     args = parser.parse_args()
     programs = [BELL] * args.circuits
+    # Both SDKs cap a broadcast at 200 jobs unless told otherwise (OQC's SDK reads the same variable).
+    os.environ.setdefault("OQC_SDK_MAX_BROADCAST_JOBS", str(max(200, args.circuits)))
     with serve_in_thread(EmulatorSettings()) as url:
         measure(url, run_ours, programs[:5])  # warm up Aer and the emulator's caches
         ours = [measure(url, run_ours, programs) for _ in range(args.repeats)]

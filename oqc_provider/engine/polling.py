@@ -52,7 +52,7 @@ class PollSchedule:
 
     The first round is immediate; the gap then starts at ``first`` and grows by ``factor``, but
     stays under ``max(floor, fraction x time waited so far)`` and under ``longest``; while tasks
-    are finishing it holds instead of growing. With the defaults a finished head is noticed
+    are finishing it shrinks back towards ``first``. With the defaults a finished head is noticed
     within max(0.3 s, 10 % of the wait) (the floor and fraction leave room for the read itself).
     """
 
@@ -67,8 +67,15 @@ class PollSchedule:
     fraction: float = 0.09
 
     def gap(self, previous: float | None, elapsed: float, *, grow: bool = True) -> float:
-        """The wait before the next round, after waiting ``previous`` (``None``: the first)."""
-        grown = self.first if previous is None else previous * (self.factor if grow else 1.0)
+        """The wait before the next round, after waiting ``previous`` (``None``: the first).
+
+        ``grow=False`` (the last round saw tasks finish) shrinks the gap instead, down to ``first``:
+        tasks finishing now means more are about to, and a batch's last results are noticed sooner.
+        """
+        if previous is None:
+            grown = self.first
+        else:
+            grown = previous * self.factor if grow else max(self.first, previous / self.factor)
         return max(0.0, min(grown, self.longest, max(self.floor, self.fraction * elapsed)))
 
 
@@ -226,7 +233,7 @@ async def wait_for(
         progressed = await follower.round()
         if follower.expired or not follower.pending:
             break
-        # While tasks finish the pace holds; while none does it slows down (within the 10 % rule).
+        # While tasks finish the pace quickens; while none does it slows down (within the 10 % rule).
         gap = schedule.gap(gap, time.monotonic() - started, grow=not progressed)
         left = remaining(deadline)
         if left is not None:
