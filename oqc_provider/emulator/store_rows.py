@@ -92,7 +92,7 @@ class FinishedTask(Protocol):
 
 @dataclass(frozen=True)
 class SubmitOutcome:
-    """What :meth:`TaskStore.submit` did with one payload."""
+    """What :meth:`TaskStore.submit_many` did with one payload."""
 
     task_id: str
     #: False when the id was already submitted: nothing was queued again.

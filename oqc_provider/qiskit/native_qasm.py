@@ -52,7 +52,7 @@ _PLAIN = frozenset({"sx", "x", "ecr", "reset"})
 #: Python gate object per instruction, which Qiskit 2 circuits never need.
 _HAS_C_IF = int(qiskit.__version__.split(".", 1)[0]) < 2
 #: Which qubit tuples each operation may act on (None: any), from the Target: see ``check``.
-Allowed = Mapping[str, "frozenset[tuple[int, ...]] | None"]
+Allowed = Mapping[str, frozenset[tuple[int, ...]] | None]
 
 
 def native_program(
