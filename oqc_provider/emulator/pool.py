@@ -142,7 +142,6 @@ class _Slot:
                 "its error is in the log above. Check that qiskit-aer is installed in this environment."
             )
         self._known = set()
-        self._pool.slot_started()
         return process
 
     def _ensure(self) -> subprocess.Popen[bytes]:
@@ -156,6 +155,7 @@ class _Slot:
             process = None
         if process is None:
             process = self.process = self._spawn()
+            self._pool.slot_started()  # after self.process is set: worker_pids() lists it
         return process
 
     def _serve(self) -> None:
@@ -233,7 +233,7 @@ class SimulatorPool:
         self.closing = False
         self._jobs: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._ready = threading.Event()
+        self._started_changed = threading.Condition(self._lock)
         self._slots: list[_Slot] = []
         self._planned = 0
         self.started = 0
@@ -274,9 +274,10 @@ class SimulatorPool:
         self._jobs.put(_Job(config, config.key, records, future))
         return future
 
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        """Wait until at least one worker has started; False on timeout."""
-        return self._ready.wait(timeout)
+    def wait_ready(self, timeout: float | None = None, count: int = 1) -> bool:
+        """Wait until ``count`` worker processes have started (restarts count too); False on timeout."""
+        with self._started_changed:
+            return self._started_changed.wait_for(lambda: self.started >= count, timeout)
 
     def worker_pids(self) -> list[int]:
         """The pids of the running worker processes (for diagnostics, benchmarks and tests)."""
@@ -311,9 +312,9 @@ class SimulatorPool:
 
     def slot_started(self) -> None:
         """A slot's simulator process is up."""
-        with self._lock:
+        with self._started_changed:
             self.started += 1
-        self._ready.set()
+            self._started_changed.notify_all()
 
     def slot_died(self) -> None:
         """A slot's simulator process died."""

@@ -157,10 +157,7 @@ def test_a_pool_starts_its_processes_with_their_share_of_the_cores():
 
     pool = SimulatorPool(2)
     try:
-        deadline = time.monotonic() + 120
-        while len(pool.worker_pids()) < 2:  # both started (polling with a deadline)
-            assert time.monotonic() < deadline, pool.stats()
-            time.sleep(0.05)
+        assert pool.wait_ready(120, count=2), pool.stats()
         share = max(1, (os.cpu_count() or 1) // 2)
         for pid in pool.worker_pids():
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
