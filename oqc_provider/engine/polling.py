@@ -51,9 +51,13 @@ class PollSchedule:
     """How often to read tasks that have not finished.
 
     The first round is immediate; the gap then starts at ``first`` and grows by ``factor``, but
-    stays under ``max(floor, fraction x time waited so far)`` and under ``longest``; while tasks
-    are finishing it shrinks back towards ``first``. With the defaults a finished head is noticed
-    within max(0.3 s, 10 % of the wait) (the floor and fraction leave room for the read itself).
+    stays under ``max(floor, fraction x time waited so far)`` and under ``longest``. A round that saw
+    one task finish holds the gap; one that saw several shrinks it back towards ``first``: tasks are
+    finishing faster than the rounds come, so reading sooner wastes little, and a batch's last results
+    are noticed sooner. A QPU finishing tasks one at a time, seconds apart, is not polled any faster
+    than before (each faster round would be one more wasted read per task). With the defaults a
+    finished head is noticed within max(0.3 s, 10 % of the wait) (the floor and fraction leave room
+    for the read itself).
     """
 
     first: float = 0.02
@@ -66,16 +70,17 @@ class PollSchedule:
     #: ...and beyond it to this fraction of the time waited so far.
     fraction: float = 0.09
 
-    def gap(self, previous: float | None, elapsed: float, *, grow: bool = True) -> float:
-        """The wait before the next round, after waiting ``previous`` (``None``: the first).
-
-        ``grow=False`` (the last round saw tasks finish) shrinks the gap instead, down to ``first``:
-        tasks finishing now means more are about to, and a batch's last results are noticed sooner.
-        """
+    def gap(self, previous: float | None, elapsed: float, *, finished: int = 0) -> float:
+        """The wait before the next round, after waiting ``previous`` (``None``: the first) in which
+        ``finished`` tasks were seen to end: none grows the gap, one holds it, more shrink it."""
         if previous is None:
             grown = self.first
+        elif finished == 0:
+            grown = previous * self.factor
+        elif finished == 1:
+            grown = previous
         else:
-            grown = previous * self.factor if grow else max(self.first, previous / self.factor)
+            grown = max(self.first, previous / self.factor)
         return max(0.0, min(grown, self.longest, max(self.floor, self.fraction * elapsed)))
 
 
@@ -163,8 +168,8 @@ class _Follower:
                 break
         return start
 
-    async def round(self) -> bool:
-        """One polling round (head, scout, sweeps); whether any task ended."""
+    async def round(self) -> int:
+        """One polling round (head, scout, sweeps); how many tasks it saw end."""
         pending = self.pending
         head, rest = pending[0], pending[1:]
         probes = [head]
@@ -177,7 +182,6 @@ class _Follower:
             scout_index = 1 + self.scout % len(rest)
             probes.append(pending[scout_index])
         ended = await asyncio.gather(*(self.read(job) for job in probes))
-        progressed = any(ended)
         resume_at = None
         if ended[0]:
             resume_at = await self.sweep(1)
@@ -192,7 +196,7 @@ class _Follower:
             # Only a round that sent the scout moves it on: stepping every round while it goes out
             # every other round would skip every second task when the rest has an even length.
             self.scout += 1
-        return progressed
+        return len(pending) - len(self.pending)
 
     def unreadable(self) -> list[Job]:
         """Pending jobs whose latest read failed."""
@@ -230,11 +234,11 @@ async def wait_for(
     started = time.monotonic()
     gap: float | None = None
     while follower.pending:
-        progressed = await follower.round()
+        finished = await follower.round()
         if follower.expired or not follower.pending:
             break
-        # While tasks finish the pace quickens; while none does it slows down (within the 10 % rule).
-        gap = schedule.gap(gap, time.monotonic() - started, grow=not progressed)
+        # Several tasks ending quickens the pace, one holds it, none slows it (within the 10 % rule).
+        gap = schedule.gap(gap, time.monotonic() - started, finished=finished)
         left = remaining(deadline)
         if left is not None:
             if left <= 0:

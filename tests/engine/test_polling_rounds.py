@@ -51,3 +51,14 @@ async def test_the_scout_reaches_every_task_behind_a_held_head(rest: int) -> Non
     assert all(task.state is JobState.COMPLETED for task in finishing), [
         (task.name, task.reads) for task in finishing
     ]
+
+
+def test_the_gap_grows_with_nothing_finished_holds_for_one_and_shrinks_for_several() -> None:
+    schedule = PollSchedule()
+    elapsed = 100.0  # far past the floor: only the 10 % rule and `longest` cap the gap
+    assert schedule.gap(1.0, elapsed, finished=0) == 2.0
+    # One task at a time (a QPU finishing tasks seconds apart): polling no faster than before.
+    assert schedule.gap(1.0, elapsed, finished=1) == 1.0
+    # Several at once (a batch finishing): read sooner, never below `first`.
+    assert schedule.gap(1.0, elapsed, finished=5) == 0.5
+    assert schedule.gap(schedule.first, elapsed, finished=5) == schedule.first
