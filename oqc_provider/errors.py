@@ -27,6 +27,8 @@ The tree (each class lives with the layer that raises it)::
     ├── JobStoreError                         oqc_provider.engine.errors
     ├── SubmissionIncomplete (TimeoutError)   oqc_provider.engine.errors
     ├── JobStillActive (TimeoutError)         oqc_provider.engine.errors
+    ├── BudgetExceededError (RuntimeError)    oqc_provider.engine.errors: refused before sending
+    │   └── PriceNotPublishedError            a budget is set and a price is unknown
     ├── CircuitValidationError (ValueError)   oqc_provider.qiskit
     │   └── ConditionalOperationError
     ├── OQCJobTimeoutError (JobTimeoutError)  oqc_provider.qiskit

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from oqc_provider.engine.batch import group_states
+from oqc_provider.engine.cost import total_cost
 from oqc_provider.engine.errors import JobFailed
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.job_snapshots import ConfigCache, job_to_snapshot
@@ -132,6 +134,11 @@ class CompositeJob:
         if self.jobs and counts[JobState.CANCELLED] == len(self.jobs):
             return JobState.CANCELLED
         return JobState.COMPLETED
+
+    @property
+    def estimated_cost(self) -> Decimal | None:
+        """Every child's recorded estimate added up; ``None`` if any child's is unknown."""
+        return total_cost(job.estimated_cost for job in self.jobs)
 
     @property
     def completed(self) -> bool:

@@ -119,3 +119,29 @@ class JobStillActive(OqcProviderError, TimeoutError):
             "saved in the SDK's job store (when it has one). Once the service is back, call execute() or "
             "wait() again (or OqcSdk.resume(job_id) from another process) to go on waiting for that task."
         )
+
+
+class BudgetExceededError(OqcProviderError, RuntimeError):
+    """A submission was refused before anything was sent: its estimate would cross a budget.
+
+    Raised by ``Tracker(budget=...)`` and the ``max_cost=`` run option. Nothing already submitted is
+    touched; the refused tasks were never sent (the job stays CREATED, so it can be run later).
+
+    Attributes:
+        estimate: the refused submission's estimated cost (``None`` when a price is not published).
+        budget: the budget (or ``max_cost``) it would cross.
+        spent: what the tracker had already spent when it refused (0 for ``max_cost``).
+    """
+
+    def __init__(self, message: str, *, estimate: Any = None, budget: Any = None, spent: Any = None) -> None:
+        self.estimate = estimate
+        self.budget = budget
+        self.spent = spent
+        super().__init__(message)
+
+
+class PriceNotPublishedError(BudgetExceededError):
+    """A budget is set, and a QPU of the submission has no published price, so its cost is unknown.
+
+    Refused unless the tracker opts in with ``Tracker(budget=..., allow_unpriced=True)``.
+    """

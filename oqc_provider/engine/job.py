@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from oqc_provider.engine import polling
+from oqc_provider.engine.cost import recorded_cost
 from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError
 from oqc_provider.engine.job_snapshots import (
     Outcomes,
@@ -107,6 +109,9 @@ class Job:
         #: The task id may have reached the server (a submit's answer was lost) and the server
         #: could not be asked yet: it is asked before anything is sent again. Kept in snapshots.
         self.submit_uncertain = False
+        #: This run's admission (``engine.tracker.Charge``): the trackers it counts in and its estimated
+        #: cost; ``None`` until admitted, and again for a fresh run.
+        self.cost_charge: Any = None
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -145,6 +150,15 @@ class Job:
     def history(self) -> JobOutputProxy:
         """Every completed or failed run, oldest first."""
         return JobOutputProxy(self._history)
+
+    @property
+    def estimated_cost(self) -> Decimal | None:
+        """The latest run's estimated cost (credits as the registry priced them when it was submitted).
+
+        ``None`` when its QPU's price was not published, or no estimate was recorded (a job never
+        submitted, or saved by an older version). Kept in snapshots, so a resumed job reports it too.
+        """
+        return recorded_cost(self.annotations)
 
     def add_listener(self, listener: StateListener) -> None:
         """Call ``listener(job, old_state, new_state)`` on every state change (progress reporting)."""
@@ -274,6 +288,7 @@ class Job:
         self._error = None
         self._recorded_task = None
         self.timings = self.metrics = self.metadata = None
+        self.cost_charge = None  # a fresh run is admitted (and charged) again
         self._set_state(JobState.CREATED)
 
     # --- polling -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import logging
 import os
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,9 +33,11 @@ import httpx
 from oqc_provider.connection import Connection, resolve_connection
 from oqc_provider.engine import batch
 from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.cost import CostEstimate, QpuPrice
 from oqc_provider.engine.dispatch import AllocationHook
 from oqc_provider.engine.errors import JobStoreError
 from oqc_provider.engine.job import Job
+from oqc_provider.engine.pricing import PriceBook
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, parse_snapshot, read_snapshot
 from oqc_provider.engine.store import JobStore, Record, StoreEntry, record, track
 from oqc_provider.errors import OqcProviderError
@@ -119,6 +122,8 @@ class OqcSdk:
         self._opened = False
         self._open_lock: asyncio.Lock | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        #: The registry's prices as last read, and the admission of every submission (budgets).
+        self.pricing = PriceBook()
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -258,6 +263,31 @@ class OqcSdk:
     async def get_next_window(self, qpu_id: str | None = None) -> datetime | None:
         """When the QPU's next execution window starts (legacy servers only)."""
         return await (await self.client()).get_next_window(self._resolve_qpu(qpu_id))
+
+    async def prices(self, *, refresh: bool = False) -> dict[str, QpuPrice]:
+        """Each listed QPU's published prices, by id (reused for a minute unless ``refresh``)."""
+        return await self.pricing.prices(await self.client(), refresh=refresh)
+
+    async def estimate_cost(self, jobs: Job | CompositeJob | Sequence[Job]) -> CostEstimate:
+        """What running ``jobs`` would cost at the registry's prices; nothing is sent.
+
+        Example: ``print(await sdk.estimate_cost(sdk.create_job(program=[p1, p2])))``.
+        """
+        return await self.pricing.estimate(await self.client(), _as_jobs(jobs))
+
+    async def admit(
+        self, jobs: Job | CompositeJob | Sequence[Job], *, max_cost: Decimal | None = None
+    ) -> CostEstimate:
+        """Check ``jobs`` against ``max_cost`` and the active trackers' budgets, and charge the trackers.
+
+        Every submission does this just before sending; a front end calls it earlier to refuse in
+        its caller's thread. Jobs already admitted for their current run are skipped.
+
+        Raises:
+            BudgetExceededError: a budget would be crossed (nothing is sent).
+            PriceNotPublishedError: a budget is set and a QPU's price is not published.
+        """
+        return await self.pricing.admit(await self.client(), _as_jobs(jobs), max_cost=max_cost)
 
     # --- jobs ------------------------------------------------------------------------------------
 
@@ -405,6 +435,7 @@ class OqcSdk:
             for job in jobs:
                 job.last_submit_error = exc
             return
+        await self.pricing.admit(client, jobs)  # raises, before anything is sent, if over a budget
         await self._cancel_orphans(jobs)
         hooks = [hook for hook in (self.on_allocated, on_allocated) if hook is not None]
 
@@ -419,6 +450,7 @@ class OqcSdk:
             deadline=deadline,
             on_allocated=allocated if hooks else None,
         )
+        self.pricing.settle(jobs)
 
     async def wait_for(
         self, jobs: Sequence[Job], timeout_s: float | None, *, deadline: float | None = None
@@ -485,6 +517,10 @@ class OqcSdk:
             f"OqcSdk(url={self.connection.url!r}, target={self.connection.describe()!r}, "
             f"initialized={self._opened}, default_qpu={self._default_qpu_id!r})"
         )
+
+
+def _as_jobs(jobs: Job | CompositeJob | Sequence[Job]) -> list[Job]:
+    return [jobs] if isinstance(jobs, Job) else list(jobs)
 
 
 def _max_broadcast() -> int:
