@@ -55,6 +55,13 @@ def serve(
         str | None,
         typer.Option(help="Routes to fault, each ROUTE[:RATE] (submit,all_info:0.5,...); default all."),
     ] = None,
+    price: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Publish a QPU's prices: QPU=PER_SHOT,PER_TASK (decimals, credits), or QPU=none for no "
+            "price (null). QPU is a name or id; may repeat. Unnamed QPUs are free (0)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the QCaaS emulator (legacy and v4 layouts) until interrupted.
 
@@ -83,6 +90,13 @@ def serve(
             faults = FaultPlan.parse(rate=fault_rate, seed=fault_seed, kinds=fault_kinds, routes=fault_routes)
         except FaultPlanError as exc:
             raise typer.BadParameter(str(exc)) from None
+    from oqc_provider.emulator.prices import parse_price_option, resolve_prices
+
+    try:
+        prices = dict(parse_price_option(item) for item in price or [])
+        resolve_prices(prices, EmulatorSettings().devices)  # a QPU the emulator has, priced in decimals
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--price") from None
     if resubmit not in RESUBMIT_POLICIES:
         choices = ", ".join(RESUBMIT_POLICIES)
         raise typer.BadParameter(f"--resubmit must be one of {choices}, not {resubmit!r}.")
@@ -94,6 +108,7 @@ def serve(
         faults=faults,
         workers=workers,
         resubmit=resubmit,  # type: ignore[arg-type]  # checked just above
+        prices=prices,
     )
     # Clients of a served emulator send any OpenQASM: warm the compile path too.
     pool = shared_pool(workers, log_level.upper(), warm_compile=True)

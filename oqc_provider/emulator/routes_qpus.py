@@ -26,6 +26,7 @@ from oqc_provider.emulator.http import (
     qpu_hex,
     read_json,
 )
+from oqc_provider.emulator.prices import FREE, Price
 from oqc_provider.qcaas.models import (
     NextWindow,
     NextWindowResponse,
@@ -47,8 +48,13 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def qpu_record(spec: DeviceSpec, base_url: str | None, *, legacy: bool) -> dict[str, Any]:
-    """A registry entry; legacy sends ``feature_set`` JSON-encoded and a per-QPU ``url``."""
+def qpu_record(
+    spec: DeviceSpec, base_url: str | None, *, legacy: bool, price: Price = FREE
+) -> dict[str, Any]:
+    """A registry entry; legacy sends ``feature_set`` JSON-encoded and a per-QPU ``url``.
+
+    ``price`` is ``(price_per_shot, price_per_task)``; a ``None`` is published as null (no price).
+    """
     features = spec.feature_set()
     record = QpuRecord(
         id=spec.qpu_id,
@@ -58,11 +64,16 @@ def qpu_record(spec: DeviceSpec, base_url: str | None, *, legacy: bool) -> dict[
         status="ACTIVE",
         generation=spec.generation,
         region=spec.region,
-        price_per_shot="0",
-        price_per_task="0",
+        price_per_shot=price[0],
+        price_per_task=price[1],
         feature_set=json.dumps(features) if legacy else features,
     )
-    return record.model_dump(mode="json", exclude_none=True)
+    # A price not published is an explicit null, as a registry with no price for the QPU sends.
+    return {
+        **record.model_dump(mode="json", exclude_none=True),
+        "price_per_shot": price[0],
+        "price_per_task": price[1],
+    }
 
 
 def _base_url(request: Request) -> str:
@@ -120,16 +131,21 @@ async def qpu_page(request: Request, ctx: Ctx) -> Response:
         raise ApiError(400, f"per_page must be a positive integer, got {raw!r}.")
     per_page = int(raw)
     base = _base_url(request)
-    items = [qpu_record(spec, base, legacy=True) for spec in ctx.state.devices.values()]
+    items = [
+        qpu_record(spec, base, legacy=True, price=ctx.state.price(spec))
+        for spec in ctx.state.devices.values()
+    ]
     page = QpuPage(items=[QpuRecord(**item) for item in items[:per_page]], total=len(items), page=1,
                    per_page=per_page)  # fmt: skip
-    return JSONResponse(page.model_dump(mode="json", exclude_none=True))
+    # The items as built (a null price stays an explicit null), in the validated envelope.
+    body = {**page.model_dump(mode="json", exclude_none=True), "items": items[:per_page]}
+    return JSONResponse(body)
 
 
 async def qpu_item(request: Request, ctx: Ctx) -> Response:
     """``GET /admin/qpu/{qpu_id}``."""
     spec = ctx.state.device(request.path_params["qpu_id"])
-    return JSONResponse(qpu_record(spec, _base_url(request), legacy=True))
+    return JSONResponse(qpu_record(spec, _base_url(request), legacy=True, price=ctx.state.price(spec)))
 
 
 ADMIN_ROUTES: list[RouteSpec] = [
@@ -151,7 +167,12 @@ async def healthz(request: Request, ctx: Ctx) -> Response:
 
 async def qpus(request: Request, ctx: Ctx) -> Response:
     """``GET /qpus``: a bare array (no per-QPU URLs in v4)."""
-    return JSONResponse([qpu_record(spec, None, legacy=False) for spec in ctx.state.devices.values()])
+    return JSONResponse(
+        [
+            qpu_record(spec, None, legacy=False, price=ctx.state.price(spec))
+            for spec in ctx.state.devices.values()
+        ]
+    )
 
 
 async def features(request: Request, ctx: Ctx) -> Response:

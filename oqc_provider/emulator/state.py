@@ -19,6 +19,7 @@ from oqc_provider.emulator.faults import FaultPlan, PlannedFaults, quiet_injecte
 from oqc_provider.emulator.frames import ExecutorConfig
 from oqc_provider.emulator.http import ApiError, qpu_hex
 from oqc_provider.emulator.pool import shared_pool
+from oqc_provider.emulator.prices import FREE, Price, resolve_prices
 from oqc_provider.emulator.store import TaskStore
 from oqc_provider.emulator.worker import Worker
 
@@ -72,6 +73,8 @@ class EmulatorSettings:
         crash_marker: TEST HOOK, None in normal use (default: ``OQC_EMULATOR_TEST_CRASH_MARKER``).
             A task whose program contains this text makes its simulator process die with SIGSEGV,
             as Aer does on some circuits: how tests exercise crash handling.
+        prices: what the registry publishes as ``(price_per_shot, price_per_task)`` decimal strings,
+            by QPU id or name; ``None`` publishes null (no price). QPUs not named are free (``"0"``).
     """
 
     db_path: str | Path | None = None
@@ -85,6 +88,7 @@ class EmulatorSettings:
     workers: int | None = None
     accounts: dict[str, str] = field(default_factory=dict)
     crash_marker: str | None = field(default_factory=_crash_marker_from_environment)
+    prices: dict[str, Price] = field(default_factory=dict)
 
 
 class EmulatorState:
@@ -98,6 +102,7 @@ class EmulatorState:
         self.settings = settings
         self.devices: dict[str, DeviceSpec] = {spec.qpu_id: spec for spec in settings.devices}
         self.by_hex: dict[str, DeviceSpec] = {qpu_hex(spec.qpu_id).lower(): spec for spec in settings.devices}
+        self.prices: dict[str, Price] = resolve_prices(settings.prices, settings.devices)
         self._calibrations: dict[str, Calibration] = {}
         self._calibration_lock = threading.Lock()
         self.pool = shared_pool(settings.workers)
@@ -143,6 +148,10 @@ class EmulatorState:
             request.headers.get("authentication-token") == token
             or request.headers.get("authorization") == f"Bearer {token}"
         )
+
+    def price(self, spec: DeviceSpec) -> Price:
+        """What the registry publishes as the QPU's ``(price_per_shot, price_per_task)``."""
+        return self.prices.get(spec.qpu_id, FREE)
 
     def close(self) -> None:
         """Stop the worker and close the store."""
