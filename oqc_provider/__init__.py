@@ -24,14 +24,37 @@ _LAZY = {
     "OQCTketBackend": "oqc_provider.pytket",
     "OqcSdk": "oqc_provider.engine",
     "SyncSdk": "oqc_provider.engine",
+    "Tracker": "oqc_provider.engine",
+    "CostEstimate": "oqc_provider.engine",
+    "BudgetExceededError": "oqc_provider.engine",
+    "PriceNotPublishedError": "oqc_provider.engine",
 }
 
 if TYPE_CHECKING:
-    from oqc_provider.engine import OqcSdk, SyncSdk
+    from oqc_provider.engine import (
+        BudgetExceededError,
+        CostEstimate,
+        OqcSdk,
+        PriceNotPublishedError,
+        SyncSdk,
+        Tracker,
+    )
     from oqc_provider.pytket import OQCTketBackend
     from oqc_provider.qiskit import OQCBackend, OQCJob, OQCProvider
 
-__all__ = ["OQCBackend", "OQCJob", "OQCProvider", "OQCTketBackend", "OqcSdk", "SyncSdk", "__version__"]
+__all__ = [
+    "BudgetExceededError",
+    "CostEstimate",
+    "OQCBackend",
+    "OQCJob",
+    "OQCProvider",
+    "OQCTketBackend",
+    "OqcSdk",
+    "PriceNotPublishedError",
+    "SyncSdk",
+    "Tracker",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

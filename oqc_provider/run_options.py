@@ -28,11 +28,13 @@ Example:
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oqc_provider.devices import DeviceSpec
+from oqc_provider.engine.cost import as_amount
 from oqc_provider.qcaas.compiler_config import (
     CompilerConfig,
     ErrorMitigationConfig,
@@ -103,6 +105,9 @@ class RunOptions(BaseModel):
         error_mitigation: readout error mitigation (needs one classical register).
         fetch_diagnostics: also fetch timings, metrics (including the physical qubits the
             program ran on) and metadata for each task.
+        max_cost: the most this run may cost, in credits as the registry prices them (a Decimal,
+            str or int); a run whose estimate is above it, or whose QPU has no published price, is
+            refused with ``BudgetExceededError`` before anything is sent. ``None``: no limit.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
@@ -114,6 +119,7 @@ class RunOptions(BaseModel):
     optimizations: Optimizations | None = KEEP_LAYOUT
     error_mitigation: ErrorMitigationConfig | None = None
     fetch_diagnostics: bool = False
+    max_cost: Decimal | None = None
 
     @field_validator("shots", mode="before")
     @classmethod
@@ -137,6 +143,11 @@ class RunOptions(BaseModel):
         if value is not None and value <= 0:
             raise ValueError(f"timeout must be positive (or None to wait forever), got {value}")
         return value
+
+    @field_validator("max_cost", mode="before")
+    @classmethod
+    def _exact_max_cost(cls, value: Any) -> Any:
+        return None if value is None else as_amount(value, "max_cost")
 
     @classmethod
     def build(cls, **values: Any) -> RunOptions:

@@ -46,6 +46,7 @@ def entry_record(entry: StoreEntry) -> dict[str, Any]:
     record = asdict(entry)
     record["qpu_ids"] = list(entry.qpu_ids)
     record["path"] = str(entry.path)
+    record["cost"] = None if entry.cost is None else str(entry.cost)  # exact: a decimal string
     return record
 
 
@@ -122,11 +123,12 @@ def list_jobs(
     if as_json:
         print_json([entry_record(entry) for entry in entries])
         return
-    columns = ("job id", "made by", "backend", "QPU", "created", "state", "circuits", "shots", "tag")
+    columns = ("job id", "made by", "backend", "QPU", "created", "state", "circuits", "shots", "tag", "cost")
     rows = [
         (
             e.job_id, e.kind, e.backend or "-", ", ".join(e.qpu_ids) or "-", e.created[:19].replace("T", " "),
             e.state, str(e.circuits), "-" if e.shots is None else str(e.shots), e.tag or "-",
+            "-" if e.cost is None else f"{e.cost:f}",
         )
         for e in entries
     ]  # fmt: skip
@@ -136,11 +138,11 @@ def list_jobs(
     if sum(widths) + 3 * len(columns) + 1 <= out.width:
         out.print(_table(columns, rows))
     else:  # a narrow terminal: one short block per job, so ids are never cut
-        for job_id, made_by, backend, qpu, created, state, circuits, shots, tag in rows:
+        for job_id, made_by, backend, qpu, created, state, circuits, shots, tag, cost in rows:
             out.print(f"[bold]{job_id}[/]  {_state(state)}")
             label = "" if tag == "-" else f", tag {tag}"
             out.print(f"  {made_by} · {backend} ({qpu}) · {created}")
-            out.print(f"  {circuits} circuit(s), {shots} shots{label}")
+            out.print(f"  {circuits} circuit(s), {shots} shots{label}, estimated cost {cost}")
     if not entries:
         out.print("[dim]No jobs yet: try 'oqc-provider demo'.[/]")
 
@@ -150,7 +152,8 @@ def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> Any:
 
     table = Table()
     for column in columns:
-        table.add_column(column, justify="right" if column in ("circuits", "shots") else "left", no_wrap=True)
+        justify = "right" if column in ("circuits", "shots", "cost") else "left"
+        table.add_column(column, justify=justify, no_wrap=True)
     for row in rows:
         table.add_row(*row[:5], _state(row[5]), *row[6:])
     return table
@@ -165,6 +168,7 @@ def _state(state: str) -> str:
 @cli_errors
 def show(job_id: JobId, as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
     """Show one job from the store: where it ran, and each task's id, state and error (no network)."""
+    from oqc_provider.engine.cost import UNIT, recorded_cost
     from oqc_provider.engine.snapshots import CompositeJobSnapshot
 
     store = _store()
@@ -179,6 +183,7 @@ def show(job_id: JobId, as_json: Annotated[bool, typer.Option("--json", help=JSO
             "qpu_id": child.qpu_id,
             "state": child.state,
             "tag": child.tag,
+            "cost": None if (cost := recorded_cost(child.annotations)) is None else str(cost),
         }
         for index, child in enumerate(children)
     ]
@@ -191,11 +196,14 @@ def show(job_id: JobId, as_json: Annotated[bool, typer.Option("--json", help=JSO
     out.print(f"[bold]{entry.job_id}[/]  made by {entry.kind}, backend {entry.backend or '-'}")
     out.print(f"  created {entry.created}, updated {entry.updated}, state {_state(entry.state)}")
     out.print(f"  {entry.circuits} circuit(s), {entry.shots or '-'} shots, stored at {entry.path}")
+    cost = "not known" if entry.cost is None else f"{entry.cost:f} {UNIT}"
+    out.print(f"  estimated cost when submitted: {cost}")
     table = Table()
-    for column in ("#", "task id", "QPU", "state", "tag"):
+    for column in ("#", "task id", "QPU", "state", "tag", "cost"):
         table.add_column(column, no_wrap=column == "task id", min_width=36 if column == "task id" else None)
     for t in tasks:
-        table.add_row(str(t["index"]), t["task_id"] or "-", t["qpu_id"], _state(t["state"]), t["tag"] or "-")
+        row = (str(t["index"]), t["task_id"] or "-", t["qpu_id"], _state(t["state"]), t["tag"] or "-")
+        table.add_row(*row, t["cost"] or "-")
     out.print(table)
 
 

@@ -11,13 +11,18 @@ from oqc_provider.cli.common import AllowInsecure, cli_errors, console, open_ses
 
 if TYPE_CHECKING:
     from oqc_provider.devices import Calibration
+    from oqc_provider.engine.cost import QpuPrice
     from oqc_provider.session import QpuInfo
 
 JSON_HELP = "Print JSON instead of a table (for scripts)."
 
 
-def qpu_record(qpu: QpuInfo, calibration: Calibration) -> dict[str, Any]:
-    """One QPU as ``qpus --json`` prints it (``calibrated``: the calibration's date, or null)."""
+def qpu_record(qpu: QpuInfo, calibration: Calibration, price: QpuPrice | None = None) -> dict[str, Any]:
+    """One QPU as ``qpus --json`` prints it (``calibrated``: the calibration's date, or null).
+
+    ``price_per_shot`` / ``price_per_task`` are decimal strings (credits as the registry prices them),
+    null when the registry publishes none.
+    """
     return {
         "id": qpu.qpu_id,
         "name": qpu.name,
@@ -29,6 +34,8 @@ def qpu_record(qpu: QpuInfo, calibration: Calibration) -> dict[str, Any]:
         "max_shots": qpu.device.max_shots,
         "calibration_published": calibration.published,
         "calibrated": calibration.date,
+        "price_per_shot": None if price is None or price.per_shot is None else str(price.per_shot),
+        "price_per_task": None if price is None or price.per_task is None else str(price.per_task),
     }
 
 
@@ -39,12 +46,17 @@ def qpus(
     allow_insecure: AllowInsecure = False,
 ) -> None:
     """List the QPUs the service offers: id, name, qubits, status, simulator or hardware, max shots,
-    and when they were calibrated ("not published" when the service gave no figures it can read).
+    and when they were calibrated ("not published" when the service gave no figures it can read),
+    and their prices per shot and per task (credits as the registry prices them; "not published"
+    when it gives none).
 
     A device only the built-in emulator offers (QCaaS has no QPU with its id) says so in its kind.
     """
     with open_session(ctx, allow_insecure) as session:
-        records = [qpu_record(qpu, session.calibration(qpu)) for qpu in session.qpus()]
+        prices = session.run(session.sdk.prices())
+        records = [
+            qpu_record(qpu, session.calibration(qpu), prices.get(qpu.qpu_id)) for qpu in session.qpus()
+        ]
         where = session.sdk.connection.describe()
     if as_json:
         print_json(records)
@@ -52,10 +64,20 @@ def qpus(
     from rich.table import Table
 
     table = Table(title=f"QPUs on {where}", title_justify="left")
-    for column in ("id", "name", "qubits", "status", "kind", "max shots", "calibrated"):
+    for column in (
+        "id",
+        "name",
+        "qubits",
+        "status",
+        "kind",
+        "max shots",
+        "calibrated",
+        "per shot",
+        "per task",
+    ):
         table.add_column(
             column,
-            justify="right" if column in ("qubits", "max shots") else "left",
+            justify="right" if column in ("qubits", "max shots", "per shot", "per task") else "left",
             no_wrap=column == "id",  # ids are for copying: never cut or wrapped
             min_width=max((len(r["id"]) for r in records), default=2) if column == "id" else None,
         )
@@ -66,8 +88,22 @@ def qpus(
             calibrated = "[dim]not published[/]"
         else:
             calibrated = r["calibrated"] or "[dim]date not published[/]"
-        table.add_row(r["id"], r["name"], str(r["qubits"]), status, kind, f"{r['max_shots']:,}", calibrated)
+        per_shot, per_task = (
+            r[key] or "[dim]not published[/]" for key in ("price_per_shot", "price_per_task")
+        )
+        table.add_row(
+            r["id"],
+            r["name"],
+            str(r["qubits"]),
+            status,
+            kind,
+            f"{r['max_shots']:,}",
+            calibrated,
+            per_shot,
+            per_task,
+        )
     console().print(table)
+    console().print("[dim]Prices in credits as the registry prices them (QCaaS publishes no currency).[/]")
 
 
 def _us(seconds: float | None) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -30,6 +30,9 @@ from oqc_provider.cli.common import (
 )
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.run_options import OPTIMIZATION_CHOICES
+
+if TYPE_CHECKING:
+    from oqc_provider.engine.cost import CostEstimate
 
 STORE_KIND = "cli"
 #: ``--optimizations`` choices: the names of ``run_options.OPTIMIZATION_CHOICES``.
@@ -91,8 +94,25 @@ def run(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (job id, task ids, counts).")] = False,
     allow_insecure: AllowInsecure = False,
+    estimate: Annotated[
+        bool,
+        typer.Option(
+            "--estimate",
+            help="Print what the run would cost at the registry's prices, and send nothing.",
+        ),
+    ] = False,
+    max_cost: Annotated[
+        str | None,
+        typer.Option(
+            help="Refuse the run, before sending anything, if its estimate is above this many credits "
+            "(or a price is not published)."
+        ),
+    ] = None,
 ) -> None:
-    """Run OpenQASM files on a QPU and print the counts of each classical register."""
+    """Run OpenQASM files on a QPU and print the counts of each classical register.
+
+    With --estimate, print the run's estimated cost (credits as the registry prices them) instead.
+    """
     from oqc_provider.engine.errors import JobStillActive, SubmissionIncomplete
     from oqc_provider.engine.progress import progress_for
     from oqc_provider.engine.store import JobStore, Record, new_job_id
@@ -101,7 +121,12 @@ def run(
 
     programs = [read_program(path) for path in files]
     options = RunOptions.build(
-        shots=shots, seed=seed, tag=tag, timeout=timeout, optimizations=optimizations.value
+        shots=shots,
+        seed=seed,
+        tag=tag,
+        timeout=timeout,
+        optimizations=optimizations.value,
+        max_cost=max_cost,
     )
     if plot is not None:
         from oqc_provider.plots import require_matplotlib
@@ -112,18 +137,24 @@ def run(
         options.check_device(info.device)
         if options.seed_ignored_on(info.device):
             typer.echo(f"Note: {info.name} is not a simulator; --seed is not sent to it.", err=True)
+        children = [
+            session.sdk.new_job(
+                program,
+                info.qpu_id,
+                options.compiler_config(),
+                tag=tag,
+                external_config=options.external_config(info.device),
+            )
+            for program in programs
+        ]
+        if estimate:
+            _print_estimate(session.run(session.sdk.estimate_cost(children)), as_json)
+            return
+        if options.max_cost is not None:  # refused before anything is recorded or sent
+            session.run(session.sdk.admit(children, max_cost=options.max_cost))
         store, job_id = JobStore(), new_job_id()
         jobs = session.sdk.create_batch(
-            [
-                session.sdk.new_job(
-                    program,
-                    info.qpu_id,
-                    options.compiler_config(),
-                    tag=tag,
-                    external_config=options.external_config(info.device),
-                )
-                for program in programs
-            ],
+            children,
             record=Record(store, kind=STORE_KIND, job_id=job_id, backend=info.name, shots=shots),
         )
         for job, path in zip(jobs, files, strict=True):
@@ -165,6 +196,19 @@ def run(
     if failed:
         first = failed[0]
         raise fail(f"{len(failed)} of {len(results)} circuit(s) failed; {first['circuit']}: {first['error']}")
+
+
+def _print_estimate(estimate: CostEstimate, as_json: bool) -> None:
+    """``run --estimate``: the estimate, as text or JSON (amounts as strings, nothing rounded)."""
+    if as_json:
+        print_json(estimate.to_json())
+        return
+    out = console()
+    out.print(str(estimate), markup=False, highlight=False)
+    if estimate.read_at is not None:
+        out.print(
+            f"Prices read from the registry at {estimate.read_at:%Y-%m-%d %H:%M:%S} UTC; nothing was sent."
+        )
 
 
 def _plot_first(results: list[dict[str, Any]], path: Path) -> None:

@@ -5,10 +5,13 @@ imports Qiskit, pytket or Aer.
 """
 
 from oqc_provider.engine.composite import CompositeJob, Progress
+from oqc_provider.engine.cost import CostEstimate, QpuPrice, TaskCost
 from oqc_provider.engine.errors import (
+    BudgetExceededError,
     JobFailed,
     JobNotSubmittedError,
     JobStillActive,
+    PriceNotPublishedError,
     SnapshotError,
     SubmissionIncomplete,
 )
@@ -18,12 +21,15 @@ from oqc_provider.engine.sdk import OqcSdk
 from oqc_provider.engine.snapshots import CURRENT_SCHEMA_VERSION, CompositeJobSnapshot, JobSnapshot
 from oqc_provider.engine.states import JobState
 from oqc_provider.engine.sync import LoopThread, SyncSdk
+from oqc_provider.engine.tracker import QpuTally, Tracker
 
 __all__ = [
     "CURRENT_SCHEMA_VERSION",
     "AttrPolicy",
+    "BudgetExceededError",
     "CompositeJob",
     "CompositeJobSnapshot",
+    "CostEstimate",
     "Job",
     "JobError",
     "JobFailed",
@@ -36,8 +42,13 @@ __all__ = [
     "JobStillActive",
     "LoopThread",
     "OqcSdk",
+    "PriceNotPublishedError",
     "Progress",
+    "QpuPrice",
+    "QpuTally",
     "SnapshotError",
     "SubmissionIncomplete",
     "SyncSdk",
+    "TaskCost",
+    "Tracker",
 ]

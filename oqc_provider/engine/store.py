@@ -24,10 +24,12 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.cost import recorded_cost, total_cost
 from oqc_provider.engine.errors import JobStoreError, SnapshotError
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, read_snapshot, write_atomic
@@ -54,6 +56,9 @@ class StoreEntry:
     shots: int | None
     tag: str | None
     path: Path
+    #: The estimated cost recorded at submission (credits as the registry priced them), every task's
+    #: added up; ``None`` when any is unknown (a price not published, never submitted, an older save).
+    cost: Decimal | None = None
 
 
 def new_job_id() -> str:
@@ -236,4 +241,5 @@ def _entry(path: Path, snapshot: AnySnapshot) -> StoreEntry:
         shots=record.get("shots"),
         tag=next((child.tag for child in children if child.tag), None),
         path=path,
+        cost=total_cost(recorded_cost(child.annotations) for child in children),
     )

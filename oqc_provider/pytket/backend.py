@@ -33,11 +33,13 @@ from pytket.passes import BasePass
 from pytket.predicates import Predicate
 
 from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.cost import CostEstimate
 from oqc_provider.engine.errors import JobStoreError
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.snapshots import JobSnapshot
 from oqc_provider.engine.states import JobState
 from oqc_provider.engine.store import JobStore, Record, new_job_id
+from oqc_provider.engine.tracker import budget_active
 from oqc_provider.pytket import passes
 from oqc_provider.pytket.device_info import (
     BACKEND_NAME,
@@ -68,7 +70,9 @@ logger = logging.getLogger("oqc_provider.pytket")
 STORE_KIND = "pytket"
 #: Keyword arguments of ``get_result`` that ``run_circuits`` also hands to ``process_circuits``.
 _RESULT_KWARGS = frozenset({"timeout", "wait"})
-_SUBMIT_KWARGS = frozenset({"seed", "tag", "memory", "optimizations", "postprocess", "simplify_initial"})
+_SUBMIT_KWARGS = frozenset(
+    {"seed", "tag", "memory", "optimizations", "postprocess", "simplify_initial", "max_cost"}
+)
 
 
 class OQCTketBackend(Backend):
@@ -239,42 +243,15 @@ class OQCTketBackend(Backend):
             JobFailed: the service accepted none of the circuits (nothing runs).
         """
         circuits = list(circuits)
-        shots = self._shots_list(n_shots, len(circuits))
-        for name in sorted(set(kwargs) - _SUBMIT_KWARGS - _RESULT_KWARGS):
-            warnings.warn(f"OQCTketBackend ignores the unknown option {name}={kwargs[name]!r}.", stacklevel=2)
-        if kwargs.get("postprocess"):
-            warnings.warn("OQCTketBackend does not support contextual optimisation; ignored.", stacklevel=2)
-        spec = self._qpu.device
-        seed = kwargs.get("seed", self._options.seed)
-        base = self._options.merged(
-            seed=None if seed is None else int(seed),
-            tag=kwargs.get("tag", self._options.tag),
-            optimizations=kwargs.get("optimizations", self._options.optimizations),
-            # Every shot comes back (get_shots() works as on AerBackend) unless readout
-            # mitigation asks for the counts format, the only one it applies to.
-            memory=self._options.error_mitigation is None,
-        )
-        options = []
-        for count in shots:
-            option = base.merged(shots=count)
-            option.check_device(spec)
-            options.append(option)
-        if base.seed_ignored_on(spec) and not self._warned_seed:
-            self._warned_seed = True
-            warnings.warn(
-                f"{self._qpu.name} is not a simulator: seed={base.seed} is not sent (QCaaS documents "
-                "seeds for simulators only), so its counts are not reproducible.",
-                stacklevel=2,
-            )
-        if valid_check:
-            predicates = self.required_predicates
-            for index, circuit in enumerate(circuits):
-                check_circuit(circuit, index, predicates, spec)
-        programs = [self._program(circuit, index) for index, circuit in enumerate(circuits)]
+        programs, options, base = self._prepare(circuits, n_shots, valid_check, kwargs)
         if not circuits:
             return []
+        jobs = self._new_jobs(programs, options)
+        if budget_active(base.max_cost):
+            # Refused here, before the batch is recorded or anything is sent.
+            self._session.run(self._session.sdk.admit(jobs, max_cost=base.max_cost))
         key = new_job_id()
-        composite = self._new_batch(programs, options, key)
+        composite = self._session.sdk.create_batch(jobs, record=self._record(key))
         composite.annotations[STORE_KIND] = {
             "backend": BACKEND_NAME,
             "qpu_id": self._qpu.qpu_id,
@@ -296,6 +273,66 @@ class OQCTketBackend(Backend):
             handles.append(handle)
         return handles
 
+    def _prepare(
+        self,
+        circuits: list[Circuit],
+        n_shots: int | Sequence[int | None] | None,
+        valid_check: bool,
+        kwargs: dict[str, Any],
+    ) -> tuple[list[WireProgram], list[RunOptions], RunOptions]:
+        """Check circuits and options as :meth:`process_circuits` does; each circuit's program and options."""
+        shots = self._shots_list(n_shots, len(circuits))
+        for name in sorted(set(kwargs) - _SUBMIT_KWARGS - _RESULT_KWARGS):
+            warnings.warn(f"OQCTketBackend ignores the unknown option {name}={kwargs[name]!r}.", stacklevel=3)
+        if kwargs.get("postprocess"):
+            warnings.warn("OQCTketBackend does not support contextual optimisation; ignored.", stacklevel=3)
+        spec = self._qpu.device
+        seed = kwargs.get("seed", self._options.seed)
+        base = self._options.merged(
+            seed=None if seed is None else int(seed),
+            tag=kwargs.get("tag", self._options.tag),
+            max_cost=kwargs.get("max_cost", self._options.max_cost),
+            optimizations=kwargs.get("optimizations", self._options.optimizations),
+            # Every shot comes back (get_shots() works as on AerBackend) unless readout
+            # mitigation asks for the counts format, the only one it applies to.
+            memory=self._options.error_mitigation is None,
+        )
+        options = []
+        for count in shots:
+            option = base.merged(shots=count)
+            option.check_device(spec)
+            options.append(option)
+        if base.seed_ignored_on(spec) and not self._warned_seed:
+            self._warned_seed = True
+            warnings.warn(
+                f"{self._qpu.name} is not a simulator: seed={base.seed} is not sent (QCaaS documents "
+                "seeds for simulators only), so its counts are not reproducible.",
+                stacklevel=3,
+            )
+        if valid_check:
+            predicates = self.required_predicates
+            for index, circuit in enumerate(circuits):
+                check_circuit(circuit, index, predicates, spec)
+        programs = [self._program(circuit, index) for index, circuit in enumerate(circuits)]
+        return programs, options, base
+
+    def estimate_cost(
+        self, circuits: Circuit | Sequence[Circuit], n_shots: int | Sequence[int | None] | None = None
+    ) -> CostEstimate:
+        """What ``process_circuits(circuits, n_shots)`` would cost at the registry's prices; sends nothing.
+
+        Amounts are Decimals in credits as the registry prices them; a QPU with no published price
+        gives ``total`` ``None`` ("not published"), never 0.
+
+        Raises:
+            InvalidCircuitError: a circuit fails a predicate (as :meth:`process_circuits` would).
+            ConfigurationError: bad shots.
+        """
+        batch = [circuits] if isinstance(circuits, Circuit) else list(circuits)
+        programs, options, _base = self._prepare(batch, n_shots, True, {})
+        jobs = self._new_jobs(programs, options)
+        return self._session.run(self._session.sdk.estimate_cost(jobs))
+
     def _program(self, circuit: Circuit, index: int) -> WireProgram:
         try:
             return to_program(circuit, self._qpu.device)
@@ -306,10 +343,10 @@ class OQCTketBackend(Backend):
         values = self._get_n_shots_as_list(n_shots, count, optional=True)
         return [self._options.shots if value is None else value for value in values]
 
-    def _new_batch(self, programs: list[WireProgram], options: list[RunOptions], key: str) -> CompositeJob:
-        """One CompositeJob of every circuit, recorded in the local job store under ``key``."""
+    def _new_jobs(self, programs: list[WireProgram], options: list[RunOptions]) -> list[Job]:
+        """One engine job per circuit (nothing is sent, nothing recorded)."""
         sdk, spec = self._session.sdk, self._qpu.device
-        jobs = [
+        return [
             sdk.new_job(
                 program.qasm,
                 self._qpu.qpu_id,
@@ -320,7 +357,6 @@ class OQCTketBackend(Backend):
             )
             for index, (program, option) in enumerate(zip(programs, options, strict=True))
         ]
-        return sdk.create_batch(jobs, record=self._record(key))
 
     def _record(self, key: str) -> Record:
         """How this backend's batches are recorded (shots: the first circuit's)."""

@@ -19,7 +19,10 @@ Run options (``backend.set_options`` or ``run(..., **options)``):
   classical bits; ``fetch_diagnostics=True`` puts the qubits it used in each result's header as
   ``physical_qubits``). Any ``TketOptimizations`` flag or codec object is accepted too;
 * ``timeout`` (seconds ``result()`` waits by default), ``tag``, ``error_mitigation``,
-  ``fetch_diagnostics``.
+  ``fetch_diagnostics``;
+* ``max_cost``: the most the run may cost (credits as the registry prices them); a run estimated above
+  it is refused with ``BudgetExceededError`` before anything is sent (see :meth:`OQCBackend.estimate_cost`
+  and :class:`~oqc_provider.Tracker`).
 
 Circuits with classical control (``if_else``, loops, ``switch``) are refused before anything is sent
 (:class:`ConditionalOperationError`): the service does not run them.
@@ -54,8 +57,11 @@ from qiskit.transpiler import Target
 
 from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.engine.composite import CompositeJob
+from oqc_provider.engine.cost import CostEstimate
+from oqc_provider.engine.job import Job
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot
 from oqc_provider.engine.store import Record, new_job_id
+from oqc_provider.engine.tracker import budget_active
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qiskit.job import ANNOTATION_KEY, ANNOTATION_SCHEMA, OQCJob
 from oqc_provider.qiskit.results import CircuitRecord
@@ -135,6 +141,7 @@ class OQCBackend(BackendV2):
             optimizations=KEEP_LAYOUT,
             error_mitigation=None,
             fetch_diagnostics=False,
+            max_cost=None,
         )
 
     # --- running -------------------------------------------------------------------------------
@@ -171,6 +178,7 @@ class OQCBackend(BackendV2):
             optimizations=settings["optimizations"],
             error_mitigation=settings["error_mitigation"],
             fetch_diagnostics=bool(settings["fetch_diagnostics"]),
+            max_cost=settings["max_cost"],
         )
         options.check_device(self.device)
         if options.seed_ignored_on(self.device) and not self._warned_seed:
@@ -192,15 +200,35 @@ class OQCBackend(BackendV2):
             ConditionalOperationError: a circuit has classically controlled operations.
             ConfigurationError: a bad option value, ``meas_level`` other than 2, or too many shots.
         """
-        circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
-        if not circuits:
-            raise ConfigurationError("run() needs at least one circuit.")
-        for index, circuit in enumerate(circuits):
-            if not isinstance(circuit, QuantumCircuit):
-                raise ConfigurationError(
-                    f"run() takes QuantumCircuits; item {index} is a {type(circuit).__name__}."
-                )
+        circuits = _circuits(run_input)
         run_options, _ = self._settings(options)
+        sdk = self.provider.session.sdk
+        jobs, records = self._new_jobs(circuits, run_options)
+        if budget_active(run_options.max_cost):
+            # Refused here, in the caller's thread, before the job is recorded or anything is sent.
+            self.provider.session.run(sdk.admit(jobs, max_cost=run_options.max_cost))
+        job_id = new_job_id()
+        composite = sdk.create_batch(jobs, record=self._record(job_id, run_options.shots))
+        composite.annotations[ANNOTATION_KEY] = {
+            "schema": ANNOTATION_SCHEMA,
+            "job_id": job_id,
+            "backend": self.name,
+            "qpu_id": self.qpu_id,
+            "shots": run_options.shots,
+            "memory": run_options.memory,
+            "seed_simulator": run_options.seed,
+            "timeout": run_options.timeout,
+            "circuits": [record.to_json() for record in records],
+        }
+        job = OQCJob(self, job_id, composite, live_metadata=[circuit.metadata for circuit in circuits])
+        job.submit()
+        logger.info("Submitting job %s: %d circuit(s) to %s", job_id, len(circuits), self.name)
+        return job
+
+    def _new_jobs(
+        self, circuits: list[QuantumCircuit], run_options: RunOptions
+    ) -> tuple[list[Job], list[CircuitRecord]]:
+        """One engine job per circuit (checked for this backend; nothing is sent), and its record."""
         target, device = self.target, self.device
         sdk = self.provider.session.sdk
         config_counts = run_options.merged(memory=False).compiler_config()
@@ -222,23 +250,24 @@ class OQCBackend(BackendV2):
                 )
             )
             records.append(CircuitRecord.of(circuit, wire.registers, raw))
-        job_id = new_job_id()
-        composite = sdk.create_batch(jobs, record=self._record(job_id, run_options.shots))
-        composite.annotations[ANNOTATION_KEY] = {
-            "schema": ANNOTATION_SCHEMA,
-            "job_id": job_id,
-            "backend": self.name,
-            "qpu_id": self.qpu_id,
-            "shots": run_options.shots,
-            "memory": run_options.memory,
-            "seed_simulator": run_options.seed,
-            "timeout": run_options.timeout,
-            "circuits": [record.to_json() for record in records],
-        }
-        job = OQCJob(self, job_id, composite, live_metadata=[circuit.metadata for circuit in circuits])
-        job.submit()
-        logger.info("Submitting job %s: %d circuit(s) to %s", job_id, len(circuits), self.name)
-        return job
+        return jobs, records
+
+    def estimate_cost(
+        self, run_input: QuantumCircuit | Sequence[QuantumCircuit], shots: int | None = None
+    ) -> CostEstimate:
+        """What ``run(run_input, shots=shots)`` would cost, from the registry's prices; nothing is sent.
+
+        Amounts are Decimals in credits as the registry prices them; a QPU with no published price
+        gives ``total`` ``None`` ("not published"), never 0.
+
+        Raises:
+            CircuitValidationError: a circuit cannot run here as it stands (as :meth:`run` would).
+            ConfigurationError: bad shots.
+        """
+        circuits = _circuits(run_input)
+        run_options, _ = self._settings({"shots": shots})
+        jobs, _records = self._new_jobs(circuits, run_options)
+        return self.provider.session.run(self.provider.session.sdk.estimate_cost(jobs))
 
     def _record(self, job_id: str, shots: int | None) -> Record:
         """How this backend's jobs are recorded in the provider's local job store."""
@@ -266,6 +295,23 @@ class OQCBackend(BackendV2):
             ConfigurationError: the job ran on another backend, or is not a Qiskit job.
         """
         return self.job_from_snapshot(job_id, self.provider.job_store.read(job_id))
+
+
+def _circuits(run_input: QuantumCircuit | Sequence[QuantumCircuit]) -> list[QuantumCircuit]:
+    """``run_input`` as a non-empty list of circuits.
+
+    Raises:
+        ConfigurationError: no circuit, or something that is not a QuantumCircuit.
+    """
+    circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
+    if not circuits:
+        raise ConfigurationError("run() needs at least one circuit.")
+    for index, circuit in enumerate(circuits):
+        if not isinstance(circuit, QuantumCircuit):
+            raise ConfigurationError(
+                f"run() takes QuantumCircuits; item {index} is a {type(circuit).__name__}."
+            )
+    return circuits
 
 
 def _is_classified(meas_level: Any) -> bool:

@@ -24,6 +24,7 @@ import concurrent.futures
 import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +118,18 @@ class OQCJob(JobV1):
 
     def __repr__(self) -> str:
         return f"<OQCJob {self._job_id} on {self._backend.name}: {len(self._records)} circuit(s)>"
+
+    @property
+    def estimated_cost(self) -> Decimal | None:
+        """The run's estimated cost when it was submitted (credits as the registry priced them).
+
+        ``None`` when a price was not published or no estimate was recorded. Kept in the local job
+        store, so a job retrieved in another process reports it too. Waits for the submission,
+        which records it, if that is still under way.
+        """
+        if self._submission is not None and not self._submission.done():
+            self._wait_for_submission(time.monotonic() + 60.0)
+        return self.composite.estimated_cost
 
     @property
     def _session(self) -> Any:
