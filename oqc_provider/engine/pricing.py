@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from oqc_provider.engine.cost import CostEstimate, QpuPrice, prices_from_registry
+from oqc_provider.engine.polling import within
 from oqc_provider.engine.states import JobState
 from oqc_provider.engine.tracker import budget_active, check_and_charge, release
 from oqc_provider.errors import OqcProviderError
@@ -55,24 +56,30 @@ class PriceBook:
         return CostEstimate.of(((job.qpu_id, job.config_to_send().shots) for job in jobs), prices)
 
     async def admit(
-        self, client: QcaasClient, jobs: Sequence[Job], *, max_cost: Decimal | None = None
+        self,
+        client: QcaasClient,
+        jobs: Sequence[Job],
+        *,
+        max_cost: Decimal | None = None,
+        deadline: float | None = None,
     ) -> CostEstimate:
         """Price ``jobs`` not yet admitted for their current run, check the budgets, charge the trackers.
 
-        When no budget is active and the prices cannot be read, the jobs go on at an unknown cost
-        (a warning says so): a registry hiccup must not stop work nobody limited.
+        When no budget is active and the prices cannot be read (by ``deadline``, a
+        ``time.monotonic()`` instant), the jobs go on at an unknown cost (a warning says so): a
+        registry hiccup must not stop work nobody limited.
 
         Raises:
             BudgetExceededError: ``max_cost`` or an active tracker's budget would be crossed.
             PriceNotPublishedError: a budget is set and a QPU's price is not published.
-            OqcProviderError: a budget is set and the prices could not be read.
+            OqcProviderError, TimeoutError: a budget is set and the prices could not be read.
         """
         fresh = [job for job in jobs if job.cost_charge is None]
         if not fresh:
             return CostEstimate(())
         try:
-            estimate = await self.estimate(client, fresh)
-        except OqcProviderError as exc:
+            estimate = await within(deadline, self.estimate(client, fresh))
+        except (OqcProviderError, TimeoutError) as exc:
             if budget_active(max_cost):
                 raise
             logger.warning(

@@ -435,7 +435,9 @@ class OqcSdk:
             for job in jobs:
                 job.last_submit_error = exc
             return
-        await self.pricing.admit(client, jobs)  # raises, before anything is sent, if over a budget
+        # Priced, checked against any budget and charged to the active trackers; raises, before
+        # anything is sent, if over a budget.
+        await self.pricing.admit(client, jobs, deadline=deadline)
         await self._cancel_orphans(jobs)
         hooks = [hook for hook in (self.on_allocated, on_allocated) if hook is not None]
 

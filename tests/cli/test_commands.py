@@ -54,6 +54,8 @@ def test_qpus_table_and_json(cli) -> None:
         "max_shots": 100_000,
         "calibration_published": True,
         "calibrated": records["Lucy Simulator"]["calibrated"],  # when the emulator built the figures
+        "price_per_shot": "0",  # the emulator's QPUs are free unless priced (serve --price)
+        "price_per_task": "0",
     }
     assert records["Lucy Simulator"]["calibrated"].startswith(str(datetime.now(UTC).year))
     assert records["Toshiko"]["qubits"] == 32 and records["Toshiko"]["kind"] == "hardware"
