@@ -239,7 +239,13 @@ class CostEstimate:
         }
 
     def __str__(self) -> str:
-        lines = [f"{len(self.tasks)} task(s), {self.shots:,} shots: {show(self.total)} {UNIT}"]
+        total = self.total
+        amount = (
+            f"{total:f} {UNIT}"
+            if total is not None
+            else f"cost unknown (no price published for {', '.join(self.unpriced_qpus)})"
+        )
+        lines = [f"{len(self.tasks)} task(s), {self.shots:,} shots: {amount}"]
         for qpu_id, (count, shots, cost) in self.per_qpu().items():
             price = self.prices[qpu_id]
             rate = (

@@ -186,9 +186,13 @@ class Tracker:
 
     def __str__(self) -> str:
         budget = "" if self.budget is None else f", budget {show(self.budget)} ({show(self.remaining)} left)"
+        cost = self.cost
+        amount = (
+            f"{cost:f} {UNIT}" if cost is not None else f"unknown ({self.unpriced_tasks} unpriced task(s))"
+        )
         lines = [
             f"Tracker: {self.tasks_submitted} task(s) submitted, {self.tasks_completed} completed, "
-            f"cost {show(self.cost)} {UNIT}{budget}"
+            f"cost {amount}{budget}"
         ]
         for qpu_id, t in sorted(self.qpus().items()):
             lines.append(
