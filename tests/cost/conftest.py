@@ -13,14 +13,24 @@ from pathlib import Path
 
 import httpx
 import pytest
+from qiskit import QuantumCircuit, transpile
 
 from oqc_provider.emulator import EmulatorSettings, serve_in_thread
-from oqc_provider.qiskit import OQCProvider
+from oqc_provider.qiskit import OQCBackend, OQCProvider
 
 LUCY_SIM = "qpu:uk:2:d865b5a184"
 LUCY = "qpu:uk:2:1a2b3c4d5e"
 PER_SHOT, PER_TASK = Decimal("0.00035"), Decimal("0.35")
 TOKEN = "cost-token"
+
+
+def bell(backend: OQCBackend | None = None) -> QuantumCircuit:
+    """A Bell pair measured into ``c``; transpiled for ``backend`` when one is given."""
+    circuit = QuantumCircuit(2, 2, name="bell")
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure([0, 1], [0, 1])
+    return circuit if backend is None else transpile(circuit, backend, seed_transpiler=1)
 
 
 def task_cost(shots: int) -> Decimal:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from pytket.circuit import Circuit
-from qiskit import QuantumCircuit, transpile
+from qiskit import transpile
 from typer.testing import CliRunner
 
 from oqc_provider.cli import app
@@ -16,17 +16,9 @@ from oqc_provider.engine import OqcSdk
 from oqc_provider.engine.cost import CostEstimate, QpuPrice, prices_from_registry
 from oqc_provider.pytket import OQCTketBackend
 from oqc_provider.qiskit import OQCProvider
-from tests.cost.conftest import LUCY, LUCY_SIM, PER_SHOT, PER_TASK, TOKEN, Served, task_cost
+from tests.cost.conftest import LUCY, LUCY_SIM, PER_SHOT, PER_TASK, TOKEN, Served, bell, task_cost
 
 ONE = 'OPENQASM 2.0; include "qelib1.inc"; qreg q[1]; creg c[1]; x q[0]; measure q[0] -> c[0];'
-
-
-def bell() -> QuantumCircuit:
-    circuit = QuantumCircuit(2, 2, name="bell")
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure([0, 1], [0, 1])
-    return circuit
 
 
 def test_decimal_sums_are_exact_where_floats_are_not() -> None:

@@ -9,7 +9,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from qiskit import QuantumCircuit, transpile
+from qiskit import QuantumCircuit
 from typer.testing import CliRunner
 
 from oqc_provider.cli import app
@@ -17,7 +17,7 @@ from oqc_provider.engine.cost import COST_ANNOTATION
 from oqc_provider.engine.snapshots import parse_snapshot
 from oqc_provider.engine.store import JobStore
 from oqc_provider.qiskit import OQCProvider
-from tests.cost.conftest import TOKEN, Served, task_cost
+from tests.cost.conftest import TOKEN, Served, bell, task_cost
 
 RESUME = """
 import sys
@@ -31,11 +31,7 @@ with OQCProvider(url=url, token=token, job_store=store) as provider:
 
 
 def _bell(provider: OQCProvider) -> QuantumCircuit:
-    circuit = QuantumCircuit(2, 2)
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure([0, 1], [0, 1])
-    return transpile(circuit, provider.get_backend("Lucy Simulator"), seed_transpiler=1)
+    return bell(provider.get_backend("Lucy Simulator"))
 
 
 def test_a_job_resumed_in_a_new_process_reports_its_cost(served: Served, tmp_path: Path) -> None:

@@ -12,24 +12,15 @@ from pathlib import Path
 
 import pytest
 from pytket.circuit import Circuit
-from qiskit import QuantumCircuit, transpile
 
 from oqc_provider import BudgetExceededError, PriceNotPublishedError, Tracker
 from oqc_provider.engine import JobState, OqcSdk, SyncSdk
 from oqc_provider.pytket import OQCTketBackend
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qiskit import OQCBackend, OQCProvider
-from tests.cost.conftest import LUCY, LUCY_SIM, TOKEN, Served, task_cost
+from tests.cost.conftest import LUCY, LUCY_SIM, TOKEN, Served, bell, task_cost
 
 ONE = 'OPENQASM 2.0; include "qelib1.inc"; qreg q[1]; creg c[1]; x q[0]; measure q[0] -> c[0];'
-
-
-def bell(backend: OQCBackend) -> QuantumCircuit:
-    circuit = QuantumCircuit(2, 2, name="bell")
-    circuit.h(0)
-    circuit.cx(0, 1)
-    circuit.measure([0, 1], [0, 1])
-    return transpile(circuit, backend, seed_transpiler=1)
 
 
 @pytest.fixture
@@ -174,3 +165,17 @@ def test_a_budget_must_be_a_number_of_credits() -> None:
         Tracker(budget="ten")
     with pytest.raises(ConfigurationError, match="budget"):
         Tracker(budget=-1)
+
+
+def test_a_task_that_never_left_is_taken_back_out_of_the_tally(engine: SyncSdk, served: Served) -> None:
+    too_large = "// " + "x" * (130 * 1024) + "\n" + ONE  # over the service's 128 KiB: never sent
+    sent = served.submitted()
+    with Tracker(budget=task_cost(1000)) as tracker:
+        job = engine.create_job(program=too_large)
+        engine.execute(job, timeout_s=60)
+        assert job.state is JobState.FAILED
+        assert tracker.tasks_submitted == 0 and tracker.spent == Decimal(0)
+        # So the budget is whole again for a task that does run.
+        engine.execute(engine.create_job(program=ONE), timeout_s=60)
+    assert tracker.tasks_completed == 1 and tracker.remaining == Decimal(0)
+    assert served.submitted() == sent + 1
