@@ -19,7 +19,10 @@ Run options (``backend.set_options`` or ``run(..., **options)``):
   classical bits; ``fetch_diagnostics=True`` puts the qubits it used in each result's header as
   ``physical_qubits``). Any ``TketOptimizations`` flag or codec object is accepted too;
 * ``timeout`` (seconds ``result()`` waits by default), ``tag``, ``error_mitigation``,
-  ``fetch_diagnostics``.
+  ``fetch_diagnostics``;
+* ``pre_selection``, ``post_selection`` (QAT drops the shots that fail them, so each experiment's
+  ``shots`` is the number kept, and its header says ``shots_requested``), ``driven_reset`` (refused
+  before sending on a QPU whose feature set says it lacks it) and ``passive_reset_time`` (seconds).
 
 Circuits with classical control (``if_else``, loops, ``switch``) are refused before anything is sent
 (:class:`ConditionalOperationError`): the service does not run them.
@@ -135,6 +138,10 @@ class OQCBackend(BackendV2):
             optimizations=KEEP_LAYOUT,
             error_mitigation=None,
             fetch_diagnostics=False,
+            pre_selection=False,
+            post_selection=False,
+            driven_reset=False,
+            passive_reset_time=None,
         )
 
     # --- running -------------------------------------------------------------------------------
@@ -171,6 +178,10 @@ class OQCBackend(BackendV2):
             optimizations=settings["optimizations"],
             error_mitigation=settings["error_mitigation"],
             fetch_diagnostics=bool(settings["fetch_diagnostics"]),
+            pre_selection=settings["pre_selection"],
+            post_selection=settings["post_selection"],
+            driven_reset=settings["driven_reset"],
+            passive_reset_time=settings["passive_reset_time"],
         )
         options.check_device(self.device)
         if options.seed_ignored_on(self.device) and not self._warned_seed:
