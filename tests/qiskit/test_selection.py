@@ -12,9 +12,10 @@ import math
 
 import pytest
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister, transpile
+from qiskit.circuit import Parameter
 
 from oqc_provider.qcaas.errors import ConfigurationError
-from oqc_provider.qiskit import OQCBackend, OQCProvider
+from oqc_provider.qiskit import OQCBackend, OQCProvider, OQCSamplerV2
 
 SHOTS = 4000
 
@@ -67,6 +68,35 @@ def test_post_selection_keeps_every_shot_of_two_level_qubits(lucy_sim, bell):
     ).result()
     assert sum(result.get_counts().values()) == result.results[0].shots == 300
     assert result.results[0].header["shots_requested"] == 300
+
+
+def test_the_sampler_holds_the_kept_shots_of_one_circuit(lucy, bell):
+    circuit = transpile(bell, lucy, initial_layout=[0, 1], seed_transpiler=1)
+    sampler = OQCSamplerV2(backend=lucy, options={"run_options": {"pre_selection": True}})
+    pub = sampler.run([circuit], shots=1000).result()[0]
+    (kept,) = pub.metadata["shots_kept"]
+    assert pub.data.c.num_shots == sum(pub.data.c.get_counts().values()) == kept < 1000
+    assert pub.metadata["shots_requested"] == 1000
+
+
+def test_the_sampler_trims_a_sweep_to_the_fewest_kept_shots(lucy):
+    theta = Parameter("theta")
+    circuit = QuantumCircuit(2, 2)
+    circuit.ry(theta, 0)
+    circuit.cx(0, 1)
+    circuit.measure([0, 1], [0, 1])
+    sampler = OQCSamplerV2(backend=lucy, options={"run_options": {"pre_selection": True}})
+    pub = sampler.run(
+        [(transpile(circuit, lucy, initial_layout=[0, 1]), [[0.0], [1.0], [3.1]])], shots=600
+    ).result()[0]
+    assert pub.data.c.shape == (3,) and len(pub.metadata["shots_kept"]) == 3
+    assert pub.data.c.num_shots == pub.metadata["shots"] == min(pub.metadata["shots_kept"]) < 600
+    assert pub.data.c.get_counts(0).get("00", 0) > 0.8 * pub.data.c.num_shots  # theta=0: mostly 00
+
+
+def test_without_selection_the_sampler_is_backend_sampler_v2(lucy_sim, bell):
+    pub = OQCSamplerV2(backend=lucy_sim).run([transpile(bell, lucy_sim)], shots=300).result()[0]
+    assert pub.data.c.num_shots == 300 and pub.metadata == {"shots": 300, "circuit_metadata": {}}
 
 
 def test_driven_reset_is_refused_before_sending_where_the_qpu_lacks_it(lucy_sim, bell):
