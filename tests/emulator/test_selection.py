@@ -151,3 +151,16 @@ async def test_the_emulator_publishes_what_it_accepts(api):
         True,
         False,
     )
+
+
+async def test_pre_selection_heralds_the_qubits_the_program_uses_wherever_they_are(api):
+    """On Toshiko's qubits 18 -> 10: the herald measures those qubits, not the first two."""
+    info = await api.run(
+        bell_on(18, 10, 32),
+        qpu_id=TOSHIKO,
+        cfg=selection_config({"pre_selection": True}, "binary_count", 3000),
+    )
+    counts = info["results"]["c"]
+    kept = sum(counts.values())
+    assert 0.85 * 3000 < kept < 0.98 * 3000, kept
+    assert counts.get("00", 0) + counts.get("11", 0) > 0.8 * kept  # the Bell pair itself is untouched
