@@ -58,3 +58,13 @@ def test_a_bad_passive_reset_time_is_refused(lucy_sim):
     circuit = lucy_sim.get_compiled_circuit(bell_circuit())
     with pytest.raises(ConfigurationError, match="passive_reset_time"):
         lucy_sim.process_circuits([circuit], n_shots=10, passive_reset_time=-1e-3)
+
+
+def test_no_kept_shot_is_an_empty_result_of_the_right_width():
+    """QAT's raw results when selection keeps no shot (tests/fixtures/qat/selection.json): empty lists."""
+    from pytket import Bit
+
+    from oqc_provider.pytket.results import backend_result
+
+    result = backend_result({"c": [[], []]}, [Bit(0), Bit(1)], shots=5)
+    assert result.get_shots().shape == (0, 2) and sum(result.get_counts().values()) == 0

@@ -113,3 +113,12 @@ def test_options_are_validated_and_kept_with_the_job(lucy_sim, bell):
     (task,) = again.composite.jobs
     assert task.config.pre_selection and task.config.passive_reset_time == 2e-4
     assert again.result().results[0].header["shots_requested"] == 50
+
+
+def test_no_kept_shot_reads_as_empty_counts_and_memory():
+    """QAT's raw results when selection keeps no shot (tests/fixtures/qat/selection.json): empty lists."""
+    from oqc_provider.qiskit.results import CircuitRecord, experiment_data
+
+    record = CircuitRecord("bell", {}, (("c", (0, 1)),), True, None)
+    data = experiment_data({"c": [[], []]}, record, memory=True, shots=5)
+    assert (data.counts, data.memory) == ({}, [])
