@@ -140,6 +140,18 @@ class Calibration(BaseModel):
         )
 
 
+#: What QAT 3.5's pipeline path does with each compiler-config 0.3 option on its default (pydantic)
+#: hardware models, as recorded in tests/fixtures/qat/selection.json: pre- and post-selection are
+#: accepted; driven reset is refused ("Qubit ddrop not calibrated, please use passive reset."), as
+#: no default model has DDROP-calibrated reset channels. The emulator publishes these for QPUs whose
+#: catalogue entry says nothing.
+SHOT_SELECTION_DEFAULTS: dict[str, bool] = {
+    "pre_selection": True,
+    "post_selection": True,
+    "driven_reset": False,
+}
+
+
 class DeviceSpec(BaseModel):
     """What a QPU is: size, directed couplings, native gates, limits and timings."""
 
@@ -160,6 +172,12 @@ class DeviceSpec(BaseModel):
     generation: int = 2
     dt: float = 0.5e-9
     durations: GateDurations = GateDurations()
+    #: Whether the QPU's compiler accepts ``pre_selection`` / ``post_selection`` / ``driven_reset``
+    #: (compiler-config 0.3). None: unknown, the service decides. The emulator publishes QAT 3.5's
+    #: pipeline-path answer for its default hardware models (see :data:`SHOT_SELECTION_DEFAULTS`).
+    pre_selection: bool | None = None
+    post_selection: bool | None = None
+    driven_reset: bool | None = None
 
     def feature_set(self) -> dict[str, Any]:
         """The ``feature_set`` the emulator publishes: QCaaS's own keys plus the catalogue's."""
@@ -174,6 +192,10 @@ class DeviceSpec(BaseModel):
             "mid_circuit_measurement": self.supports_mid_circuit_measurement,
             "dt": self.dt,
             "emulator_only": self.emulator_only,
+            **{
+                name: default if getattr(self, name) is None else getattr(self, name)
+                for name, default in SHOT_SELECTION_DEFAULTS.items()
+            },
         }
 
     def with_features(self, features: dict[str, Any]) -> DeviceSpec:
@@ -197,6 +219,9 @@ class DeviceSpec(BaseModel):
             updates["dt"] = float(features["dt"])
         if isinstance(features.get("emulator_only"), bool):
             updates["emulator_only"] = features["emulator_only"]
+        for name in SHOT_SELECTION_DEFAULTS:
+            if isinstance(features.get(name), bool):
+                updates[name] = features[name]
         return self.model_copy(update=updates)
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from oqc_provider.devices import DeviceSpec
+from oqc_provider.devices import SHOT_SELECTION_DEFAULTS, DeviceSpec
 from oqc_provider.engine.cost import as_amount
 from oqc_provider.qcaas.compiler_config import (
     CompilerConfig,
@@ -108,6 +108,15 @@ class RunOptions(BaseModel):
         max_cost: the most this run may cost, in credits as the registry prices them (a Decimal,
             str or int); a run whose estimate is above it, or whose QPU has no published price, is
             refused with ``BudgetExceededError`` before anything is sent. ``None``: no limit.
+        pre_selection: measure each qubit the program uses before it starts, and drop the shots
+            where one reads a state the QPU disallows (1 by default): results can hold fewer
+            shots than asked for. See :mod:`oqc_provider.emulator.selection`.
+        post_selection: drop the shots whose measurements the QPU's discriminator classifies as
+            a disallowed (leakage) state: results can hold fewer shots than asked for.
+        driven_reset: reset qubits with calibrated drive pulses (DDROP) instead of waiting;
+            ``passive_reset_time`` is then ignored. Only QPUs with DDROP-calibrated reset accept it.
+        passive_reset_time: seconds each qubit idles after a shot to relax (the QPU's own value
+            when None).
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
@@ -120,6 +129,10 @@ class RunOptions(BaseModel):
     error_mitigation: ErrorMitigationConfig | None = None
     fetch_diagnostics: bool = False
     max_cost: Decimal | None = None
+    pre_selection: bool = False
+    post_selection: bool = False
+    driven_reset: bool = False
+    passive_reset_time: float | None = Field(default=None, ge=0.0)
 
     @field_validator("shots", mode="before")
     @classmethod
@@ -177,6 +190,12 @@ class RunOptions(BaseModel):
                 f"shots={self.shots} is above {device.name}'s maximum of {device.max_shots}; "
                 "ask for fewer shots, or split the run."
             )
+        for name in SHOT_SELECTION_DEFAULTS:  # options a QPU's feature set may say it lacks
+            if getattr(self, name) and getattr(device, name) is False:
+                raise ConfigurationError(
+                    f"{name}=True is not accepted by {device.name}: its feature set says "
+                    f"'{name}': false. {_REFUSED_BECAUSE[name]}"
+                )
 
     def compiler_config(self) -> CompilerConfig:
         """The engine config these options describe."""
@@ -188,7 +207,16 @@ class RunOptions(BaseModel):
             metrics=MetricsType.Experimental if self.fetch_diagnostics else MetricsType.Default,
             optimizations=self.optimizations,
             error_mitigation=self.error_mitigation,
+            pre_selection=self.pre_selection,
+            post_selection=self.post_selection,
+            driven_reset=self.driven_reset,
+            passive_reset_time=self.passive_reset_time,
         )
+
+    @property
+    def selects_shots(self) -> bool:
+        """Whether results may hold fewer shots than asked for (pre- or post-selection is on)."""
+        return self.pre_selection or self.post_selection
 
     def external_config(self, device: DeviceSpec, seed_offset: int = 0) -> dict[str, Any] | None:
         """Settings for simulators beside the config: ``{"seed": seed + seed_offset}`` on a QPU
@@ -201,6 +229,17 @@ class RunOptions(BaseModel):
         """Whether a seed was asked for but will not be sent (``device`` is not a simulator)."""
         return self.seed is not None and not device.simulator
 
+
+#: What to do instead, per option a QPU refuses.
+_REFUSED_BECAUSE = {
+    "pre_selection": "Run without it (its compiler has no pre-selection measurement), or use another QPU.",
+    "post_selection": "Run without it: the QPU's compiler model cannot discriminate disallowed states.",
+    "driven_reset": (
+        "Its reset channels are not DDROP-calibrated (QAT: 'Qubit ddrop not calibrated, please use "
+        "passive reset.'): run without driven_reset, and set passive_reset_time to wait longer "
+        "between shots if you need to."
+    ),
+}
 
 #: Optimisation settings that are codec objects other than ``Tket``.
 _OTHER_OPTIMIZATIONS = (Qiskit, Qasm2Optimizations, Qasm3Optimizations, QIROptimizations)

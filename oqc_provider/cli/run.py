@@ -108,6 +108,21 @@ def run(
             "(or a price is not published)."
         ),
     ] = None,
+    pre_selection: Annotated[
+        bool,
+        typer.Option(
+            help="Measure the program's qubits first; drop shots where one reads 1 (fewer shots back)."
+        ),
+    ] = False,
+    post_selection: Annotated[
+        bool, typer.Option(help="Drop shots read as a disallowed (leakage) state (fewer shots back).")
+    ] = False,
+    driven_reset: Annotated[
+        bool, typer.Option(help="Reset qubits with DDROP pulses (QPUs with DDROP calibration only).")
+    ] = False,
+    passive_reset_time: Annotated[
+        float | None, typer.Option(help="Seconds qubits idle between shots (default: the QPU's own).")
+    ] = None,
 ) -> None:
     """Run OpenQASM files on a QPU and print the counts of each classical register.
 
@@ -127,6 +142,10 @@ def run(
         timeout=timeout,
         optimizations=optimizations.value,
         max_cost=max_cost,
+        pre_selection=pre_selection,
+        post_selection=post_selection,
+        driven_reset=driven_reset,
+        passive_reset_time=passive_reset_time,
     )
     if plot is not None:
         from oqc_provider.plots import require_matplotlib
@@ -181,12 +200,17 @@ def run(
                 f"saved at {store.path_for(job_id)}: run 'oqc-provider jobs result {job_id} --wait 600' later"
             ) from None
     results = [outcome(job, path) for job, path in zip(jobs, files, strict=True)]
+    if options.selects_shots:
+        for item in results:
+            item["shots_kept"] = _shots_kept(item["counts"])
     if as_json:
         print_json({"job_id": job_id, "qpu": info.qpu_id, "backend": info.name, "circuits": results})
     else:
         out = console()
         for item in results:
             print_outcome(out, item)
+            if item.get("shots_kept") is not None:
+                out.print(f"Selection kept {item['shots_kept']} of {shots} shots.")
         out.print(f"Saved as job [bold]{job_id}[/] ({store.path_for(job_id)})")
     if plot is not None:
         _plot_first(results, plot)
@@ -209,6 +233,13 @@ def _print_estimate(estimate: CostEstimate, as_json: bool) -> None:
         out.print(
             f"Prices read from the registry at {estimate.read_at:%Y-%m-%d %H:%M:%S} UTC; nothing was sent."
         )
+
+
+def _shots_kept(counts: dict[str, dict[str, int]] | None) -> int | None:
+    """How many shots pre-/post-selection kept: every register counts each kept shot once."""
+    if not counts:
+        return None
+    return sum(next(iter(counts.values())).values())
 
 
 def _plot_first(results: list[dict[str, Any]], path: Path) -> None:

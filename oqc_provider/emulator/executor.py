@@ -34,6 +34,7 @@ from oqc_provider.emulator.results import (
     results_shape_error,
     runtime_refusal,
 )
+from oqc_provider.emulator.selection import add_pre_selection, kept_shots, needs_memory, selection_refusal
 from oqc_provider.emulator.store_rows import TaskRecord
 from oqc_provider.qcaas.compiler_config import CompilerConfig, ErrorMitigationConfig
 from oqc_provider.qcaas.errors import ConfigDecodeError
@@ -176,7 +177,7 @@ class Executor:
                 f"{config.shots} shots exceed {spec.name}'s Maximum Shots of {spec.max_shots}. "
                 f"Ask for at most {spec.max_shots} shots, or split the run into several tasks."
             )
-        shape_error = results_shape_error(config)
+        shape_error = results_shape_error(config) or selection_refusal(config, spec)
         if shape_error is not None:
             raise ProgramError(shape_error)
         compiled = compile_task(record.program or "", spec, config)
@@ -185,6 +186,7 @@ class Executor:
             raise ProgramError(refusal)
         circuit, layout, program_run = compiled.circuit, compiled.layout, compiled.program_run
         circuit = add_idle_relaxation(circuit, spec, self._calibration(spec))
+        circuit = add_pre_selection(circuit, layout.used_qubits, config)
         mitigation = config.error_mitigation
         if mitigation is not None and mitigation & (
             ErrorMitigationConfig.MatrixMitigation | ErrorMitigationConfig.LinearMitigation
@@ -219,7 +221,7 @@ class Executor:
                 logger.exception("Could not prepare task %s", record.id)
                 outcomes.append(Outcome(record.id, error=(400, _unexpected(exc))))
                 continue
-            raw = not prepared.config.is_binary_count
+            raw = not prepared.config.is_binary_count or needs_memory(prepared.config)
             # Seeded tasks get a group each (see the module docstring); unseeded ones share one.
             unique = 0 if prepared.seed is None else len(outcomes) + sum(map(len, groups.values()))
             key = (record.qpu_id, prepared.config.shots, raw, prepared.seed, unique)
@@ -248,13 +250,13 @@ class Executor:
         outcomes = []
         for index, prepared in enumerate(group):
             data = result.data(index)
-            results = build_results(
+            counts, memory = kept_shots(
                 prepared.config,
-                prepared.layout,
-                calibration,
+                prepared.circuit,
                 dict(data.get("counts", {})),
                 list(data["memory"]) if raw and "memory" in data else None,
             )
+            results = build_results(prepared.config, prepared.layout, calibration, counts, memory)
             metadata = execution_metadata(prepared.config, prepared.layout, prepared.program_run)
             outcomes.append(Outcome(prepared.record.id, results=results, metadata=metadata, started=started))
         logger.debug("Ran %d task(s) on %s in %.3fs", len(group), spec.qpu_id, time.time() - started)

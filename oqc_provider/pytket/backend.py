@@ -73,6 +73,8 @@ _RESULT_KWARGS = frozenset({"timeout", "wait"})
 _SUBMIT_KWARGS = frozenset(
     {"seed", "tag", "memory", "optimizations", "postprocess", "simplify_initial", "max_cost"}
 )
+#: compiler-config 0.3 options ``process_circuits`` passes on (see :class:`RunOptions`).
+_SELECTION_KWARGS = frozenset({"pre_selection", "post_selection", "driven_reset", "passive_reset_time"})
 
 
 class OQCTketBackend(Backend):
@@ -234,6 +236,10 @@ class OQCTketBackend(Backend):
                 move (results still map by bits; see :meth:`physical_qubits`). A
                 ``TketOptimizations`` flag or codec object is accepted too.
             memory: accepted for compatibility; every result carries its shots.
+            pre_selection, post_selection: drop the shots that fail QAT's heralding measurement or
+                land in a disallowed state; the result's counts then sum to the shots kept.
+            driven_reset, passive_reset_time: how qubits reset between shots (driven reset is
+                refused before sending on a QPU whose feature set says it lacks it).
             timeout, wait: accepted and ignored here (``run_circuits`` passes ``get_result``'s
                 keywords to both); other unknown keywords warn.
 
@@ -282,7 +288,7 @@ class OQCTketBackend(Backend):
     ) -> tuple[list[WireProgram], list[RunOptions], RunOptions]:
         """Check circuits and options as :meth:`process_circuits` does; each circuit's program and options."""
         shots = self._shots_list(n_shots, len(circuits))
-        for name in sorted(set(kwargs) - _SUBMIT_KWARGS - _RESULT_KWARGS):
+        for name in sorted(set(kwargs) - _SUBMIT_KWARGS - _RESULT_KWARGS - _SELECTION_KWARGS):
             warnings.warn(f"OQCTketBackend ignores the unknown option {name}={kwargs[name]!r}.", stacklevel=3)
         if kwargs.get("postprocess"):
             warnings.warn("OQCTketBackend does not support contextual optimisation; ignored.", stacklevel=3)
@@ -296,6 +302,7 @@ class OQCTketBackend(Backend):
             # Every shot comes back (get_shots() works as on AerBackend) unless readout
             # mitigation asks for the counts format, the only one it applies to.
             memory=self._options.error_mitigation is None,
+            **{name: kwargs[name] for name in _SELECTION_KWARGS & set(kwargs)},
         )
         options = []
         for count in shots:

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from pytket.backends.backendresult import BackendResult
 from pytket.circuit import Bit
 from pytket.utils.outcomearray import OutcomeArray
@@ -79,7 +80,10 @@ def _counts(register: dict[str, Any], width: int) -> Counter[OutcomeArray]:
 
 
 def _shots(register: list[Any], width: int, shots: int | None) -> OutcomeArray:
-    return OutcomeArray.from_readouts(register_shots(register, width, shots))  # a 2D array-like of bits
+    rows = register_shots(register, width, shots)
+    if not rows:  # pre- or post-selection kept no shot: an empty table of the register's width
+        return OutcomeArray.from_readouts(np.zeros((0, width), dtype=np.uint8))
+    return OutcomeArray.from_readouts(rows)  # a 2D array-like of bits
 
 
 __all__ = ["backend_result"]

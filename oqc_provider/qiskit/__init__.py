@@ -3,7 +3,8 @@
 Modules: :mod:`~oqc_provider.qiskit.provider` (``OQCProvider``), :mod:`~oqc_provider.qiskit.backend`
 (``OQCBackend``), :mod:`~oqc_provider.qiskit.target` (Target from device and calibration),
 :mod:`~oqc_provider.qiskit.translate` (circuit checks, OpenQASM 2), :mod:`~oqc_provider.qiskit.results`
-(engine outputs to ``Result``) and :mod:`~oqc_provider.qiskit.job` (``OQCJob``).
+(engine outputs to ``Result``), :mod:`~oqc_provider.qiskit.job` (``OQCJob``) and
+:mod:`~oqc_provider.qiskit.sampler` (``OQCSamplerV2``, for runs that keep fewer shots than asked for).
 
 Example:
     >>> from oqc_provider import OQCProvider
@@ -14,6 +15,7 @@ Example:
 from oqc_provider.qiskit.backend import OQCBackend
 from oqc_provider.qiskit.job import OQCJob, OQCJobTimeoutError, OQCServiceUnreachableError
 from oqc_provider.qiskit.provider import OQCProvider
+from oqc_provider.qiskit.sampler import OQCSamplerV2
 from oqc_provider.qiskit.translate import CircuitValidationError, ConditionalOperationError
 
 __all__ = [
@@ -23,5 +25,6 @@ __all__ = [
     "OQCJob",
     "OQCJobTimeoutError",
     "OQCProvider",
+    "OQCSamplerV2",
     "OQCServiceUnreachableError",
 ]

@@ -23,6 +23,9 @@ Run options (``backend.set_options`` or ``run(..., **options)``):
 * ``max_cost``: the most the run may cost (credits as the registry prices them); a run estimated above
   it is refused with ``BudgetExceededError`` before anything is sent (see :meth:`OQCBackend.estimate_cost`
   and :class:`~oqc_provider.Tracker`).
+* ``pre_selection``, ``post_selection`` (QAT drops the shots that fail them, so each experiment's
+  ``shots`` is the number kept, and its header says ``shots_requested``), ``driven_reset`` (refused
+  before sending on a QPU whose feature set says it lacks it) and ``passive_reset_time`` (seconds).
 
 Circuits with classical control (``if_else``, loops, ``switch``) are refused before anything is sent
 (:class:`ConditionalOperationError`): the service does not run them.
@@ -142,6 +145,10 @@ class OQCBackend(BackendV2):
             error_mitigation=None,
             fetch_diagnostics=False,
             max_cost=None,
+            pre_selection=False,
+            post_selection=False,
+            driven_reset=False,
+            passive_reset_time=None,
         )
 
     # --- running -------------------------------------------------------------------------------
@@ -179,6 +186,10 @@ class OQCBackend(BackendV2):
             error_mitigation=settings["error_mitigation"],
             fetch_diagnostics=bool(settings["fetch_diagnostics"]),
             max_cost=settings["max_cost"],
+            pre_selection=settings["pre_selection"],
+            post_selection=settings["post_selection"],
+            driven_reset=settings["driven_reset"],
+            passive_reset_time=settings["passive_reset_time"],
         )
         options.check_device(self.device)
         if options.seed_ignored_on(self.device) and not self._warned_seed:

@@ -105,6 +105,12 @@ def shot_values(data: dict[str, Any], registers: Registers, shots: int | None = 
         ProtocolError: a register's entry is not QAT's raw shape.
     """
     values: list[int] | None = None
+    # A register nothing was measured into reads 0 in every shot the others kept (pre- or
+    # post-selection can keep fewer than asked for): take the count from a measured register.
+    measured = (
+        len(column) for name, _ in registers for column in data.get(name) or () if isinstance(column, list)
+    )
+    shots = next(measured, shots)
     for name, indices in registers:
         columns = data.get(name)
         if columns is None:
@@ -165,6 +171,18 @@ def physical_qubits(job: Job) -> list[int] | None:
     return [int(i) for i in indices]
 
 
+def kept_shots(job: Job, data: ExperimentResultData) -> int | None:
+    """How many shots pre- or post-selection kept (None when the job asked for neither).
+
+    QAT drops the shots that fail either, so the counts sum to this, not to the shots asked for.
+    """
+    selects = getattr(job.config, "pre_selection", False) or getattr(job.config, "post_selection", False)
+    counts = getattr(data, "counts", None)
+    if not selects or counts is None:
+        return None
+    return sum(counts.values())
+
+
 def _experiment(job: Job, record: CircuitRecord, shots: int, memory: bool, metadata: Any) -> ExperimentResult:
     header = {**record.header, "metadata": metadata}
     used = physical_qubits(job)
@@ -177,7 +195,12 @@ def _experiment(job: Job, record: CircuitRecord, shots: int, memory: bool, metad
             message = f"Could not read the results of task {job.task_id}: {exc}"
             logger.error(message)
             return ExperimentResult(shots, False, ExperimentResultData(), status=message, header=header)
-        return ExperimentResult(shots, True, data, meas_level=2, status="DONE", header=header)
+        kept = kept_shots(job, data)
+        if kept is not None:
+            header["shots_requested"] = shots
+        return ExperimentResult(
+            shots if kept is None else kept, True, data, meas_level=2, status="DONE", header=header
+        )
     if job.error is not None:
         status = f"ERROR: {job.error.short}"
     elif job.state is JobState.CANCELLED:
