@@ -55,6 +55,13 @@ def serve(
         str | None,
         typer.Option(help="Routes to fault, each ROUTE[:RATE] (submit,all_info:0.5,...); default all."),
     ] = None,
+    window: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An execution window QPU=HH:MM-HH:MM (UTC, daily; QPU by name or id; may repeat). "
+            "Outside its windows a QPU's tasks stay SUBMITTED; QPUs with none are always open."
+        ),
+    ] = None,
 ) -> None:
     """Serve the QCaaS emulator (legacy and v4 layouts) until interrupted.
 
@@ -83,6 +90,15 @@ def serve(
             faults = FaultPlan.parse(rate=fault_rate, seed=fault_seed, kinds=fault_kinds, routes=fault_routes)
         except FaultPlanError as exc:
             raise typer.BadParameter(str(exc)) from None
+    from oqc_provider.emulator.windows import WindowSpec, WindowSpecError, parse_window_option
+
+    windows: dict[str, list[WindowSpec]] = {}
+    try:
+        for option in window or []:
+            qpu, daily = parse_window_option(option)
+            windows.setdefault(qpu, []).append(daily)
+    except WindowSpecError as exc:
+        raise typer.BadParameter(str(exc)) from None
     if resubmit not in RESUBMIT_POLICIES:
         choices = ", ".join(RESUBMIT_POLICIES)
         raise typer.BadParameter(f"--resubmit must be one of {choices}, not {resubmit!r}.")
@@ -94,10 +110,14 @@ def serve(
         faults=faults,
         workers=workers,
         resubmit=resubmit,  # type: ignore[arg-type]  # checked just above
+        windows=windows,
     )
     # Clients of a served emulator send any OpenQASM: warm the compile path too.
     pool = shared_pool(workers, log_level.upper(), warm_compile=True)
-    app_ = create_app(settings)
+    try:
+        app_ = create_app(settings)
+    except WindowSpecError as exc:  # a --window naming no emulated QPU
+        raise typer.BadParameter(str(exc)) from None
     server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level=log_level.lower()))
     url = f"http://{host}:{port}"
 
@@ -112,6 +132,8 @@ def serve(
         if faults is not None:
             kinds = ",".join(faults.kinds)
             typer.echo(f"  injecting faults: rate {faults.rate}, kinds {kinds}, seed {faults.seed}")
+        for qpu, spans in windows.items():
+            typer.echo(f"  {qpu} runs tasks only in its windows (UTC, daily): {', '.join(map(str, spans))}")
 
     threading.Thread(target=announce, name="oqc-emulator-announce", daemon=True).start()
     if not pool.wait_ready(300):

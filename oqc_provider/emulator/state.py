@@ -20,6 +20,7 @@ from oqc_provider.emulator.frames import ExecutorConfig
 from oqc_provider.emulator.http import ApiError, qpu_hex
 from oqc_provider.emulator.pool import shared_pool
 from oqc_provider.emulator.store import TaskStore
+from oqc_provider.emulator.windows import Windows, WindowSpec, WindowSpecError
 from oqc_provider.emulator.worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ class EmulatorSettings:
         crash_marker: TEST HOOK, None in normal use (default: ``OQC_EMULATOR_TEST_CRASH_MARKER``).
             A task whose program contains this text makes its simulator process die with SIGSEGV,
             as Aer does on some circuits: how tests exercise crash handling.
+        windows: execution windows by QPU id or name: each a list of ``"HH:MM-HH:MM"`` (UTC, daily)
+            or ``(start, end)`` datetimes. Outside its windows a QPU's tasks stay SUBMITTED and run
+            when the next one opens; a QPU not listed (every simulator, by default) is always open.
     """
 
     db_path: str | Path | None = None
@@ -85,6 +89,7 @@ class EmulatorSettings:
     workers: int | None = None
     accounts: dict[str, str] = field(default_factory=dict)
     crash_marker: str | None = field(default_factory=_crash_marker_from_environment)
+    windows: dict[str, list[WindowSpec]] = field(default_factory=dict)
 
 
 class EmulatorState:
@@ -98,6 +103,8 @@ class EmulatorState:
         self.settings = settings
         self.devices: dict[str, DeviceSpec] = {spec.qpu_id: spec for spec in settings.devices}
         self.by_hex: dict[str, DeviceSpec] = {qpu_hex(spec.qpu_id).lower(): spec for spec in settings.devices}
+        # Checked before anything starts: a bad window setting leaves nothing running.
+        self.windows = Windows({self._qpu_named(key): specs for key, specs in settings.windows.items()})
         self._calibrations: dict[str, Calibration] = {}
         self._calibration_lock = threading.Lock()
         self.pool = shared_pool(settings.workers)
@@ -108,7 +115,7 @@ class EmulatorState:
             seed=settings.seed,
             crash_marker=settings.crash_marker,
         )
-        self.worker = Worker(self.store, self.executor_config, self.pool)
+        self.worker = Worker(self.store, self.executor_config, self.pool, self.windows)
         self.requests: Counter[str] = Counter()
         self.faults = PlannedFaults(settings.faults) if settings.faults is not None else None
         if self.faults is not None:
@@ -119,6 +126,14 @@ class EmulatorState:
         if self.store.queued():
             # A previous process left work queued: finish it without waiting for a new submit.
             self.worker.ensure_started()
+
+    def _qpu_named(self, key: str) -> str:
+        """The id of the QPU ``key`` names (its id or name, any case), for settings keyed either way."""
+        for spec in self.devices.values():
+            if key.strip().lower() in (spec.qpu_id.lower(), spec.name.lower()):
+                return spec.qpu_id
+        known = ", ".join(f"{spec.name} ({spec.qpu_id})" for spec in self.devices.values())
+        raise WindowSpecError(f"Windows were given for {key!r}, which is no emulated QPU. Known: {known}.")
 
     def calibration(self, spec: DeviceSpec) -> Calibration:
         """The device's calibration: what the monitoring routes serve and the noise model uses."""
