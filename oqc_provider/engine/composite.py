@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from oqc_provider.engine.batch import group_states
@@ -118,6 +119,10 @@ class CompositeJob:
             cancelled=counts[JobState.CANCELLED],
             unknown=counts[JobState.UNKNOWN],
         )
+
+    def waiting_reason(self, now: datetime | None = None) -> str | None:
+        """Why the batch waits: the first queued child's reason (see :meth:`Job.waiting_reason`)."""
+        return next((reason for job in self.jobs if (reason := job.waiting_reason(now))), None)
 
     @property
     def state(self) -> JobState:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -26,6 +27,7 @@ from oqc_provider.engine.job_snapshots import (
     job_to_snapshot,
 )
 from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, JobResult
+from oqc_provider.engine.queues import QueueStatus
 from oqc_provider.engine.snapshots import JobSnapshot, write_atomic
 from oqc_provider.engine.states import EXPIRED_ERROR_CODE, STATE_OF_TASK_STATUS, JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
@@ -107,6 +109,9 @@ class Job:
         #: The task id may have reached the server (a submit's answer was lost) and the server
         #: could not be asked yet: it is asked before anything is sent again. Kept in snapshots.
         self.submit_uncertain = False
+        #: The latest reading of the QPU's queue and windows while this job waited SUBMITTED
+        #: (information only: never saved, never changes the job's state).
+        self.queue: QueueStatus | None = None
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -156,6 +161,13 @@ class Job:
             logger.debug("Job %s: %s -> %s", self.task_id, old.value, new.value)
             for listener in list(self._listeners):
                 listener(self, old, new)
+
+    def waiting_reason(self, now: datetime | None = None) -> str | None:
+        """Why the job waits, when it is queued and its QPU's queue was read, e.g. ``"queued (21
+        tasks in the QPU's queue); next window opens 00:50 UTC, in 3 h 12 min"``; else None."""
+        if self._state is not JobState.SUBMITTED or self.queue is None:
+            return None
+        return self.queue.describe(now)
 
     def _sdk(self) -> Dispatcher:
         if self._client is None:
@@ -226,6 +238,9 @@ class Job:
     def submitted(self) -> None:
         """The server has this run's task: it is SUBMITTED, no longer uncertain."""
         self.submit_uncertain = False
+        #: The latest reading of the QPU's queue and windows while this job waited SUBMITTED
+        #: (information only: never saved, never changes the job's state).
+        self.queue: QueueStatus | None = None
         self._set_state(JobState.SUBMITTED)
 
     def cancelled_locally(self) -> None:
