@@ -14,6 +14,7 @@ from oqc_provider.engine.errors import (
 )
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.outputs import AttrPolicy, JobError, JobOutput, JobOutputProxy, JobResult
+from oqc_provider.engine.queues import ExecutionWindow, QueueStatus
 from oqc_provider.engine.sdk import OqcSdk
 from oqc_provider.engine.snapshots import CURRENT_SCHEMA_VERSION, CompositeJobSnapshot, JobSnapshot
 from oqc_provider.engine.states import JobState
@@ -24,6 +25,7 @@ __all__ = [
     "AttrPolicy",
     "CompositeJob",
     "CompositeJobSnapshot",
+    "ExecutionWindow",
     "Job",
     "JobError",
     "JobFailed",
@@ -37,6 +39,7 @@ __all__ = [
     "LoopThread",
     "OqcSdk",
     "Progress",
+    "QueueStatus",
     "SnapshotError",
     "SubmissionIncomplete",
     "SyncSdk",

@@ -23,7 +23,7 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -250,3 +250,25 @@ async def estimated_starts(client: QcaasClient, jobs: Sequence[Job]) -> dict[UUI
         read = _estimated_starts(await client.get_task_wait_times(qpu_id, task_ids))
         starts.update({task_id: read.get(str(task_id)) for task_id in task_ids})
     return starts
+
+
+def least_busy(statuses: Iterable[QueueStatus]) -> QueueStatus | None:
+    """The QPU that should run a new task soonest: an open one before a closed one, a closed one by
+    when it opens, then the shortest queue (None when given none).
+
+    >>> now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> busy = QueueStatus("a", 9, now, (), now)
+    >>> idle_later = QueueStatus("b", 0, now + timedelta(hours=2), (), now)
+    >>> least_busy([idle_later, busy]).qpu_id
+    'a'
+    """
+    far = datetime.max.replace(tzinfo=timezone.utc)
+
+    def rank(status: QueueStatus) -> tuple[bool, datetime, int]:
+        if status.is_open:
+            return (False, status.read_at, status.tasks_in_queue)
+        upcoming = status.next_window.start if status.next_window is not None else None
+        opens = status.estimated_availability or upcoming or far
+        return (True, opens, status.tasks_in_queue)
+
+    return min(statuses, key=rank, default=None)
