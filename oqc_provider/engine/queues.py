@@ -176,6 +176,17 @@ class QueueStatus:
             return f"available from {describe_moment(self.estimated_availability, now)}"
         return "available now"
 
+    def window_summary(self, now: datetime | None = None) -> str:
+        """A table cell: ``open until 04:00 UTC, in 3 h``, ``opens 00:50 UTC, in 3 h 12 min``, ``open``."""
+        now = now or datetime.now(timezone.utc)
+        current = next((w for w in self.windows if w.contains(now)), None)
+        upcoming = next((w for w in self.windows if w.start > now), None)
+        if current is not None:
+            return "open" if current.end is None else f"open until {describe_moment(current.end, now)}"
+        if upcoming is not None:
+            return f"opens {describe_moment(upcoming.start, now)}"
+        return "no window left" if self.windows else ("open" if self.is_open else self.window_text(now))
+
     def describe(self, now: datetime | None = None) -> str:
         """Why a task on this QPU waits: queue length and the window it waits for."""
         tasks = f"{self.tasks_in_queue} task{'' if self.tasks_in_queue == 1 else 's'}"
