@@ -9,7 +9,6 @@ answer into the window the emulator was given.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,9 +18,8 @@ import pytest
 from oqc_provider.engine.queues import QueueStatus
 from oqc_provider.qcaas.models import QpuWaitTime
 from tests.clients.client_venv import run_client_program
-from tests.clients.conftest import _free_port
+from tests.clients.conftest import cli_emulator
 from tests.clients.programs import LUCY_SIM, TOKEN, X0
-from tests.reliability.helpers import start_cli_emulator
 
 pytestmark = pytest.mark.external
 
@@ -33,17 +31,8 @@ DAILY = f"{OPENS:%H:%M}-{OPENS + timedelta(hours=1):%H:%M}"
 
 @pytest.fixture(scope="module")
 def windowed_emulator() -> Iterator[str]:
-    port = _free_port()
-    server = start_cli_emulator(port, "--token", TOKEN, "--window", f"Lucy Simulator={DAILY}")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
+    with cli_emulator("--token", TOKEN, "--window", f"Lucy Simulator={DAILY}") as url:
+        yield url
 
 
 def _assert_waits_for_the_window(estimates: dict, queued: int) -> None:
