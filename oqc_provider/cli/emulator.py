@@ -90,13 +90,14 @@ def serve(
             faults = FaultPlan.parse(rate=fault_rate, seed=fault_seed, kinds=fault_kinds, routes=fault_routes)
         except FaultPlanError as exc:
             raise typer.BadParameter(str(exc)) from None
-    from oqc_provider.emulator.windows import WindowSpec, WindowSpecError, parse_window_option
+    from oqc_provider.emulator.windows import WindowSpec, WindowSpecError, by_qpu_id, parse_window_option
 
     windows: dict[str, list[WindowSpec]] = {}
     try:
         for option in window or []:
             qpu, daily = parse_window_option(option)
             windows.setdefault(qpu, []).append(daily)
+        by_qpu_id(windows, EmulatorSettings().devices)  # a QPU no emulated one: said before anything starts
     except WindowSpecError as exc:
         raise typer.BadParameter(str(exc)) from None
     if resubmit not in RESUBMIT_POLICIES:
@@ -114,10 +115,7 @@ def serve(
     )
     # Clients of a served emulator send any OpenQASM: warm the compile path too.
     pool = shared_pool(workers, log_level.upper(), warm_compile=True)
-    try:
-        app_ = create_app(settings)
-    except WindowSpecError as exc:  # a --window naming no emulated QPU
-        raise typer.BadParameter(str(exc)) from None
+    app_ = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level=log_level.lower()))
     url = f"http://{host}:{port}"
 

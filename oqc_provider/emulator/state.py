@@ -20,7 +20,7 @@ from oqc_provider.emulator.frames import ExecutorConfig
 from oqc_provider.emulator.http import ApiError, qpu_hex
 from oqc_provider.emulator.pool import shared_pool
 from oqc_provider.emulator.store import TaskStore
-from oqc_provider.emulator.windows import Windows, WindowSpec, WindowSpecError
+from oqc_provider.emulator.windows import Windows, WindowSpec, by_qpu_id
 from oqc_provider.emulator.worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class EmulatorState:
         self.devices: dict[str, DeviceSpec] = {spec.qpu_id: spec for spec in settings.devices}
         self.by_hex: dict[str, DeviceSpec] = {qpu_hex(spec.qpu_id).lower(): spec for spec in settings.devices}
         # Checked before anything starts: a bad window setting leaves nothing running.
-        self.windows = Windows({self._qpu_named(key): specs for key, specs in settings.windows.items()})
+        self.windows = Windows(by_qpu_id(settings.windows, settings.devices))
         self._calibrations: dict[str, Calibration] = {}
         self._calibration_lock = threading.Lock()
         self.pool = shared_pool(settings.workers)
@@ -126,14 +126,6 @@ class EmulatorState:
         if self.store.queued():
             # A previous process left work queued: finish it without waiting for a new submit.
             self.worker.ensure_started()
-
-    def _qpu_named(self, key: str) -> str:
-        """The id of the QPU ``key`` names (its id or name, any case), for settings keyed either way."""
-        for spec in self.devices.values():
-            if key.strip().lower() in (spec.qpu_id.lower(), spec.name.lower()):
-                return spec.qpu_id
-        known = ", ".join(f"{spec.name} ({spec.qpu_id})" for spec in self.devices.values())
-        raise WindowSpecError(f"Windows were given for {key!r}, which is no emulated QPU. Known: {known}.")
 
     def calibration(self, spec: DeviceSpec) -> Calibration:
         """The device's calibration: what the monitoring routes serve and the noise model uses."""

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
+from oqc_provider.devices import DeviceSpec
 from oqc_provider.errors import OqcProviderError
 
 #: One window as settings give it: ``"HH:MM-HH:MM"`` (UTC, daily) or a ``(start, end)`` pair.
@@ -142,6 +143,23 @@ class WindowSchedule:
         if not first:
             return None
         return max(_utc(moment), first[0].start)
+
+
+def by_qpu_id(
+    windows: Mapping[str, Sequence[WindowSpec]], devices: Iterable[DeviceSpec]
+) -> dict[str, list[WindowSpec]]:
+    """``windows`` keyed by QPU id, from keys that name a QPU by id or name (any case), each window
+    checked; a key naming no QPU raises :class:`WindowSpecError` listing the known ones."""
+    devices = list(devices)
+    keyed: dict[str, list[WindowSpec]] = {}
+    for key, specs in windows.items():
+        match = [d.qpu_id for d in devices if key.strip().lower() in (d.qpu_id.lower(), d.name.lower())]
+        if not match:
+            known = ", ".join(f"{d.name} ({d.qpu_id})" for d in devices)
+            raise WindowSpecError(f"Windows were given for {key!r}, which is no emulated QPU ({known}).")
+        WindowSchedule(specs)  # each window checked here, before anything starts
+        keyed.setdefault(match[0], []).extend(specs)
+    return keyed
 
 
 class Windows:

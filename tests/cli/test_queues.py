@@ -52,3 +52,13 @@ def test_a_run_outside_its_window_says_so_and_jobs_show_why_it_waits(cli, qasm, 
     fetched = cli("--url", served, "jobs", "result", job_id)
     assert_one_line_error(fetched, "is still SUBMITTED (0/1 tasks done; queued (1 task", "next window opens")
     assert cli("--url", served, "jobs", "cancel", job_id).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("window", "says"),
+    [("Lucy=9-10", "HH:MM-HH:MM"), ("Nobody=09:00-10:00", "no emulated QPU")],
+)
+def test_a_bad_window_is_refused_before_the_emulator_starts(cli, window: str, says: str) -> None:
+    result = cli("emulator", "serve", "--port", "0", "--window", window)
+    assert result.exit_code == 2, result.output
+    assert says in " ".join(result.output.split()), result.output
