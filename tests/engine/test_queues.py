@@ -88,3 +88,19 @@ async def test_a_failing_queue_reading_never_breaks_a_job(make_emulator):
     requests = (await emulator.stats())["requests"]
     # Read once the wait had lasted a second, then at most every 10 s: once for a 2 s wait.
     assert 1 <= sum(n for route, n in requests.items() if "qpu_wait_time" in route) <= 2, requests
+
+
+async def test_the_progress_bar_says_why_the_batch_waits(make_emulator):
+    from oqc_provider.engine.progress import _waiting_column
+
+    opens, closes = window_in(3600)
+    emulator = make_emulator(windows={LUCY_SIM: [(opens, closes)]})
+    async with emulator.sdk() as sdk:
+        batch = sdk.create_batch([sdk.create_job(program=BELL) for _ in range(3)])
+        await batch.submit()
+        column = _waiting_column(batch)
+        assert column.render(None).plain == ""  # type: ignore[arg-type]  # nothing read yet: nothing said
+        await batch.read_queue()
+        shown = column.render(None).plain  # type: ignore[arg-type]  # the column reads no task field
+        assert shown.startswith("queued (3 tasks in the QPU's queue); next window opens"), shown
+        await batch.cancel()
