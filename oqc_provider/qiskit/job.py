@@ -295,8 +295,11 @@ class OQCJob(JobV1):
     def status_message(self) -> str:
         """The status in words, saying why a queued job waits, e.g. ``"queued (21 tasks in the
         QPU's queue); next window opens 00:50 UTC, in 3 h 12 min"`` (one extra request while queued)."""
-        status = self.queue_info() and self.composite.waiting_reason()
-        return status or STATUS_OF_STATE[self.composite.state].value
+        if self.queue_info() is not None:
+            reason = self.composite.waiting_reason()
+            if reason is not None:
+                return reason
+        return STATUS_OF_STATE[self.composite.state].value
 
     def estimated_start(self) -> datetime | None:
         """When the service expects the last queued circuit of this job to start
