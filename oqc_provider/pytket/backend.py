@@ -20,6 +20,7 @@ import logging
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -387,6 +388,12 @@ class OQCTketBackend(Backend):
     def queue_status(self) -> QueueStatus:
         """This QPU's queue and execution windows, read now (``monitoring/qpu_wait_time``)."""
         return self._session.queue_status([self._qpu])[self._qpu.qpu_id]
+
+    def estimated_start(self, handle: ResultHandle) -> datetime | None:
+        """When the service expects the circuit to start (``task_wait_time``); None when not queued."""
+        _, job, _ = self._locate(handle)
+        starts = self._session.run(self._session.sdk.estimated_starts([job]))
+        return None if job.task_id is None else starts.get(job.task_id)
 
     def physical_qubits(self, handle: ResultHandle) -> list[int] | None:
         """The device qubits the service reports the circuit ran on, once it has completed.

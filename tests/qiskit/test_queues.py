@@ -118,6 +118,7 @@ def test_pytket_reports_the_queue_and_the_window(served: str, store: Path) -> No
         status = backend.circuit_status(handle)
         assert status.status.name == "QUEUED"
         assert "queued (" in status.message and "next window opens" in status.message, status.message
+        assert backend.estimated_start(handle) == OPENS["Toshiko"][0]
         backend.cancel(handle)
 
 
