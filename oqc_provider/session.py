@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ import httpx
 from pydantic import ValidationError
 
 from oqc_provider.devices import Calibration, DeviceSpec, device_for
+from oqc_provider.engine.queues import QueueStatus, least_busy
 from oqc_provider.engine.sync import LoopThread, SyncSdk
 from oqc_provider.errors import OqcProviderError
 from oqc_provider.qcaas.client import ServerMode
@@ -107,6 +109,20 @@ class ProviderSession(SyncSdk):
                 records = self.run(self.sdk.list_qpus())
                 self._qpus = [_qpu_info(record) for record in records]
             return list(self._qpus)
+
+    def queue_status(self, qpus: Sequence[QpuInfo]) -> dict[str, QueueStatus]:
+        """Each QPU's queue and execution windows now, by QPU id (one request per server)."""
+        return self.run(self.sdk.queue_status([qpu.qpu_id for qpu in qpus]))
+
+    def least_busy(self, qpus: Sequence[QpuInfo]) -> QpuInfo | None:
+        """Of ``qpus``, the available one that should run a new task soonest (see
+        :func:`~oqc_provider.engine.queues.least_busy`); None when none is available."""
+        available = [qpu for qpu in qpus if qpu.available]
+        if not available:
+            return None
+        best = least_busy(self.queue_status(available).values())
+        chosen = [qpu for qpu in available if best is not None and qpu.qpu_id == best.qpu_id]
+        return chosen[0] if chosen else available[0]
 
     def resolve(self, name_or_id: str) -> QpuInfo:
         """The QPU with this id or name (case-insensitive).

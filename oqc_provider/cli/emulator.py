@@ -62,6 +62,13 @@ def serve(
             "price (null). QPU is a name or id; may repeat. Unnamed QPUs are free (0)."
         ),
     ] = None,
+    window: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An execution window QPU=HH:MM-HH:MM (UTC, daily; QPU by name or id; may repeat). "
+            "Outside its windows a QPU's tasks stay SUBMITTED; QPUs with none are always open."
+        ),
+    ] = None,
 ) -> None:
     """Serve the QCaaS emulator (legacy and v4 layouts) until interrupted.
 
@@ -97,6 +104,16 @@ def serve(
         resolve_prices(prices, EmulatorSettings().devices)  # a QPU the emulator has, priced in decimals
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--price") from None
+    from oqc_provider.emulator.windows import WindowSpec, WindowSpecError, by_qpu_id, parse_window_option
+
+    windows: dict[str, list[WindowSpec]] = {}
+    try:
+        for option in window or []:
+            qpu, daily = parse_window_option(option)
+            windows.setdefault(qpu, []).append(daily)
+        by_qpu_id(windows, EmulatorSettings().devices)  # a QPU no emulated one: said before anything starts
+    except WindowSpecError as exc:
+        raise typer.BadParameter(str(exc)) from None
     if resubmit not in RESUBMIT_POLICIES:
         choices = ", ".join(RESUBMIT_POLICIES)
         raise typer.BadParameter(f"--resubmit must be one of {choices}, not {resubmit!r}.")
@@ -109,6 +126,7 @@ def serve(
         workers=workers,
         resubmit=resubmit,  # type: ignore[arg-type]  # checked just above
         prices=prices,
+        windows=windows,
     )
     # Clients of a served emulator send any OpenQASM: warm the compile path too.
     pool = shared_pool(workers, log_level.upper(), warm_compile=True)
@@ -127,6 +145,8 @@ def serve(
         if faults is not None:
             kinds = ",".join(faults.kinds)
             typer.echo(f"  injecting faults: rate {faults.rate}, kinds {kinds}, seed {faults.seed}")
+        for qpu, spans in windows.items():
+            typer.echo(f"  {qpu} runs tasks only in its windows (UTC, daily): {', '.join(map(str, spans))}")
 
     threading.Thread(target=announce, name="oqc-emulator-announce", daemon=True).start()
     if not pool.wait_ready(300):

@@ -164,16 +164,46 @@ def _state(state: str) -> str:
     return f"[{colour}]{state}[/]"
 
 
+def _waiting_reason(session: ProviderSession, job: Job | CompositeJob) -> str | None:
+    """Why a job with queued tasks waits (its QPU's queue and window: one request), else None."""
+    from oqc_provider.engine.composite import CompositeJob
+
+    view = CompositeJob(_children(job), session.sdk)  # a view: a single job reads like a batch
+    session.run(view.read_queue())
+    return view.waiting_reason()
+
+
 @jobs_app.command("show")
 @cli_errors
-def show(job_id: JobId, as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
-    """Show one job from the store: where it ran, and each task's id, state and error (no network)."""
+def show(
+    ctx: typer.Context,
+    job_id: JobId,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    queue: Annotated[
+        bool,
+        typer.Option(
+            "--queue",
+            help="Refresh unfinished tasks and say why queued ones wait (their QPU's queue and window).",
+        ),
+    ] = False,
+    allow_insecure: AllowInsecure = False,
+) -> None:
+    """Show one job from the store: where it ran, and each task's id, state and error (no network,
+    unless --queue asks the service why its queued tasks wait)."""
     from oqc_provider.engine.cost import UNIT, recorded_cost
     from oqc_provider.engine.snapshots import CompositeJobSnapshot
 
     store = _store()
     job_id = _resolve(store, job_id)
-    entry = _entry(store, job_id)
+    waiting = None
+    if queue and _entry(store, job_id).state not in ("COMPLETED", "FAILED", "CANCELLED"):
+        with open_session(ctx, allow_insecure) as session:
+            _, job = _load(session, store, job_id)
+            if any(child.task_id for child in _children(job)):
+                session.run(job.refresh())
+                job.save_state()
+                waiting = _waiting_reason(session, job)
+    entry = _entry(store, job_id)  # after any refresh: its state as now saved
     snapshot = store.read(job_id)
     children = snapshot.jobs if isinstance(snapshot, CompositeJobSnapshot) else [snapshot]
     tasks = [
@@ -188,12 +218,14 @@ def show(job_id: JobId, as_json: Annotated[bool, typer.Option("--json", help=JSO
         for index, child in enumerate(children)
     ]
     if as_json:
-        print_json({**entry_record(entry), "tasks": tasks})
+        print_json({**entry_record(entry), "tasks": tasks, **({"waiting": waiting} if queue else {})})
         return
     from rich.table import Table
 
     out = console()
     out.print(f"[bold]{entry.job_id}[/]  made by {entry.kind}, backend {entry.backend or '-'}")
+    if waiting is not None:
+        out.print(f"  [yellow]{waiting}[/]")
     out.print(f"  created {entry.created}, updated {entry.updated}, state {_state(entry.state)}")
     out.print(f"  {entry.circuits} circuit(s), {entry.shots or '-'} shots, stored at {entry.path}")
     cost = "not known" if entry.cost is None else f"{entry.cost:f} {UNIT}"
@@ -222,11 +254,13 @@ def result(
     """Fetch a job's results: refresh unfinished tasks from the service, then print each circuit's counts."""
     store = _store()
     job_id = _resolve(store, job_id)
+    reason = None
     with open_session(ctx, allow_insecure) as session:
         entry, job = _load(session, store, job_id)
         if not job.state.is_terminal and any(child.task_id for child in _children(job)):
             _update(session, entry, job, wait, progress)
             job.save_state()
+            reason = None if job.state.is_terminal else _waiting_reason(session, job)
     children = _children(job)
     outcomes = [
         outcome(child, child.annotations.get("file", f"circuit {index}"))
@@ -241,8 +275,8 @@ def result(
     if not job.state.is_terminal:
         done = sum(child.state.is_terminal for child in children)
         raise fail(
-            f"job {job_id} is still {job.state.value} ({done}/{len(children)} tasks done); "
-            "run this again later, or pass --wait SECONDS"
+            f"job {job_id} is still {job.state.value} ({done}/{len(children)} tasks done"
+            f"{'; ' + reason if reason else ''}); run this again later, or pass --wait SECONDS"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,7 +13,8 @@ from oqc_provider.cli.common import AllowInsecure, cli_errors, console, open_ses
 if TYPE_CHECKING:
     from oqc_provider.devices import Calibration
     from oqc_provider.engine.cost import QpuPrice
-    from oqc_provider.session import QpuInfo
+    from oqc_provider.engine.queues import QueueStatus
+    from oqc_provider.session import ProviderSession, QpuInfo
 
 JSON_HELP = "Print JSON instead of a table (for scripts)."
 
@@ -51,6 +53,8 @@ def qpus(
     when it gives none).
 
     A device only the built-in emulator offers (QCaaS has no QPU with its id) says so in its kind.
+    The last columns are each QPU's queue (tasks the service holds for it) and its execution window:
+    open until when, or when the next one opens.
     """
     with open_session(ctx, allow_insecure) as session:
         prices = session.run(session.sdk.prices())
@@ -58,6 +62,9 @@ def qpus(
             qpu_record(qpu, session.calibration(qpu), prices.get(qpu.qpu_id)) for qpu in session.qpus()
         ]
         where = session.sdk.connection.describe()
+        queues = _queues(session)
+    for record in records:
+        record.update(queue_record(queues.get(record["id"])))
     if as_json:
         print_json(records)
         return
@@ -74,10 +81,12 @@ def qpus(
         "calibrated",
         "per shot",
         "per task",
+        "queue",
+        "window",
     ):
         table.add_column(
             column,
-            justify="right" if column in ("qubits", "max shots", "per shot", "per task") else "left",
+            justify="right" if column in ("qubits", "max shots", "per shot", "per task", "queue") else "left",
             no_wrap=column == "id",  # ids are for copying: never cut or wrapped
             min_width=max((len(r["id"]) for r in records), default=2) if column == "id" else None,
         )
@@ -101,9 +110,36 @@ def qpus(
             calibrated,
             per_shot,
             per_task,
+            "-" if r["tasks_in_queue"] is None else str(r["tasks_in_queue"]),
+            r["window_text"] or "[dim]not published[/]",
         )
     console().print(table)
     console().print("[dim]Prices in credits as the registry prices them (QCaaS publishes no currency).[/]")
+
+
+def _queues(session: ProviderSession) -> dict[str, QueueStatus]:
+    """Every QPU's queue and windows (one request per server); none when the service will not say:
+    the queue is information, so the QPU list is printed without it."""
+    from oqc_provider.errors import OqcProviderError
+
+    try:
+        return session.queue_status(session.qpus())
+    except OqcProviderError as exc:
+        logging.getLogger(__name__).info("Could not read the QPUs' queues: %s", exc)
+        return {}
+
+
+def queue_record(status: QueueStatus | None) -> dict[str, Any]:
+    """A QPU's queue as ``qpus --json`` prints it (nulls where the service published none)."""
+    if status is None:
+        return {"tasks_in_queue": None, "open": None, "next_window": None, "window_text": None}
+    upcoming = status.next_window
+    return {
+        "tasks_in_queue": status.tasks_in_queue,
+        "open": status.is_open,
+        "next_window": None if upcoming is None else upcoming.start.isoformat(),
+        "window_text": status.window_summary(status.read_at),
+    }
 
 
 def _us(seconds: float | None) -> str:

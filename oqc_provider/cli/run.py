@@ -130,6 +130,7 @@ def run(
     """
     from oqc_provider.engine.errors import JobStillActive, SubmissionIncomplete
     from oqc_provider.engine.progress import progress_for
+    from oqc_provider.engine.queues import closed_window_text
     from oqc_provider.engine.store import JobStore, Record, new_job_id
     from oqc_provider.run_options import RunOptions
     from oqc_provider.unreachable import unreachable_message
@@ -195,8 +196,10 @@ def run(
             if isinstance(exc, SubmissionIncomplete):
                 raise
             done = sum(job.state.is_terminal for job in jobs)
+            closed = closed_window_text(jobs.jobs)  # the QPU is outside its execution window
             raise fail(
-                f"job {job_id} is still running after {timeout:g} s ({done}/{len(jobs)} tasks done); it is "
+                f"job {job_id} is still running after {timeout:g} s ({done}/{len(jobs)} tasks done); "
+                f"{closed + ' ' if closed else ''}it is "
                 f"saved at {store.path_for(job_id)}: run 'oqc-provider jobs result {job_id} --wait 600' later"
             ) from None
     results = [outcome(job, path) for job, path in zip(jobs, files, strict=True)]

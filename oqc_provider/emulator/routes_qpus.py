@@ -1,7 +1,8 @@
 """Health, QPU registry, features, calibration, monitoring and window routes (protocol §1.1-1.2, 1.8-1.10).
 
-Emulated QPUs are always on: windows start now, queues are the store's SUBMITTED/RUNNING tasks,
-and the calibration served is exactly the one the noise model is built from.
+A QPU with no execution windows configured is always on (its window starts now); one with windows
+(``EmulatorSettings.windows``) answers from its schedule. Queues are the store's SUBMITTED/RUNNING
+tasks, and the calibration served is exactly the one the noise model is built from.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from oqc_provider.emulator.http import (
     read_json,
 )
 from oqc_provider.emulator.prices import FREE, Price
+from oqc_provider.emulator.windows import WindowSpan
 from oqc_provider.qcaas.models import (
     NextWindow,
     NextWindowResponse,
@@ -42,6 +44,8 @@ from oqc_provider.qcaas.models import (
 
 _ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
 _PLAIN = "%Y-%m-%d %H:%M:%S"
+#: Windows listed in a ``qpu_wait_time`` answer: the current or next one, and those after it.
+_WINDOWS_LISTED = 3
 
 
 def _now() -> datetime:
@@ -251,30 +255,58 @@ async def calibrations(request: Request, ctx: Ctx) -> Response:
     return JSONResponse(ctx.state.calibration(spec).model_dump(mode="json"))
 
 
+def _window_spans(spec: DeviceSpec, ctx: Ctx, now: datetime, count: int) -> list[WindowSpan]:
+    """The QPU's current (or next) window and the ones after it; an always-open QPU's runs a day from now."""
+    schedule = ctx.state.windows.schedule(spec.qpu_id)
+    if schedule is None:
+        return [WindowSpan(now, now + timedelta(days=1))]
+    return schedule.upcoming(now, count)
+
+
+def _availability(spec: DeviceSpec, ctx: Ctx, now: datetime) -> datetime | None:
+    """When the QPU next runs tasks: now when it is open, None when no window is left."""
+    schedule = ctx.state.windows.schedule(spec.qpu_id)
+    return now if schedule is None else schedule.opens_at(now)
+
+
+def _described(spans: list[WindowSpan], now: datetime) -> list[Window]:
+    """Spans as the service lists them: CURRENT (open now), then NEXT, then FUTURE."""
+    windows = []
+    for index, span in enumerate(spans):
+        if index == 0 and span.contains(now):
+            description = "CURRENT"
+        elif index == 0 or (index == 1 and spans[0].contains(now)):
+            description = "NEXT"
+        else:
+            description = "FUTURE"
+        windows.append(
+            Window(
+                start_time=span.start.strftime(_PLAIN),
+                end_time=span.end.strftime(_PLAIN),
+                window_description=description,
+            )
+        )
+    return windows
+
+
 async def qpu_wait_time(request: Request, ctx: Ctx) -> Response:
-    """``POST /monitoring/qpu_wait_time``: always available, queue length from the store."""
+    """``POST /monitoring/qpu_wait_time``: queue length from the store, windows from the schedule."""
     targets = parse_model(QpuWaitTimeRequest, await read_json(request, ctx), ctx).targets
     now = _now()
-    answer = QpuWaitTimeResponse(
-        qpu_wait_times=[
+    answers = []
+    for spec in (ctx.state.device(target) for target in targets):
+        available = _availability(spec, ctx, now)
+        answers.append(
             QpuWaitTime(
                 qpu_id=spec.qpu_id,
-                estimated_availability_time=now.strftime(_PLAIN),
+                estimated_availability_time=None if available is None else available.strftime(_PLAIN),
                 tasks_in_queue=ctx.state.store.queued(spec.qpu_id),
                 average_processing_seconds=max(0.0, ctx.state.settings.latency),
                 timestamp=now.isoformat(sep=" ", timespec="microseconds").replace("+00:00", ""),
-                windows=[
-                    Window(
-                        start_time=now.strftime(_PLAIN),
-                        end_time=(now + timedelta(days=1)).strftime(_PLAIN),
-                        window_description="CURRENT",
-                    )
-                ],
+                windows=_described(_window_spans(spec, ctx, now, _WINDOWS_LISTED), now),
             )
-            for spec in (ctx.state.device(target) for target in targets)
-        ]
-    )
-    return JSONResponse(answer.model_dump(mode="json"))
+        )
+    return JSONResponse(QpuWaitTimeResponse(qpu_wait_times=answers).model_dump(mode="json"))
 
 
 async def task_wait_time(request: Request, ctx: Ctx) -> Response:
@@ -282,8 +314,10 @@ async def task_wait_time(request: Request, ctx: Ctx) -> Response:
     body = parse_model(TaskWaitTimeRequest, await read_json(request, ctx), ctx)
     now = _now()
     answer = []
+    spec = ctx.state.devices.get(body.qpu_id)
+    opens = now if spec is None else _availability(spec, ctx, now)
     for task_id in body.task_ids:
-        record = ctx.state.store.get(task_id)
+        record = ctx.state.store.get(task_id, decode_results=False)
         due = now
         if record is not None and record.due_at is not None:
             due = datetime.fromtimestamp(record.due_at, timezone.utc)
@@ -292,18 +326,26 @@ async def task_wait_time(request: Request, ctx: Ctx) -> Response:
                 "task_id": task_id,
                 "qpu_id": body.qpu_id,
                 "status": "UNKNOWN" if record is None else record.status.value,
-                "estimated_start_time": max(now, due).strftime(_PLAIN),
+                # None: the QPU has no window left to run it in.
+                "estimated_start_time": None if opens is None else max(opens, due).strftime(_PLAIN),
+                "tasks_ahead": ctx.state.store.queue_position(task_id),
             }
         )
     return JSONResponse({"task_wait_times": answer})
 
 
 async def next_window(request: Request, ctx: Ctx) -> Response:
-    """``GET /windows/next``: emulated QPUs are always on, so the window starts now."""
+    """``GET /windows/next``: the window open now (an always-open QPU's starts now), else the next one;
+    ``{}`` when the QPU has no window left."""
+    spec = _own_device(request, ctx)
     now = _now()
-    starting = now.strftime(_ISO_Z)
-    ending = (now + timedelta(days=1)).strftime(_ISO_Z)
-    window = NextWindow(starting=starting, start_time=starting, end_time=ending)
+    # No QPU named (the v4 root): every QPU without windows is always on.
+    always_open = [WindowSpan(now, now + timedelta(days=1))]
+    spans = _window_spans(spec, ctx, now, 1) if spec is not None else always_open
+    if not spans:
+        return JSONResponse({})
+    starting = spans[0].start.strftime(_ISO_Z)
+    window = NextWindow(starting=starting, start_time=starting, end_time=spans[0].end.strftime(_ISO_Z))
     return JSONResponse(NextWindowResponse(next_window=window).model_dump(mode="json"))
 
 

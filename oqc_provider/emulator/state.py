@@ -21,6 +21,7 @@ from oqc_provider.emulator.http import ApiError, qpu_hex
 from oqc_provider.emulator.pool import shared_pool
 from oqc_provider.emulator.prices import FREE, Price, resolve_prices
 from oqc_provider.emulator.store import TaskStore
+from oqc_provider.emulator.windows import Windows, WindowSpec, by_qpu_id
 from oqc_provider.emulator.worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ class EmulatorSettings:
             as Aer does on some circuits: how tests exercise crash handling.
         prices: what the registry publishes as ``(price_per_shot, price_per_task)`` decimal strings,
             by QPU id or name; ``None`` publishes null (no price). QPUs not named are free (``"0"``).
+        windows: execution windows by QPU id or name: each a list of ``"HH:MM-HH:MM"`` (UTC, daily)
+            or ``(start, end)`` datetimes. Outside its windows a QPU's tasks stay SUBMITTED and run
+            when the next one opens; a QPU not listed (every simulator, by default) is always open.
     """
 
     db_path: str | Path | None = None
@@ -89,6 +93,7 @@ class EmulatorSettings:
     accounts: dict[str, str] = field(default_factory=dict)
     crash_marker: str | None = field(default_factory=_crash_marker_from_environment)
     prices: dict[str, Price] = field(default_factory=dict)
+    windows: dict[str, list[WindowSpec]] = field(default_factory=dict)
 
 
 class EmulatorState:
@@ -103,6 +108,8 @@ class EmulatorState:
         self.devices: dict[str, DeviceSpec] = {spec.qpu_id: spec for spec in settings.devices}
         self.by_hex: dict[str, DeviceSpec] = {qpu_hex(spec.qpu_id).lower(): spec for spec in settings.devices}
         self.prices: dict[str, Price] = resolve_prices(settings.prices, settings.devices)
+        # Checked before anything starts: a bad window setting leaves nothing running.
+        self.windows = Windows(by_qpu_id(settings.windows, settings.devices))
         self._calibrations: dict[str, Calibration] = {}
         self._calibration_lock = threading.Lock()
         self.pool = shared_pool(settings.workers)
@@ -113,7 +120,7 @@ class EmulatorState:
             seed=settings.seed,
             crash_marker=settings.crash_marker,
         )
-        self.worker = Worker(self.store, self.executor_config, self.pool)
+        self.worker = Worker(self.store, self.executor_config, self.pool, self.windows)
         self.requests: Counter[str] = Counter()
         self.faults = PlannedFaults(settings.faults) if settings.faults is not None else None
         if self.faults is not None:

@@ -204,18 +204,22 @@ class TaskStore:
             )
         return cursor.rowcount
 
-    def take_due(self, now: float | None = None, limit: int | None = None) -> list[TaskRecord]:
+    def take_due(
+        self, now: float | None = None, limit: int | None = None, *, skip_qpus: Sequence[str] = ()
+    ) -> list[TaskRecord]:
         """Claim SUBMITTED tasks whose time has come (oldest first, at most ``limit``): mark them
-        RUNNING, owned by this store with a fresh heartbeat, and return them.
+        RUNNING, owned by this store with a fresh heartbeat, and return them. Tasks of
+        ``skip_qpus`` (QPUs outside their execution window) stay queued.
 
         Atomic across processes: two stores on one file never claim the same task.
         """
         now = time.time() if now is None else now
         owner = self.owner
+        skip = _not_in_qpus(skip_qpus)
         with self._write():
             rows = self._db.execute(
-                f"SELECT {COLUMNS} FROM tasks WHERE status = ? AND due_at <= ? ORDER BY seq LIMIT ?",
-                (TaskStatus.SUBMITTED.value, now, -1 if limit is None else limit),
+                f"SELECT {COLUMNS} FROM tasks WHERE status = ? AND due_at <= ?{skip} ORDER BY seq LIMIT ?",
+                (TaskStatus.SUBMITTED.value, now, *skip_qpus, -1 if limit is None else limit),
             ).fetchall()
             records = []
             for row in rows:
@@ -444,10 +448,44 @@ class TaskStore:
         with self._lock:
             return int(self._db.execute(query, params).fetchone()[0])
 
-    def next_due(self) -> float | None:
-        """When the earliest SUBMITTED task becomes due, or None when nothing waits."""
+    def next_due(self, *, skip_qpus: Sequence[str] = ()) -> float | None:
+        """When the earliest SUBMITTED task (not of ``skip_qpus``) becomes due, or None when none waits."""
         with self._lock:
             row = self._db.execute(
-                "SELECT MIN(due_at) FROM tasks WHERE status = ?", (TaskStatus.SUBMITTED.value,)
+                f"SELECT MIN(due_at) FROM tasks WHERE status = ?{_not_in_qpus(skip_qpus)}",
+                (TaskStatus.SUBMITTED.value, *skip_qpus),
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
+
+    def waiting_qpus(self) -> list[str]:
+        """The QPUs that have SUBMITTED tasks."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT qpu_id FROM tasks WHERE status = ?", (TaskStatus.SUBMITTED.value,)
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def queue_position(self, task_id: str) -> int | None:
+        """How many tasks of the same QPU wait or run ahead of a SUBMITTED task (None: not queued)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM tasks AS ahead JOIN tasks AS task ON ahead.qpu_id = task.qpu_id "
+                "WHERE task.id = ? AND task.status = ? AND ahead.status IN (?, ?) "
+                "AND (ahead.status = ? OR ahead.seq < task.seq)",
+                (
+                    task_id,
+                    TaskStatus.SUBMITTED.value,
+                    TaskStatus.SUBMITTED.value,
+                    TaskStatus.RUNNING.value,
+                    TaskStatus.RUNNING.value,
+                ),
+            ).fetchone()
+            queued = self._db.execute(
+                "SELECT 1 FROM tasks WHERE id = ? AND status = ?", (task_id, TaskStatus.SUBMITTED.value)
+            ).fetchone()
+        return None if queued is None else int(row[0])
+
+
+def _not_in_qpus(qpu_ids: Sequence[str]) -> str:
+    """The SQL condition that leaves out ``qpu_ids`` (one placeholder each), or nothing."""
+    return f" AND qpu_id NOT IN ({','.join('?' * len(qpu_ids))})" if qpu_ids else ""

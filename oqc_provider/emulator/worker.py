@@ -23,12 +23,14 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import CancelledError, Future
+from datetime import datetime, timezone
 
 from oqc_provider.emulator.executor import Outcome, SimulationInterrupted
 from oqc_provider.emulator.frames import ExecutorConfig
 from oqc_provider.emulator.leases import HEARTBEAT_INTERVAL
 from oqc_provider.emulator.pool import SimulatorPool, WorkerCrashed, WorkerStartError
 from oqc_provider.emulator.store import TaskRecord, TaskStore
+from oqc_provider.emulator.windows import Windows
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +61,12 @@ def crash_message(reason: str, crashes: int) -> str:
 class Worker:
     """Runs queued tasks from ``store`` on ``pool`` with the executor ``config``, from a daemon thread."""
 
-    def __init__(self, store: TaskStore, config: ExecutorConfig, pool: SimulatorPool) -> None:
+    def __init__(
+        self, store: TaskStore, config: ExecutorConfig, pool: SimulatorPool, windows: Windows | None = None
+    ) -> None:
         self._store = store
+        #: Tasks of a QPU outside its execution window stay queued; the loop wakes when it opens.
+        self._windows = windows or Windows()
         self._config = config
         self._pool = pool
         self._wake = threading.Condition()
@@ -117,7 +123,8 @@ class Worker:
             room = self._pool.size * _CHUNKS_PER_WORKER - len(self._in_flight)
         if room <= 0:
             return 0
-        records = self._store.take_due(limit=room * SLICE)
+        closed = self._windows.closed(datetime.now(timezone.utc))
+        records = self._store.take_due(limit=room * SLICE, skip_qpus=closed)
         if not records:
             return 0
         # Spread a batch over the workers, in chunks of at most SLICE.
@@ -187,6 +194,18 @@ class Worker:
         for record in retry:
             self._dispatch([record])
 
+    def _next_runnable(self) -> float | None:
+        """When a queued task can next run (epoch seconds): the earliest due task of an open QPU, or
+        the opening of the first closed QPU's window that has tasks waiting."""
+        now = datetime.now(timezone.utc)
+        closed = self._windows.closed(now)
+        due = self._store.next_due(skip_qpus=closed)
+        waiting = set(closed) & set(self._store.waiting_qpus()) if closed else set()
+        opening = self._windows.next_opening(waiting, now)
+        if opening is not None:
+            due = opening.timestamp() if due is None else min(due, opening.timestamp())
+        return due
+
     def _loop(self) -> None:
         logger.debug("Emulator dispatcher started")
         last_beat = 0.0
@@ -211,7 +230,7 @@ class Worker:
             if self._full():
                 wait = HEARTBEAT_INTERVAL  # until a chunk comes back (it sets _pending), not a spin
             else:
-                due = self._store.next_due()
+                due = self._next_runnable()
                 wait = (
                     HEARTBEAT_INTERVAL
                     if due is None

@@ -17,6 +17,7 @@ from oqc_provider.engine.errors import (
 )
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.outputs import AttrPolicy, JobError, JobOutput, JobOutputProxy, JobResult
+from oqc_provider.engine.queues import ExecutionWindow, QueueStatus
 from oqc_provider.engine.sdk import OqcSdk
 from oqc_provider.engine.snapshots import CURRENT_SCHEMA_VERSION, CompositeJobSnapshot, JobSnapshot
 from oqc_provider.engine.states import JobState
@@ -30,6 +31,7 @@ __all__ = [
     "CompositeJob",
     "CompositeJobSnapshot",
     "CostEstimate",
+    "ExecutionWindow",
     "Job",
     "JobError",
     "JobFailed",
@@ -46,6 +48,7 @@ __all__ = [
     "Progress",
     "QpuPrice",
     "QpuTally",
+    "QueueStatus",
     "SnapshotError",
     "SubmissionIncomplete",
     "SyncSdk",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from oqc_provider.engine.job_snapshots import ConfigCache, job_to_snapshot
 from oqc_provider.engine.outputs import JobOutputProxy
 from oqc_provider.engine.polling import deadline_after
 from oqc_provider.engine.progress import progress_for
+from oqc_provider.engine.queues import QueueStatus, read_queues
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, write_atomic
 from oqc_provider.engine.states import JobState
 
@@ -120,6 +122,14 @@ class CompositeJob:
             cancelled=counts[JobState.CANCELLED],
             unknown=counts[JobState.UNKNOWN],
         )
+
+    def waiting_reason(self, now: datetime | None = None) -> str | None:
+        """Why the batch waits: the first queued child's reason (see :meth:`Job.waiting_reason`)."""
+        return next((reason for job in self.jobs if (reason := job.waiting_reason(now))), None)
+
+    async def read_queue(self) -> dict[str, QueueStatus]:
+        """Read the queues of the QPUs its queued children wait on (see :attr:`Job.queue`)."""
+        return await read_queues(await self._sdk().client(), self.jobs)
 
     @property
     def state(self) -> JobState:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -28,6 +29,7 @@ from oqc_provider.engine.job_snapshots import (
     job_to_snapshot,
 )
 from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, JobResult
+from oqc_provider.engine.queues import QueueStatus
 from oqc_provider.engine.snapshots import JobSnapshot, write_atomic
 from oqc_provider.engine.states import EXPIRED_ERROR_CODE, STATE_OF_TASK_STATUS, JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
@@ -112,6 +114,9 @@ class Job:
         #: This run's admission (``engine.tracker.Charge``): the trackers it counts in and its estimated
         #: cost; ``None`` until admitted, and again for a fresh run.
         self.cost_charge: Any = None
+        #: The latest reading of the QPU's queue and windows while this job waited SUBMITTED
+        #: (information only: never saved, never changes the job's state).
+        self.queue: QueueStatus | None = None
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -170,6 +175,13 @@ class Job:
             logger.debug("Job %s: %s -> %s", self.task_id, old.value, new.value)
             for listener in list(self._listeners):
                 listener(self, old, new)
+
+    def waiting_reason(self, now: datetime | None = None) -> str | None:
+        """Why the job waits, when it is queued and its QPU's queue was read, e.g. ``"queued (21
+        tasks in the QPU's queue); next window opens 00:50 UTC, in 3 h 12 min"``; else None."""
+        if self._state is not JobState.SUBMITTED or self.queue is None:
+            return None
+        return self.queue.describe(now)
 
     def _sdk(self) -> Dispatcher:
         if self._client is None:
@@ -240,6 +252,9 @@ class Job:
     def submitted(self) -> None:
         """The server has this run's task: it is SUBMITTED, no longer uncertain."""
         self.submit_uncertain = False
+        #: The latest reading of the QPU's queue and windows while this job waited SUBMITTED
+        #: (information only: never saved, never changes the job's state).
+        self.queue: QueueStatus | None = None
         self._set_state(JobState.SUBMITTED)
 
     def cancelled_locally(self) -> None:

@@ -29,12 +29,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypeVar
 
 from oqc_provider.engine.errors import JobStillActive, SubmissionIncomplete
+from oqc_provider.engine.queues import QUEUE_READ_AFTER, QUEUE_READ_EVERY, closed_window_text
 from oqc_provider.engine.states import JobState
 from oqc_provider.errors import OqcProviderError
 
@@ -203,6 +204,37 @@ class _Follower:
         return [job for job in self.pending if id(job) in self.failures]
 
 
+#: Reads the queues of the QPUs of the queued jobs given and notes them on the jobs (never raises).
+QueueReader = Callable[[Sequence["Job"]], Awaitable[object]]
+
+
+@dataclass
+class _QueueWatch:
+    """When a wait reads its queued jobs' queues: after ``QUEUE_READ_AFTER`` seconds of waiting with
+    jobs still queued, then every ``QUEUE_READ_EVERY`` seconds, one reading for the whole batch."""
+
+    reader: QueueReader | None
+    started: float
+    last: float | None = None
+
+    def due(self, pending: Sequence[Job]) -> bool:
+        now = time.monotonic()
+        if self.reader is None or now - self.started < QUEUE_READ_AFTER:
+            return False
+        if self.last is not None and now - self.last < QUEUE_READ_EVERY:
+            return False
+        return any(job.state is JobState.SUBMITTED for job in pending)
+
+    async def read(self, pending: Sequence[Job], limit: float) -> None:
+        """Read once, giving up after ``limit`` seconds (a slow reading must not hold the polling)."""
+        assert self.reader is not None
+        self.last = time.monotonic()
+        try:
+            await asyncio.wait_for(self.reader(pending), max(limit, 0.5))
+        except (asyncio.TimeoutError, TimeoutError):
+            logger.info("Reading the queue took longer than %.1f s; skipped this round", limit)
+
+
 async def wait_for(
     jobs: Sequence[Job],
     *,
@@ -210,8 +242,13 @@ async def wait_for(
     schedule: PollSchedule,
     concurrency: int,
     url: str = "the service",
+    read_queues: QueueReader | None = None,
 ) -> None:
     """Poll until every submitted job has ended (see the module docstring for how).
+
+    With ``read_queues``, a wait that lasts while jobs are queued also reads their QPUs' queues and
+    windows (at most once per round, for the whole batch), so the jobs can say why they wait and a
+    timeout outside a window says so.
 
     Raises:
         JobStillActive: the deadline passed while some tasks could not be read.
@@ -232,6 +269,7 @@ async def wait_for(
         gate=asyncio.Semaphore(concurrency),
     )
     started = time.monotonic()
+    watch = _QueueWatch(read_queues, started)
     gap: float | None = None
     while follower.pending:
         finished = await follower.round()
@@ -244,7 +282,10 @@ async def wait_for(
             if left <= 0:
                 break
             gap = min(gap, left)
-        await asyncio.sleep(gap)
+        if watch.due(follower.pending):
+            await asyncio.gather(asyncio.sleep(gap), watch.read(follower.pending, max(gap, 1.0)))
+        else:
+            await asyncio.sleep(gap)
     pending = follower.pending
     if unsent and not pending:
         raise SubmissionIncomplete(unsent)
@@ -264,7 +305,12 @@ async def wait_for(
         )
     task_ids = ", ".join(str(job.task_id) for job in pending[:3])
     more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
+    if read_queues is not None and watch.last is None and any(j.state is JobState.SUBMITTED for j in pending):
+        # A wait too short to have read the queue: one bounded reading, to say why it timed out.
+        await watch.read(pending, 2.0)
+    closed = closed_window_text(pending)
     raise TimeoutError(
         f"Timed out waiting for task {task_ids}{more} (last known state: {pending[0].state.value}). "
-        "The job(s) are still active: call execute() or wait() again to resume."
+        + (f"{closed} " if closed else "")
+        + "The job(s) are still active: call execute() or wait() again to resume."
     )

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress as RichProgress
-    from rich.progress import TaskID
+    from rich.progress import ProgressColumn, Task, TaskID
 
     from oqc_provider.engine.composite import CompositeJob, Progress
 
@@ -125,6 +125,7 @@ class BatchProgress:
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[detail]}"),
+            _waiting_column(self.composite),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
@@ -163,6 +164,22 @@ class BatchProgress:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _waiting_column(composite: CompositeJob) -> ProgressColumn:
+    """A column saying why the batch waits (its QPU's queue and window), drawn afresh each second
+    so a countdown to a window moves without any state change."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Waiting(ProgressColumn):
+        max_refresh = 1.0
+
+        def render(self, task: Task) -> Text:
+            reason = composite.waiting_reason()
+            return Text(reason or "", style="yellow")
+
+    return Waiting()
 
 
 def _detail(progress: Progress) -> str:

@@ -27,17 +27,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
+from uuid import UUID
 
 import httpx
 
 from oqc_provider.connection import Connection, resolve_connection
-from oqc_provider.engine import batch
+from oqc_provider.engine import batch, queues
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.cost import CostEstimate, QpuPrice
 from oqc_provider.engine.dispatch import AllocationHook
 from oqc_provider.engine.errors import JobStoreError
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.pricing import PriceBook
+from oqc_provider.engine.queues import QueueStatus
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, parse_snapshot, read_snapshot
 from oqc_provider.engine.store import JobStore, Record, StoreEntry, record, track
 from oqc_provider.errors import OqcProviderError
@@ -289,6 +291,17 @@ class OqcSdk:
         """
         return await self.pricing.admit(await self.client(), _as_jobs(jobs), max_cost=max_cost)
 
+    async def queue_status(self, qpu_ids: Sequence[str] | str | None = None) -> dict[str, QueueStatus]:
+        """Each QPU's queue and execution windows (``monitoring/qpu_wait_time``), by QPU id
+        (``None``: the default QPU's)."""
+        if qpu_ids is None or isinstance(qpu_ids, str):
+            qpu_ids = [self._resolve_qpu(qpu_ids)]
+        return await queues.queue_statuses(await self.client(), qpu_ids)
+
+    async def estimated_starts(self, jobs: Sequence[Job]) -> dict[UUID, datetime | None]:
+        """When the service expects each queued job's task to start (``monitoring/task_wait_time``)."""
+        return await queues.estimated_starts(await self.client(), jobs)
+
     # --- jobs ------------------------------------------------------------------------------------
 
     def create_job(
@@ -469,12 +482,14 @@ class OqcSdk:
             deadline = batch.deadline_after(timeout_s)
         if not self._opened:
             await batch.within(deadline, self.client())
+        client = await self.client()
         await batch.wait_for(
             jobs,
             deadline=deadline,
             schedule=self.poll_schedule,
             concurrency=self.max_concurrent_requests,
             url=self.connection.url,
+            read_queues=lambda queued: queues.read_queues(client, queued),
         )
 
     async def refresh_jobs(self, jobs: Sequence[Job]) -> None:

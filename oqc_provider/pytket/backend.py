@@ -20,6 +20,7 @@ import logging
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.cost import CostEstimate
 from oqc_provider.engine.errors import JobStoreError
 from oqc_provider.engine.job import Job
+from oqc_provider.engine.queues import QueueStatus
 from oqc_provider.engine.snapshots import JobSnapshot
 from oqc_provider.engine.states import JobState
 from oqc_provider.engine.store import JobStore, Record, new_job_id
@@ -58,7 +60,7 @@ from oqc_provider.pytket.handles import RESULT_ID_TYPE, HandleData
 from oqc_provider.pytket.programs import WireProgram, to_program
 from oqc_provider.pytket.results import backend_result
 from oqc_provider.pytket.validation import check_circuit
-from oqc_provider.pytket.waiting import status_of, wait_for_job, wait_for_jobs
+from oqc_provider.pytket.waiting import read_queue, status_of, wait_for_job, wait_for_jobs
 from oqc_provider.qcaas.client import ServerMode
 from oqc_provider.qcaas.retry import RetryPolicy
 from oqc_provider.run_options import RunOptions
@@ -423,7 +425,18 @@ class OQCTketBackend(Backend):
             self._session.run(job.refresh())
             if job.state.is_terminal and composite is not None:
                 composite.save_state()
+            read_queue(self._session, job)  # a queued circuit's message says why it waits
         return status_of(job)
+
+    def queue_status(self) -> QueueStatus:
+        """This QPU's queue and execution windows, read now (``monitoring/qpu_wait_time``)."""
+        return self._session.queue_status([self._qpu])[self._qpu.qpu_id]
+
+    def estimated_start(self, handle: ResultHandle) -> datetime | None:
+        """When the service expects the circuit to start (``task_wait_time``); None when not queued."""
+        _, job, _ = self._locate(handle)
+        starts = self._session.run(self._session.sdk.estimated_starts([job]))
+        return None if job.task_id is None else starts.get(job.task_id)
 
     def physical_qubits(self, handle: ResultHandle) -> list[int] | None:
         """The device qubits the service reports the circuit ran on, once it has completed.

@@ -22,6 +22,7 @@ from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.errors import JobStillActive
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.progress import progress_for
+from oqc_provider.engine.queues import closed_window_text
 from oqc_provider.engine.states import JobState
 from oqc_provider.pytket.errors import ResultTimeoutError, ServiceUnreachableError
 from oqc_provider.pytket.handles import STATUS_OF_STATE
@@ -67,7 +68,7 @@ def wait_for_jobs(session: ProviderSession, jobs: list[Job], timeout: float | No
         done = sum(job.state.is_terminal for job in jobs)
         raise ResultTimeoutError(
             f"{len(jobs) - done} of {len(jobs)} circuits on {qpu_name} had not finished after {timeout} s; "
-            "they keep running: call get_results again (from any process) to collect them."
+            f"{_closed(jobs)}they keep running: call get_results again (from any process) to collect them."
         ) from None
 
 
@@ -94,9 +95,21 @@ def wait_for_job(
         raise _unreachable(exc, f"Task {job.task_id} on {qpu_name}") from exc
     except TimeoutError:
         raise ResultTimeoutError(
-            f"Task {job.task_id} on {qpu_name} had not finished after {timeout} s; it keeps running: "
-            "call get_result again (from any process) to collect it."
+            f"Task {job.task_id} on {qpu_name} had not finished after {timeout} s; {_closed([job])}it keeps "
+            "running: call get_result again (from any process) to collect it."
         ) from None
+
+
+def _closed(jobs: list[Job]) -> str:
+    """``"<QPU> is outside its execution window: next window opens ... "`` for a timeout, or nothing."""
+    text = closed_window_text(jobs)
+    return f"{text} " if text else ""
+
+
+def read_queue(session: ProviderSession, job: Job) -> None:
+    """Read the queue of the QPU a queued job waits on (noted on ``job.queue``; failures only logged)."""
+    if job.state is JobState.SUBMITTED:
+        session.run(CompositeJob([job], session.sdk).read_queue())
 
 
 def _poll(session: ProviderSession, job: Job, timeout: float | None, interval: float) -> None:
@@ -140,4 +153,7 @@ def status_of(job: Job) -> CircuitStatus:
         )
     if job.state is JobState.COMPLETED and job.result is not None:
         return CircuitStatus(status, f"Task {job.task_id} completed.", completed_time=job.result.received)
+    reason = job.waiting_reason()
+    if reason is not None:
+        return CircuitStatus(status, f"Task {job.task_id} on {job.qpu_id} is {reason}.")
     return CircuitStatus(status, f"Task {job.task_id} is {job.state.value} on {job.qpu_id}.")

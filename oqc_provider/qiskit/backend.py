@@ -62,6 +62,7 @@ from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.cost import CostEstimate
 from oqc_provider.engine.job import Job
+from oqc_provider.engine.queues import QueueStatus
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot
 from oqc_provider.engine.store import Record, new_job_id
 from oqc_provider.engine.tracker import budget_active
@@ -297,6 +298,11 @@ class OQCBackend(BackendV2):
         composite = self.provider.session.sdk.from_snapshot(snapshot, record=self._record(job_id, shots))
         assert isinstance(composite, CompositeJob)
         return OQCJob(self, job_id, composite)
+
+    def queue_status(self) -> QueueStatus:
+        """This QPU's queue and execution windows, read now: tasks in queue, estimated
+        availability, current and next windows (``monitoring/qpu_wait_time``)."""
+        return self.provider.session.queue_status([self.qpu])[self.qpu_id]
 
     def retrieve_job(self, job_id: str) -> OQCJob:
         """A job this provider ran, from the local job store (works in a new Python process).

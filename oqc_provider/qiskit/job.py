@@ -24,6 +24,7 @@ import concurrent.futures
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from qiskit.result import Result
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.errors import JobStillActive
 from oqc_provider.engine.progress import progress_for
+from oqc_provider.engine.queues import QueueStatus, closed_window_text
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, read_snapshot
 from oqc_provider.engine.states import JobState
 from oqc_provider.errors import OqcProviderError
@@ -285,13 +287,39 @@ class OQCJob(JobV1):
         )
 
     def _still_running(self, wait_s: float | None) -> OQCJobTimeoutError:
-        """The error for a wait that ended while the service answered: the queue is slow."""
+        """The error for a wait that ended while the service answered: the queue is slow (or the
+        QPU is outside its execution window, which it then says)."""
         progress = self.composite.progress
+        closed = closed_window_text(self.composite.jobs)
         return OQCJobTimeoutError(
             f"Job {self._job_id} did not finish within {wait_s} s ({progress.done} of "
-            f"{progress.total} circuits done). It goes on: call result() again, or "
-            f"backend.retrieve_job({self._job_id!r}) later."
+            f"{progress.total} circuits done). {closed + ' ' if closed else ''}It goes on: call result() "
+            f"again, or backend.retrieve_job({self._job_id!r}) later."
         )
+
+    def queue_info(self) -> QueueStatus | None:
+        """The queue and execution windows of the QPU this job waits on, read now; None when no
+        circuit of it is queued. A reading that fails is logged and gives None."""
+        if self.status() is not JobStatus.QUEUED:
+            return None
+        statuses = self._session.run(self.composite.read_queue(), timeout=60)
+        return next(iter(statuses.values()), None)
+
+    def status_message(self) -> str:
+        """The status in words, saying why a queued job waits, e.g. ``"queued (21 tasks in the
+        QPU's queue); next window opens 00:50 UTC, in 3 h 12 min"`` (one extra request while queued)."""
+        if self.queue_info() is not None:
+            reason = self.composite.waiting_reason()
+            if reason is not None:
+                return reason
+        return STATUS_OF_STATE[self.composite.state].value
+
+    def estimated_start(self) -> datetime | None:
+        """When the service expects the last queued circuit of this job to start
+        (``task_wait_time``); None when none is queued or the service gives no estimate."""
+        starts = self._session.run(self._session.sdk.estimated_starts(self.composite.jobs), timeout=60)
+        known = [start for start in starts.values() if start is not None]
+        return max(known, default=None)
 
     def cancel(self) -> bool:
         """Ask the server to cancel every circuit still in flight; ``True`` if any was cancelled."""

@@ -27,7 +27,7 @@ import httpx
 
 from oqc_provider.engine.store import JobStore, StoreEntry
 from oqc_provider.qcaas.client import ServerMode
-from oqc_provider.qcaas.errors import ConfigurationError
+from oqc_provider.qcaas.errors import ConfigurationError, UnknownQpuError
 from oqc_provider.qcaas.retry import RetryPolicy
 from oqc_provider.qiskit.backend import STORE_KIND, OQCBackend
 from oqc_provider.session import ProviderSession, QpuInfo
@@ -147,6 +147,23 @@ class OQCProvider:
             if all(_field(qpu, key) == value for key, value in filters.items()):
                 selected.append(self._backend(qpu))
         return selected
+
+    def least_busy(self, **filters: Any) -> OQCBackend:
+        """Of the available backends matching ``filters`` (as :meth:`backends`), the one that should
+        run a new job soonest: open before closed (a closed one by when its window opens), then the
+        shortest queue. Reads every candidate's queue once (one request per server).
+
+        Raises:
+            UnknownQpuError: no available backend matches the filters.
+        """
+        candidates = [backend.qpu for backend in self.backends(**filters)]
+        best = self.session.least_busy(candidates)
+        if best is None:
+            raise UnknownQpuError(
+                f"No available backend matches {filters or 'no filters'}: "
+                f"{len(candidates)} match, none is ACTIVE. See provider.backends() for each one's status."
+            )
+        return self._backend(best)
 
     def jobs(self, backend: str | None = None) -> list[StoreEntry]:
         """Qiskit jobs in the local job store, newest first (optionally for one backend name)."""

@@ -56,6 +56,10 @@ def test_qpus_table_and_json(cli) -> None:
         "calibrated": records["Lucy Simulator"]["calibrated"],  # when the emulator built the figures
         "price_per_shot": "0",  # the emulator's QPUs are free unless priced (serve --price)
         "price_per_task": "0",
+        "tasks_in_queue": 0,
+        "open": True,
+        "next_window": None,
+        "window_text": records["Lucy Simulator"]["window_text"],  # open until a day from now
     }
     assert records["Lucy Simulator"]["calibrated"].startswith(str(datetime.now(UTC).year))
     assert records["Toshiko"]["qubits"] == 32 and records["Toshiko"]["kind"] == "hardware"

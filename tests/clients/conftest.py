@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 from collections import Counter
@@ -27,11 +28,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def served_cli_emulator() -> Iterator[str]:
-    """``oqc-provider emulator serve --port P --token T --seed S``, as a user starts it; its URL."""
+@contextlib.contextmanager
+def cli_emulator(*options: str) -> Iterator[str]:
+    """``oqc-provider emulator serve --port P OPTIONS...`` in its own process for the block; its URL."""
     port = _free_port()
-    server = start_cli_emulator(port, "--token", TOKEN, "--seed", str(SEED))
+    server = start_cli_emulator(port, *options)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -41,6 +42,13 @@ def served_cli_emulator() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def served_cli_emulator() -> Iterator[str]:
+    """``oqc-provider emulator serve --port P --token T --seed S``, as a user starts it; its URL."""
+    with cli_emulator("--token", TOKEN, "--seed", str(SEED)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

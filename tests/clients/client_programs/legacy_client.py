@@ -112,7 +112,24 @@ def schedule(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return answers
 
 
-SCENARIOS = {"connect": connect, "execute": execute, "schedule": schedule}
+def windows(spec: dict[str, Any]) -> dict[str, Any]:
+    """A task scheduled outside the QPU's window: what the client reads about windows and waits."""
+    from qcaas_client.client import QPUTask
+
+    oqc = client()
+    device = os.environ["OQC_DEVICE"]
+    [task] = oqc.schedule_tasks(QPUTask(program=spec["program"], config=compiler_config(spec)), qpu_id=device)
+    answer = {
+        "next_window": oqc.get_next_window(device),
+        "estimates": oqc.get_qpu_execution_estimates(device),
+        "task_estimates": oqc.get_task_execution_estimates(task.task_id, device),
+        "status": oqc.get_task_status(task.task_id, device),
+    }
+    oqc.cancel_task(task.task_id, device)
+    return answer
+
+
+SCENARIOS = {"connect": connect, "execute": execute, "schedule": schedule, "windows": windows}
 
 
 def main() -> None:
