@@ -3,7 +3,8 @@
 Modules: :mod:`~oqc_provider.qiskit.provider` (``OQCProvider``), :mod:`~oqc_provider.qiskit.backend`
 (``OQCBackend``), :mod:`~oqc_provider.qiskit.target` (Target from device and calibration),
 :mod:`~oqc_provider.qiskit.translate` (circuit checks, OpenQASM 2), :mod:`~oqc_provider.qiskit.results`
-(engine outputs to ``Result``) and :mod:`~oqc_provider.qiskit.job` (``OQCJob``).
+(engine outputs to ``Result``), :mod:`~oqc_provider.qiskit.job` (``OQCJob``) and
+:mod:`~oqc_provider.qiskit.primitives` (``OQCSamplerV2``, ``OQCEstimatorV2``).
 
 Example:
     >>> from oqc_provider import OQCProvider
@@ -13,6 +14,7 @@ Example:
 
 from oqc_provider.qiskit.backend import OQCBackend
 from oqc_provider.qiskit.job import OQCJob, OQCJobTimeoutError, OQCServiceUnreachableError
+from oqc_provider.qiskit.primitives import OQCEstimatorV2, OQCPrimitiveJob, OQCSamplerV2
 from oqc_provider.qiskit.provider import OQCProvider
 from oqc_provider.qiskit.translate import CircuitValidationError, ConditionalOperationError
 
@@ -20,8 +22,11 @@ __all__ = [
     "CircuitValidationError",
     "ConditionalOperationError",
     "OQCBackend",
+    "OQCEstimatorV2",
     "OQCJob",
     "OQCJobTimeoutError",
+    "OQCPrimitiveJob",
     "OQCProvider",
+    "OQCSamplerV2",
     "OQCServiceUnreachableError",
 ]

@@ -192,6 +192,25 @@ class OQCBackend(BackendV2):
             ConditionalOperationError: a circuit has classically controlled operations.
             ConfigurationError: a bad option value, ``meas_level`` other than 2, or too many shots.
         """
+        job = self.prepare_job(run_input, **options)
+        job.submit()
+        circuits = len(job.composite.jobs)
+        logger.info("Submitting job %s: %d circuit(s) to %s", job.job_id(), circuits, self.name)
+        return job
+
+    def prepare_job(self, run_input: QuantumCircuit | Sequence[QuantumCircuit], **options: Any) -> OQCJob:
+        """The job :meth:`run` submits, checked and converted but not yet recorded or sent.
+
+        For front ends that add their own data to the job's annotations before
+        :meth:`OQCJob.submit` records it (the primitives do), so it is saved with the job from
+        the start.
+
+        Raises:
+            CircuitValidationError: a circuit cannot run here as it stands (the message names the
+                circuit, gate and qubits); transpile it for this backend.
+            ConditionalOperationError: a circuit has classically controlled operations.
+            ConfigurationError: a bad option value, ``meas_level`` other than 2, or too many shots.
+        """
         circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
         if not circuits:
             raise ConfigurationError("run() needs at least one circuit.")
@@ -235,10 +254,7 @@ class OQCBackend(BackendV2):
             "timeout": run_options.timeout,
             "circuits": [record.to_json() for record in records],
         }
-        job = OQCJob(self, job_id, composite, live_metadata=[circuit.metadata for circuit in circuits])
-        job.submit()
-        logger.info("Submitting job %s: %d circuit(s) to %s", job_id, len(circuits), self.name)
-        return job
+        return OQCJob(self, job_id, composite, live_metadata=[circuit.metadata for circuit in circuits])
 
     def _record(self, job_id: str, shots: int | None) -> Record:
         """How this backend's jobs are recorded in the provider's local job store."""
