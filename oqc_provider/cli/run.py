@@ -150,31 +150,49 @@ def run(
                 f"saved at {store.path_for(job_id)}: run 'oqc-provider jobs result {job_id} --wait 600' later"
             ) from None
     results = [outcome(job, path) for job, path in zip(jobs, files, strict=True)]
+    drawn = None if plot is None else _plot_all(results, plot)
     if as_json:
-        print_json({"job_id": job_id, "qpu": info.qpu_id, "backend": info.name, "circuits": results})
+        report = {"job_id": job_id, "qpu": info.qpu_id, "backend": info.name, "circuits": results}
+        print_json(report if drawn is None else {**report, "plot": drawn})
     else:
         out = console()
         for item in results:
             print_outcome(out, item)
         out.print(f"Saved as job [bold]{job_id}[/] ({store.path_for(job_id)})")
-    if plot is not None:
-        _plot_first(results, plot)
-        if not as_json:
-            console().print(f"Histogram written to {plot}")
+        if drawn is not None:
+            out.print(drawn, markup=False, highlight=False)
     failed = [item for item in results if item["error"]]
     if failed:
         first = failed[0]
         raise fail(f"{len(failed)} of {len(results)} circuit(s) failed; {first['circuit']}: {first['error']}")
 
 
-def _plot_first(results: list[dict[str, Any]], path: Path) -> None:
-    from oqc_provider.plots import plot_counts
+#: The most histograms ``--plot`` draws in one picture (more would be unreadable).
+MAX_PLOT_PANELS = 24
 
-    for item in results:
-        if item["counts"]:
-            register, counts = format_counts(item["counts"])[0]
-            plot_counts(counts, path=path, title=f"{Path(item['circuit']).name}: register {register}")
-            return
+
+def _plot_all(results: list[dict[str, Any]], path: Path) -> str:
+    """Draw every register of every circuit with counts into one picture; say what was drawn."""
+    from oqc_provider.plots import plot_counts_grid
+
+    panels = [
+        (f"{Path(item['circuit']).name}: register {register}", counts)
+        for item in results
+        if item["counts"]
+        for register, counts in format_counts(item["counts"])
+    ]
+    missing = [Path(item["circuit"]).name for item in results if not item["counts"]]
+    not_drawn = f"; no counts to draw for {', '.join(missing)}" if missing else ""
+    if not panels:
+        return f"No histogram written: no circuit returned counts{not_drawn}."
+    circuits = sum(1 for item in results if item["counts"])
+    kept = panels[:MAX_PLOT_PANELS]
+    plot_counts_grid(kept, path=path)
+    if len(kept) < len(panels):
+        what = f"the first {len(kept)} of {len(panels)} registers ({circuits} circuit(s))"
+    else:
+        what = f"{len(panels)} register(s) of {circuits} circuit(s)"
+    return f"Histograms of {what} written to {path}{not_drawn}."
 
 
 @cli_errors
