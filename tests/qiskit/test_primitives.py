@@ -28,6 +28,7 @@ from oqc_provider.emulator.testing import serve_in_thread
 from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
 from oqc_provider.qiskit import OQCBackend, OQCJob, OQCProvider
 from oqc_provider.qiskit.primitives import OQCEstimatorV2, OQCPrimitiveJob, OQCSamplerV2
+from oqc_provider.run_options import KEEP_LAYOUT
 
 BINDINGS = 200
 SHOTS = 400
@@ -158,9 +159,16 @@ def test_options_apply_and_results_repeat_with_a_seed(counted) -> None:
     assert [r.data.c.num_shots for r in first] == [120, 50]  # each PUB keeps the shots it asked for
     for a, b in zip(first, again, strict=True):
         assert np.array_equal(a.data.c.array, b.data.c.array)
-    job = OQCSamplerV2(backend, run_options={"tag": "sweep-7"}).run(pubs[:1], shots=10)
+    job = OQCSamplerV2(backend, run_options={"tag": "sweep-7", "optimizations": "one"}).run(
+        pubs[:1], shots=10
+    )
     job.result(timeout=60)
     assert {child.tag for child in job.job.composite.jobs} == {"sweep-7"}
+    plain = backend.run(isa.assign_parameters([0.3]), shots=10, memory=True, optimizations="one")
+    plain.result(timeout=60)
+    (sent,) = [child.config_to_send().optimizations for child in plain.composite.jobs]
+    assert all(child.config_to_send().optimizations == sent for child in job.job.composite.jobs)
+    assert sent != KEEP_LAYOUT  # the option changed what the service may do
 
 
 def test_provider_job_returns_each_kind(counted, bell: QuantumCircuit) -> None:
