@@ -289,3 +289,24 @@ def test_a_sweep_killed_mid_wait_is_retrieved_in_a_new_process(tmp_path: Path, k
         assert evs[0] == 1 and evs[-1] == -1  # theta = 0 and pi are deterministic
         # 64 shots per binding: sigma <= 0.125; the mean error over 200 bindings is well under it.
         assert np.abs(evs - np.cos(np.linspace(0, np.pi, 200))).mean() < 0.1
+
+
+def test_several_registers_read_as_backend_sampler_reads_them(counted) -> None:
+    """Deterministic outcomes over two registers and an unmeasured bit: bit for bit what Qiskit's
+    BackendSamplerV2 returns over the same backend."""
+    from qiskit import ClassicalRegister, QuantumRegister
+
+    provider, _ = counted
+    backend = provider.get_backend("Lucy Simulator")
+    circuit = QuantumCircuit(QuantumRegister(3, "q"), ClassicalRegister(3, "a"), ClassicalRegister(2, "b"))
+    circuit.x(0)
+    circuit.x(2)
+    circuit.measure(0, 2)  # a = 100 (a[2] set), a[0] never written
+    circuit.measure(1, 1)
+    circuit.measure(2, 4)  # b = 10 (b[1] set)
+    isa = transpile(circuit, backend, seed_transpiler=1)
+    ours = OQCSamplerV2(backend).run([isa], shots=30).result(timeout=60)[0].data
+    theirs = BackendSamplerV2(backend=backend).run([isa], shots=30).result()[0].data
+    assert ours.a.get_counts() == theirs.a.get_counts() == {"100": 30}
+    assert ours.b.get_counts() == theirs.b.get_counts() == {"10": 30}
+    assert ours.a.num_bits == 3 and ours.b.num_bits == 2
