@@ -1,19 +1,26 @@
-"""Qiskit's reference primitives over an OQC backend: Bell statistics and a <ZZ> expectation value.
+"""Qiskit V2 primitives whose jobs are OQC jobs: Bell statistics, a <ZZ> sweep, and the job found again.
+
+``OQCSamplerV2`` / ``OQCEstimatorV2`` send every PUB and parameter binding of one ``run()`` as one
+OQC job, recorded in the local job store: ``OQCProvider().job(job_id)`` finds it in any process.
+(Qiskit's ``BackendSamplerV2`` / ``BackendEstimatorV2`` work over the same backend too, with jobs
+that live in memory only.)
 
 python examples/qiskit_primitives.py
 """
 
 from __future__ import annotations
 
+import numpy as np
 from qiskit import QuantumCircuit
-from qiskit.primitives import BackendEstimatorV2, BackendSamplerV2
+from qiskit.circuit import Parameter
 from qiskit.quantum_info import SparsePauliOp
 from qiskit.transpiler import generate_preset_pass_manager
 
 from oqc_provider import OQCProvider
+from oqc_provider.qiskit import OQCEstimatorV2, OQCSamplerV2
 
 
-def main() -> tuple[dict[str, int], float]:
+def main() -> tuple[dict[str, int], list[float]]:
     with OQCProvider() as provider:
         backend = provider.get_backend("Lucy Simulator")
         manager = generate_preset_pass_manager(optimization_level=2, backend=backend)
@@ -22,19 +29,24 @@ def main() -> tuple[dict[str, int], float]:
         bell.h(0)
         bell.cx(0, 1)
         bell.measure([0, 1], [0, 1])
-        sampler = BackendSamplerV2(backend=backend)
-        counts = sampler.run([manager.run(bell)], shots=2000).result()[0].data.c.get_counts()
-        print("sampler counts:", counts)
+        sampler = OQCSamplerV2(backend)
+        job = sampler.run([manager.run(bell)], shots=2000)
+        counts = job.result()[0].data.c.get_counts()
+        print(f"sampler job {job.job_id()} counts:", counts)
 
+        theta = Parameter("theta")
         state = QuantumCircuit(2)
-        state.h(0)
+        state.ry(theta, 0)
         state.cx(0, 1)
         isa = manager.run(state)
-        observable = SparsePauliOp("ZZ").apply_layout(isa.layout)
-        estimator = BackendEstimatorV2(backend=backend)
-        zz = float(estimator.run([(isa, observable)]).result()[0].data.evs)
-        print("<ZZ> =", zz)
-        return counts, zz
+        observable = SparsePauliOp("ZI").apply_layout(isa.layout)  # <Z1> = cos(theta)
+        angles = np.linspace(0, np.pi, 5).reshape(5, 1)
+        estimator = OQCEstimatorV2(backend)
+        sweep = estimator.run([(isa, observable, angles)])  # 5 bindings: one OQC job
+        found = provider.job(sweep.job_id())  # what a new process would do with the id
+        evs = [round(float(value), 2) for value in found.result()[0].data.evs]
+        print(f"estimator job {sweep.job_id()}: <Z1> over theta in [0, pi] =", evs)
+        return counts, evs
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -242,12 +242,49 @@ def plot_counts(
     Raises:
         PlotDependencyError: matplotlib is not installed.
     """
+    shown = min(len(counts), top)
+    figure = _figure(max(4.5, 0.45 * shown + 2.0), 3.8)
+    _draw_counts(figure.add_subplot(), counts, title, top)
+    return _save(figure, path)
+
+
+def plot_counts_grid(
+    panels: Sequence[tuple[str, Mapping[str, int] | Mapping[Any, int]]],
+    *,
+    path: str | Path | None = None,
+    top: int = 32,
+    columns: int = 2,
+) -> Figure:
+    """Draw several histograms in one picture: one panel per ``(title, counts)``, in order.
+
+    For several circuits or registers at once (``oqc-provider run a.qasm b.qasm --plot``).
+
+    Example:
+        >>> figure = plot_counts_grid([("a.qasm: c", {"00": 5, "11": 5}), ("a.qasm: flag", {"1": 10})])
+        >>> [axes.get_title() for axes in figure.axes]
+        ['a.qasm: c', 'a.qasm: flag']
+
+    Raises:
+        PlotDependencyError: matplotlib is not installed.
+        ValueError: no panels.
+    """
+    if not panels:
+        raise ValueError("plot_counts_grid needs at least one (title, counts) panel.")
+    columns = max(1, min(columns, len(panels)))
+    rows = math.ceil(len(panels) / columns)
+    widest = max(min(len(counts), top) for _, counts in panels)
+    figure = _figure(columns * max(4.5, 0.45 * widest + 2.0), rows * 3.8)
+    for index, (title, counts) in enumerate(panels):
+        _draw_counts(figure.add_subplot(rows, columns, index + 1), counts, title, top)
+    return _save(figure, path)
+
+
+def _draw_counts(axes: Any, counts: Mapping[Any, int], title: str | None, top: int) -> None:
+    """One histogram on ``axes``: the ``top`` most frequent outcomes, in bitstring order."""
     items = sorted(counts.items(), key=lambda item: -int(item[1]))[:top]
     items.sort(key=lambda item: str(item[0]))
     labels = [str(k) for k, _ in items]
     values = [int(v) for _, v in items]
-    figure = _figure(max(4.5, 0.45 * len(labels) + 2.0), 3.8)
-    axes = figure.add_subplot()
     bars = axes.bar(labels, values, color="#3b6fb6")
     axes.bar_label(bars, fontsize=8)
     axes.set_xlabel("outcome")
@@ -258,4 +295,3 @@ def plot_counts(
     if len(labels) > 8:
         axes.tick_params(axis="x", labelrotation=90)
     axes.margins(y=0.12)
-    return _save(figure, path)

@@ -206,8 +206,10 @@ def run(
     if options.selects_shots:
         for item in results:
             item["shots_kept"] = _shots_kept(item["counts"])
+    drawn = None if plot is None else _plot_all(results, plot)
     if as_json:
-        print_json({"job_id": job_id, "qpu": info.qpu_id, "backend": info.name, "circuits": results})
+        report = {"job_id": job_id, "qpu": info.qpu_id, "backend": info.name, "circuits": results}
+        print_json(report if drawn is None else {**report, "plot": drawn})
     else:
         out = console()
         for item in results:
@@ -215,10 +217,8 @@ def run(
             if item.get("shots_kept") is not None:
                 out.print(f"Selection kept {item['shots_kept']} of {shots} shots.")
         out.print(f"Saved as job [bold]{job_id}[/] ({store.path_for(job_id)})")
-    if plot is not None:
-        _plot_first(results, plot)
-        if not as_json:
-            console().print(f"Histogram written to {plot}")
+        if drawn is not None:
+            out.print(drawn, markup=False, highlight=False)
     failed = [item for item in results if item["error"]]
     if failed:
         first = failed[0]
@@ -245,14 +245,32 @@ def _shots_kept(counts: dict[str, dict[str, int]] | None) -> int | None:
     return sum(next(iter(counts.values())).values())
 
 
-def _plot_first(results: list[dict[str, Any]], path: Path) -> None:
-    from oqc_provider.plots import plot_counts
+#: The most histograms ``--plot`` draws in one picture (more would be unreadable).
+MAX_PLOT_PANELS = 24
 
-    for item in results:
-        if item["counts"]:
-            register, counts = format_counts(item["counts"])[0]
-            plot_counts(counts, path=path, title=f"{Path(item['circuit']).name}: register {register}")
-            return
+
+def _plot_all(results: list[dict[str, Any]], path: Path) -> str:
+    """Draw every register of every circuit with counts into one picture; say what was drawn."""
+    from oqc_provider.plots import plot_counts_grid
+
+    panels = [
+        (f"{Path(item['circuit']).name}: register {register}", counts)
+        for item in results
+        if item["counts"]
+        for register, counts in format_counts(item["counts"])
+    ]
+    missing = [Path(item["circuit"]).name for item in results if not item["counts"]]
+    not_drawn = f"; no counts to draw for {', '.join(missing)}" if missing else ""
+    if not panels:
+        return f"No histogram written: no circuit returned counts{not_drawn}."
+    circuits = sum(1 for item in results if item["counts"])
+    kept = panels[:MAX_PLOT_PANELS]
+    plot_counts_grid(kept, path=path)
+    if len(kept) < len(panels):
+        what = f"the first {len(kept)} of {len(panels)} registers ({circuits} circuit(s))"
+    else:
+        what = f"{len(panels)} register(s) of {circuits} circuit(s)"
+    return f"Histograms of {what} written to {path}{not_drawn}."
 
 
 @cli_errors

@@ -35,7 +35,7 @@ from pytket.passes import (
     AutoRebase,
     AutoSquash,
     BasePass,
-    CustomPass,
+    CustomPassMap,
     CXMappingPass,
     DecomposeBoxes,
     FullPeepholeOptimise,
@@ -45,6 +45,7 @@ from pytket.passes import (
 )
 from pytket.placement import GraphPlacement, NoiseAwarePlacement, Placement
 from pytket.predicates import (
+    CompilationUnit,
     ConnectivityPredicate,
     DirectednessPredicate,
     GateSetPredicate,
@@ -54,11 +55,15 @@ from pytket.predicates import (
     NoSymbolsPredicate,
     Predicate,
 )
+from pytket.unit_id import UnitID
 
 from oqc_provider.devices import DeviceSpec
 
 #: The one table from the device catalogue's native gate names to pytket OpTypes.
 OPTYPE_OF_GATE: dict[str, OpType] = {"rz": OpType.Rz, "sx": OpType.SX, "x": OpType.X, "ecr": OpType.ECR}
+
+#: A map between a circuit's units (qubits and bits), as CompilationUnit maps are.
+UnitMap = dict[UnitID, UnitID]
 
 #: The gates every level squashes single-qubit runs into (``x`` is kept only where rebase emits it).
 _SQUASH_GATES = frozenset({OpType.Rz, OpType.SX})
@@ -159,20 +164,27 @@ def default_compilation_pass(
 
 
 def _mapping_pass(spec: DeviceSpec, arch: Architecture, placer: Placement) -> BasePass:
-    """Place (unless the circuit is placed already), route with directed CX, delay measures."""
+    """Place (unless the circuit is placed already), route with directed CX, delay measures.
+
+    The choice between placing and keeping a placement depends on the circuit, so it is made in
+    a ``CustomPassMap`` that returns the maps the inner ``CXMappingPass`` recorded: a plain
+    ``CustomPass`` would leave a CompilationUnit's ``initial_map``/``final_map`` at ``q[i] -> q[i]``
+    while the circuit acts on ``node[...]``, and tools that follow the maps (qermit, observables)
+    would measure the wrong qubits.
+    """
     delay_measures = not spec.supports_mid_circuit_measurement
     place = CXMappingPass(arch, placer, directed_cx=True, delay_measures=delay_measures)
     # The base Placement maps qubits that are already device nodes to themselves.
     keep = CXMappingPass(arch, Placement(arch), directed_cx=True, delay_measures=delay_measures)
     nodes = set(arch.nodes)
 
-    def transform(circuit: Circuit) -> Circuit:
-        mapped = circuit.copy()
-        placed = bool(mapped.qubits) and all(qubit in nodes for qubit in mapped.qubits)
-        (keep if placed else place).apply(mapped)
-        return mapped
+    def transform(circuit: Circuit) -> tuple[Circuit, tuple[UnitMap, UnitMap]]:
+        placed = bool(circuit.qubits) and all(qubit in nodes for qubit in circuit.qubits)
+        unit = CompilationUnit(circuit)
+        (keep if placed else place).apply(unit)
+        return unit.circuit, (unit.initial_map, unit.final_map)
 
-    return CustomPass(transform, label="OQCMapping")
+    return CustomPassMap(transform, label="OQCMapping")
 
 
 __all__ = [

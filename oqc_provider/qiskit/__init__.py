@@ -4,7 +4,8 @@ Modules: :mod:`~oqc_provider.qiskit.provider` (``OQCProvider``), :mod:`~oqc_prov
 (``OQCBackend``), :mod:`~oqc_provider.qiskit.target` (Target from device and calibration),
 :mod:`~oqc_provider.qiskit.translate` (circuit checks, OpenQASM 2), :mod:`~oqc_provider.qiskit.results`
 (engine outputs to ``Result``), :mod:`~oqc_provider.qiskit.job` (``OQCJob``) and
-:mod:`~oqc_provider.qiskit.sampler` (``OQCSamplerV2``, for runs that keep fewer shots than asked for).
+:mod:`~oqc_provider.qiskit.primitives` (``OQCSamplerV2``, ``OQCEstimatorV2``; their results hold the
+shots pre- or post-selection kept).
 
 Example:
     >>> from oqc_provider import OQCProvider
@@ -14,16 +15,18 @@ Example:
 
 from oqc_provider.qiskit.backend import OQCBackend
 from oqc_provider.qiskit.job import OQCJob, OQCJobTimeoutError, OQCServiceUnreachableError
+from oqc_provider.qiskit.primitives import OQCEstimatorV2, OQCPrimitiveJob, OQCSamplerV2
 from oqc_provider.qiskit.provider import OQCProvider
-from oqc_provider.qiskit.sampler import OQCSamplerV2
 from oqc_provider.qiskit.translate import CircuitValidationError, ConditionalOperationError
 
 __all__ = [
     "CircuitValidationError",
     "ConditionalOperationError",
     "OQCBackend",
+    "OQCEstimatorV2",
     "OQCJob",
     "OQCJobTimeoutError",
+    "OQCPrimitiveJob",
     "OQCProvider",
     "OQCSamplerV2",
     "OQCServiceUnreachableError",

@@ -212,6 +212,27 @@ class OQCBackend(BackendV2):
             ConditionalOperationError: a circuit has classically controlled operations.
             ConfigurationError: a bad option value, ``meas_level`` other than 2, or too many shots.
         """
+        job = self.prepare_job(run_input, **options)
+        job.submit()
+        circuits = len(job.composite.jobs)
+        logger.info("Submitting job %s: %d circuit(s) to %s", job.job_id(), circuits, self.name)
+        return job
+
+    def prepare_job(self, run_input: QuantumCircuit | Sequence[QuantumCircuit], **options: Any) -> OQCJob:
+        """The job :meth:`run` submits, checked, converted and admitted against any budget, but not
+        yet recorded or sent.
+
+        For front ends that add their own data to the job's annotations before
+        :meth:`OQCJob.submit` records it (the primitives do), so it is saved with the job from
+        the start.
+
+        Raises:
+            CircuitValidationError: a circuit cannot run here as it stands (the message names the
+                circuit, gate and qubits); transpile it for this backend.
+            ConditionalOperationError: a circuit has classically controlled operations.
+            ConfigurationError: a bad option value, ``meas_level`` other than 2, or too many shots.
+            BudgetExceededError: ``max_cost`` or an active tracker's budget would be crossed.
+        """
         circuits = _circuits(run_input)
         run_options, _ = self._settings(options)
         sdk = self.provider.session.sdk
@@ -232,10 +253,7 @@ class OQCBackend(BackendV2):
             "timeout": run_options.timeout,
             "circuits": [record.to_json() for record in records],
         }
-        job = OQCJob(self, job_id, composite, live_metadata=[circuit.metadata for circuit in circuits])
-        job.submit()
-        logger.info("Submitting job %s: %d circuit(s) to %s", job_id, len(circuits), self.name)
-        return job
+        return OQCJob(self, job_id, composite, live_metadata=[circuit.metadata for circuit in circuits])
 
     def _new_jobs(
         self, circuits: list[QuantumCircuit], run_options: RunOptions

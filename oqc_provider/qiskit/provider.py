@@ -25,11 +25,14 @@ from typing import Any
 
 import httpx
 
+from oqc_provider.engine.snapshots import CompositeJobSnapshot
 from oqc_provider.engine.store import JobStore, StoreEntry
 from oqc_provider.qcaas.client import ServerMode
 from oqc_provider.qcaas.errors import ConfigurationError, UnknownQpuError
 from oqc_provider.qcaas.retry import RetryPolicy
 from oqc_provider.qiskit.backend import STORE_KIND, OQCBackend
+from oqc_provider.qiskit.job import ANNOTATION_KEY, OQCJob
+from oqc_provider.qiskit.primitives import PRIMITIVE_KEY, OQCPrimitiveJob
 from oqc_provider.session import ProviderSession, QpuInfo
 
 logger = logging.getLogger("oqc_provider.qiskit")
@@ -164,6 +167,22 @@ class OQCProvider:
                 f"{len(candidates)} match, none is ACTIVE. See provider.backends() for each one's status."
             )
         return self._backend(best)
+
+    def job(self, job_id: str) -> OQCJob | OQCPrimitiveJob:
+        """A Qiskit job from the local job store, in any process: an :class:`OQCJob` for a
+        ``backend.run`` id, an :class:`OQCPrimitiveJob` for an ``OQCSamplerV2``/``OQCEstimatorV2`` one.
+
+        Raises:
+            JobStoreError: no such job in the store.
+            ConfigurationError: the job is not a Qiskit job.
+        """
+        snapshot = self.job_store.read(job_id)
+        annotations = snapshot.annotations if isinstance(snapshot, CompositeJobSnapshot) else {}
+        data = annotations.get(ANNOTATION_KEY)
+        if not isinstance(data, dict) or "qpu_id" not in data:
+            raise ConfigurationError(f"Job {job_id!r} was not created by the Qiskit front end.")
+        job = self.get_backend(str(data["qpu_id"])).job_from_snapshot(job_id, snapshot)
+        return OQCPrimitiveJob(job) if PRIMITIVE_KEY in annotations else job
 
     def jobs(self, backend: str | None = None) -> list[StoreEntry]:
         """Qiskit jobs in the local job store, newest first (optionally for one backend name)."""

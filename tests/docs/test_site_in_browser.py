@@ -1,5 +1,5 @@
-"""The built site in a real headless browser: pages render, the top menu fits on one row, the copy
-buttons copy code without prompts, and nothing logs an error.
+"""The built site in a real headless browser: pages render, the top menu fits on one row, pages fit
+1280 px, the copy buttons copy code without prompts, and nothing logs an error.
 
 Optional: it runs only where a Chromium is installed (``apt-get install chromium``), and skips
 otherwise, so CI (``.ci/run``) does not depend on it. No browser-driver package is needed: a
@@ -86,7 +86,11 @@ PROBE = """<script>
         code_blocks: document.querySelectorAll("article pre > code").length,
         copy_buttons: document.querySelectorAll("article .md-code__button[data-md-type=copy], "
           + "article .md-clipboard").length,
-        copies: copies
+        copies: copies,
+        page_overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        cut_blocks: Array.prototype.filter.call(
+          document.querySelectorAll("article pre > code"),
+          function (code) { return code.scrollWidth > code.clientWidth + 1; }).length
       });
       document.body.appendChild(report);
     }, 300);
@@ -155,6 +159,16 @@ def test_the_page_renders_with_one_row_of_tabs_and_no_errors(site: str, page: st
     assert report["article_chars"] > 300, report
     assert report["tabs"] == 4 and report["tab_rows"] == 1, report  # the top menu does not wrap
     assert report["copy_buttons"] == report["code_blocks"], report
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.strip("/") or "home")
+def test_the_page_fits_1280_px(site: str, page: str) -> None:
+    """Nothing makes the page scroll sideways at 1280 px; on the home page no code block is cut off
+    behind its own scroll bar either (elsewhere wide CLI tables may scroll inside their block)."""
+    report = probe(site + page)
+    assert report["page_overflow"] <= 0, report
+    if page == "":
+        assert report["cut_blocks"] == 0, report
 
 
 def test_copy_buttons_copy_code_without_prompts_or_output(site: str) -> None:

@@ -72,7 +72,7 @@ def test_post_selection_keeps_every_shot_of_two_level_qubits(lucy_sim, bell):
 
 def test_the_sampler_holds_the_kept_shots_of_one_circuit(lucy, bell):
     circuit = transpile(bell, lucy, initial_layout=[0, 1], seed_transpiler=1)
-    sampler = OQCSamplerV2(backend=lucy, options={"run_options": {"pre_selection": True}})
+    sampler = OQCSamplerV2(lucy, run_options={"pre_selection": True})
     pub = sampler.run([circuit], shots=1000).result()[0]
     (kept,) = pub.metadata["shots_kept"]
     assert pub.data.c.num_shots == sum(pub.data.c.get_counts().values()) == kept < 1000
@@ -85,7 +85,7 @@ def test_the_sampler_trims_a_sweep_to_the_fewest_kept_shots(lucy):
     circuit.ry(theta, 0)
     circuit.cx(0, 1)
     circuit.measure([0, 1], [0, 1])
-    sampler = OQCSamplerV2(backend=lucy, options={"run_options": {"pre_selection": True}})
+    sampler = OQCSamplerV2(lucy, run_options={"pre_selection": True})
     pub = sampler.run(
         [(transpile(circuit, lucy, initial_layout=[0, 1]), [[0.0], [1.0], [3.1]])], shots=600
     ).result()[0]
@@ -95,7 +95,7 @@ def test_the_sampler_trims_a_sweep_to_the_fewest_kept_shots(lucy):
 
 
 def test_without_selection_the_sampler_is_backend_sampler_v2(lucy_sim, bell):
-    pub = OQCSamplerV2(backend=lucy_sim).run([transpile(bell, lucy_sim)], shots=300).result()[0]
+    pub = OQCSamplerV2(lucy_sim).run([transpile(bell, lucy_sim)], shots=300).result()[0]
     assert pub.data.c.num_shots == 300 and pub.metadata == {"shots": 300, "circuit_metadata": {}}
 
 
