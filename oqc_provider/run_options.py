@@ -103,6 +103,9 @@ class RunOptions(BaseModel):
         error_mitigation: readout error mitigation (needs one classical register).
         fetch_diagnostics: also fetch timings, metrics (including the physical qubits the
             program ran on) and metadata for each task.
+        preflight: check each program against what the service is known to refuse, and the
+            QPU's published limits, before sending it (:mod:`oqc_provider.preflight`); ``False``
+            sends it anyway.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
@@ -114,6 +117,7 @@ class RunOptions(BaseModel):
     optimizations: Optimizations | None = KEEP_LAYOUT
     error_mitigation: ErrorMitigationConfig | None = None
     fetch_diagnostics: bool = False
+    preflight: bool = True
 
     @field_validator("shots", mode="before")
     @classmethod
