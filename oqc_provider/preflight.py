@@ -62,8 +62,8 @@ class PreflightError(OqcProviderError, ValueError):
 def qubits_needed(program: str) -> int:
     """How many qubits ``program`` declares (OpenQASM 2 and 3), or addresses physically (``$n``)."""
     text = _COMMENTS.sub("", program)
-    declared = sum(int(size) for size in _QREG.findall(text)) + sum(int(n) for n in _QUBIT_ARRAY.findall(text))
-    declared += len(_QUBIT_SINGLE.findall(text))
+    sizes = [*_QREG.findall(text), *_QUBIT_ARRAY.findall(text)]
+    declared = sum(int(size) for size in sizes) + len(_QUBIT_SINGLE.findall(text))
     physical = [int(n) for n in _PHYSICAL.findall(text)]
     return max(declared, max(physical) + 1 if physical else 0)
 

@@ -7,7 +7,8 @@ with its sources, the QPUs it was seen on, an example program and the error the 
 entry names a *program class*: a predicate on the program text, defined here once, that three readers
 share without crossing layers:
 
-* the emulator reproduces an entry on the QPUs it was seen on (:mod:`oqc_provider.emulator.observed_refusals`);
+* the emulator reproduces an entry on the QPUs it was seen on
+  (:mod:`oqc_provider.emulator.observed_refusals`);
 * the front ends and ``oqc-provider run`` refuse a matching program before sending it
   (:mod:`oqc_provider.preflight`);
 * the tests replay every entry's example against both.
@@ -45,11 +46,12 @@ _APPLICATION = re.compile(
     r"([A-Za-z_]\w*)\s*(?:\([^;{}]*?\))?\s+([^;{}=]+);"
 )
 #: Statement words that are not gate applications.
-_NOT_GATES = frozenset(
+_NOT_GATE_WORDS = (
     "OPENQASM include qreg creg qubit bit opaque gate measure reset barrier delay if else for while "
     "input output let const def defcal cal extern return box int uint float angle bool duration stretch "
-    "complex array end break continue switch case default pragma".split()
+    "complex array end break continue switch case default pragma"
 )
+_NOT_GATES = frozenset(_NOT_GATE_WORDS.split())
 #: The gates OpenQASM 2 knows without ``qelib1.inc`` (and the device's ``ecr``, which QAT adds).
 _QASM2_BUILTIN = frozenset({"U", "CX", "ecr"})
 _QELIB1_INCLUDE = re.compile(r'\binclude\s+"qelib1\.inc"\s*;')
@@ -155,9 +157,8 @@ class Observation(BaseModel):
 
     def evidence(self) -> str:
         """The sources in one line: reference, date and address of each."""
-        return "; ".join(
-            f"{source.ref} ({source.date}{', ' + source.url if source.url else ''})" for source in self.sources
-        )
+        cited = [f"{s.ref} ({s.date}{', ' + s.url if s.url else ''})" for s in self.sources]
+        return "; ".join(cited)
 
 
 class Catalogue(BaseModel):

@@ -91,17 +91,30 @@ def run(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (job id, task ids, counts).")] = False,
     allow_insecure: AllowInsecure = False,
+    preflight: Annotated[
+        bool,
+        typer.Option(
+            "--preflight/--no-preflight",
+            help="Refuse, before sending, programs the QPU is known to refuse (docs/service-compilation.md).",
+        ),
+    ] = True,
 ) -> None:
     """Run OpenQASM files on a QPU and print the counts of each classical register."""
     from oqc_provider.engine.errors import JobStillActive, SubmissionIncomplete
     from oqc_provider.engine.progress import progress_for
     from oqc_provider.engine.store import JobStore, Record, new_job_id
+    from oqc_provider.preflight import check_program, check_request_sizes
     from oqc_provider.run_options import RunOptions
     from oqc_provider.unreachable import unreachable_message
 
     programs = [read_program(path) for path in files]
     options = RunOptions.build(
-        shots=shots, seed=seed, tag=tag, timeout=timeout, optimizations=optimizations.value
+        shots=shots,
+        seed=seed,
+        tag=tag,
+        timeout=timeout,
+        optimizations=optimizations.value,
+        preflight=preflight,
     )
     if plot is not None:
         from oqc_provider.plots import require_matplotlib
@@ -110,6 +123,9 @@ def run(
     with open_session(ctx, allow_insecure) as session:
         info = session.resolve(qpu)
         options.check_device(info.device)
+        if options.preflight:
+            for index, (program, path) in enumerate(zip(programs, files, strict=True)):
+                check_program(program, info.device, label=str(path), index=index)
         if options.seed_ignored_on(info.device):
             typer.echo(f"Note: {info.name} is not a simulator; --seed is not sent to it.", err=True)
         store, job_id = JobStore(), new_job_id()
@@ -126,6 +142,8 @@ def run(
             ],
             record=Record(store, kind=STORE_KIND, job_id=job_id, backend=info.name, shots=shots),
         )
+        if options.preflight:
+            check_request_sizes(jobs.jobs, [str(path) for path in files])  # before it is recorded or sent
         for job, path in zip(jobs, files, strict=True):
             job.annotations["file"] = str(path)
         jobs.save_state()

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.emulator.compilation import compile_task
-from oqc_provider.emulator.observed_refusals import refuse_as_observed
 from oqc_provider.emulator.noise import add_idle_relaxation, build_noise_model
+from oqc_provider.emulator.observed_refusals import refuse_as_observed
 from oqc_provider.emulator.programs import Layout, ProgramError
 from oqc_provider.emulator.results import (
     build_results,

@@ -38,6 +38,7 @@ from oqc_provider.engine.job import Job
 from oqc_provider.engine.snapshots import JobSnapshot
 from oqc_provider.engine.states import JobState
 from oqc_provider.engine.store import JobStore, Record, new_job_id
+from oqc_provider.preflight import check_program, check_request_sizes
 from oqc_provider.pytket import passes
 from oqc_provider.pytket.device_info import (
     BACKEND_NAME,
@@ -68,7 +69,9 @@ logger = logging.getLogger("oqc_provider.pytket")
 STORE_KIND = "pytket"
 #: Keyword arguments of ``get_result`` that ``run_circuits`` also hands to ``process_circuits``.
 _RESULT_KWARGS = frozenset({"timeout", "wait"})
-_SUBMIT_KWARGS = frozenset({"seed", "tag", "memory", "optimizations", "postprocess", "simplify_initial"})
+_SUBMIT_KWARGS = frozenset(
+    {"seed", "tag", "memory", "optimizations", "postprocess", "simplify_initial", "preflight"}
+)
 
 
 class OQCTketBackend(Backend):
@@ -230,12 +233,16 @@ class OQCTketBackend(Backend):
                 move (results still map by bits; see :meth:`physical_qubits`). A
                 ``TketOptimizations`` flag or codec object is accepted too.
             memory: accepted for compatibility; every result carries its shots.
+            preflight: check each program against what the service is known to refuse and the
+                QPU's published limits before sending (default True); ``False`` sends it anyway.
             timeout, wait: accepted and ignored here (``run_circuits`` passes ``get_result``'s
                 keywords to both); other unknown keywords warn.
 
         Raises:
             InvalidCircuitError: a circuit fails a predicate (named, with what to do).
             ConfigurationError: bad options, e.g. more shots than the QPU's maximum.
+            PreflightError: the service is known to refuse a circuit's program on this QPU, or a
+                task is over the 128 KiB request limit (nothing is sent).
             JobFailed: the service accepted none of the circuits (nothing runs).
         """
         circuits = list(circuits)
@@ -250,6 +257,7 @@ class OQCTketBackend(Backend):
             seed=None if seed is None else int(seed),
             tag=kwargs.get("tag", self._options.tag),
             optimizations=kwargs.get("optimizations", self._options.optimizations),
+            preflight=bool(kwargs.get("preflight", self._options.preflight)),
             # Every shot comes back (get_shots() works as on AerBackend) unless readout
             # mitigation asks for the counts format, the only one it applies to.
             memory=self._options.error_mitigation is None,
@@ -273,8 +281,14 @@ class OQCTketBackend(Backend):
         programs = [self._program(circuit, index) for index, circuit in enumerate(circuits)]
         if not circuits:
             return []
+        labels = [f"circuit {i}" + (f" ({c.name!r})" if c.name else "") for i, c in enumerate(circuits)]
+        if base.preflight:
+            for index, program in enumerate(programs):
+                check_program(program.qasm, spec, label=labels[index], index=index)
         key = new_job_id()
         composite = self._new_batch(programs, options, key)
+        if base.preflight:
+            check_request_sizes(composite.jobs, labels)  # before the batch is recorded or sent
         composite.annotations[STORE_KIND] = {
             "backend": BACKEND_NAME,
             "qpu_id": self._qpu.qpu_id,

@@ -56,11 +56,12 @@ from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot
 from oqc_provider.engine.store import Record, new_job_id
+from oqc_provider.preflight import check_program, check_request_sizes
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qiskit.job import ANNOTATION_KEY, ANNOTATION_SCHEMA, OQCJob
 from oqc_provider.qiskit.results import CircuitRecord
 from oqc_provider.qiskit.target import build_target
-from oqc_provider.qiskit.translate import checked_wire
+from oqc_provider.qiskit.translate import checked_wire, circuit_label, wire_hint
 from oqc_provider.run_options import DEFAULT_SHOTS, DEFAULT_TIMEOUT_S, KEEP_LAYOUT, RunOptions
 from oqc_provider.session import QpuInfo
 
@@ -135,6 +136,7 @@ class OQCBackend(BackendV2):
             optimizations=KEEP_LAYOUT,
             error_mitigation=None,
             fetch_diagnostics=False,
+            preflight=True,
         )
 
     # --- running -------------------------------------------------------------------------------
@@ -171,6 +173,7 @@ class OQCBackend(BackendV2):
             optimizations=settings["optimizations"],
             error_mitigation=settings["error_mitigation"],
             fetch_diagnostics=bool(settings["fetch_diagnostics"]),
+            preflight=bool(settings["preflight"]),
         )
         options.check_device(self.device)
         if options.seed_ignored_on(self.device) and not self._warned_seed:
@@ -191,6 +194,8 @@ class OQCBackend(BackendV2):
                 circuit, gate and qubits); transpile it for this backend.
             ConditionalOperationError: a circuit has classically controlled operations.
             ConfigurationError: a bad option value, ``meas_level`` other than 2, or too many shots.
+            PreflightError: the service is known to refuse a circuit's program on this QPU, or a
+                task is over the 128 KiB request limit (nothing is sent; ``preflight=False`` sends it).
         """
         circuits = [run_input] if isinstance(run_input, QuantumCircuit) else list(run_input)
         if not circuits:
@@ -208,6 +213,9 @@ class OQCBackend(BackendV2):
         jobs, records = [], []
         for index, circuit in enumerate(circuits):
             wire = checked_wire(circuit, target, device, index)  # raises before anything is sent
+            if run_options.preflight:
+                label = circuit_label(circuit, index)
+                check_program(wire.program, device, label=label, index=index, hint=wire_hint(wire))
             # Per shot: for memory, for joint counts over several registers, and for OpenQASM 3
             # (circuits with delays: QAT's counts runtime refuses their fractional delays).
             raw = run_options.memory or len(wire.registers) > 1 or wire.per_shot
@@ -222,6 +230,8 @@ class OQCBackend(BackendV2):
                 )
             )
             records.append(CircuitRecord.of(circuit, wire.registers, raw))
+        if run_options.preflight:
+            check_request_sizes(jobs, [circuit_label(circuit, i) for i, circuit in enumerate(circuits)])
         job_id = new_job_id()
         composite = sdk.create_batch(jobs, record=self._record(job_id, run_options.shots))
         composite.annotations[ANNOTATION_KEY] = {

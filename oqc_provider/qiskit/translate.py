@@ -118,6 +118,23 @@ class WireProgram:
         return self.openqasm == 3
 
 
+def wire_hint(wire: WireProgram) -> str:
+    """Why the program has the language it has, for a preflight refusal ("" for OpenQASM 2).
+
+    A circuit with delays is written as OpenQASM 3, which Toshiko refuses beside a two-qubit gate
+    (:mod:`oqc_provider.service_observations`); OpenQASM 2 cannot carry those delays.
+    """
+    if wire.openqasm != 3:
+        return ""
+    return (
+        "Why OpenQASM 3: the circuit has a delay (scheduling, transpile(..., scheduling_method=...), adds "
+        "them to idle qubits), and OpenQASM 2 cannot carry one shorter than a second: QAT's OpenQASM 2 "
+        "reader takes whole seconds only (\"the custom 'delay' instruction can only accept an integer "
+        'parameter", QAT 3.5 pipeline path, tests/fixtures/qat/preflight.json). Without delays (the '
+        "service schedules the program itself) the circuit is sent as OpenQASM 2."
+    )
+
+
 def circuit_label(circuit: QuantumCircuit, index: int) -> str:
     """How messages refer to a circuit: its name and its place in the batch."""
     return f"circuit {index} ({circuit.name!r})"
