@@ -160,3 +160,29 @@ def test_cli_refuses_a_program_wider_than_the_qpu(url: str, tmp_path: Path) -> N
     refused = Cli()("--url", url, "run", str(program), "--qpu", "Lucy Simulator", "--no-progress")
     assert refused.exit_code != 0 and "declares 9 qubits but Lucy Simulator has 8" in refused.output
     assert task_count(url) == before
+
+
+@pytest.mark.parametrize("name", ["Toshiko", "Lucy Simulator"])
+def test_no_program_the_front_ends_write_by_default_is_in_a_refused_class(
+    provider: OQCProvider, url: str, tmp_path: Path, name: str
+) -> None:
+    """Circuits without delays, any gates: Qiskit and pytket write programs no catalogue entry refuses."""
+    from qiskit.circuit.random import random_circuit
+
+    from oqc_provider.pytket.programs import to_program
+    from oqc_provider.qiskit.translate import checked_wire
+    from tests.pytket.conftest import random_circuit as random_tket_circuit
+
+    backend = provider.get_backend(name)
+    device = backend.device
+    tket = OQCTketBackend(name, url=url, job_store=tmp_path)
+    try:
+        for seed in range(6):
+            circuit = transpile(random_circuit(4, 6, max_operands=3, measure=True, seed=seed), backend)
+            qiskit_program = checked_wire(circuit, backend.target, device).program
+            tket_program = to_program(tket.get_compiled_circuit(random_tket_circuit(seed)), device).qasm
+            for program in (qiskit_program, tket_program):
+                assert program.startswith('OPENQASM 2.0;\ninclude "qelib1.inc";')
+                assert observed_refusals(program, device.name, device.qpu_id) == []
+    finally:
+        tket.close()
