@@ -53,8 +53,12 @@ _NOT_GATE_WORDS = (
     "complex array end break continue switch case default pragma"
 )
 _NOT_GATES = frozenset(_NOT_GATE_WORDS.split())
-#: The gates OpenQASM 2 knows without ``qelib1.inc`` (and the device's ``ecr``, which QAT adds).
-_QASM2_BUILTIN = frozenset({"U", "CX", "ecr"})
+#: The gates ``qelib1.inc`` defines, as the OpenQASM 2 reader QAT uses knows them (Qiskit's legacy set).
+_QELIB1_GATE_NAMES = (
+    "u3 u2 u1 cx id u0 u p x y z h s sdg t tdg rx ry rz sx sxdg cz cy swap ch ccx cswap crx cry crz cu1 cp "
+    "cu3 csx cu rxx rzz rccx rc3x c3x c3sqrtx c4x"
+)
+_QELIB1_GATES = frozenset(_QELIB1_GATE_NAMES.split())
 _QELIB1_INCLUDE = re.compile(r'\binclude\s+"qelib1\.inc"\s*;')
 
 
@@ -85,11 +89,15 @@ def multi_qubit_gate_in_openqasm3(text: str) -> str | None:
 
 
 def gate_without_qelib1(text: str) -> str | None:
-    """The first gate an OpenQASM 2 program uses from ``qelib1.inc`` without including it (None: none)."""
+    """The first gate an OpenQASM 2 program uses from ``qelib1.inc`` without including it (None: none).
+
+    A gate the program defines itself, and a name ``qelib1.inc`` does not define (an unknown gate,
+    refused for that reason instead), are not in the class.
+    """
     if openqasm_major(text) != 2 or _QELIB1_INCLUDE.search(text):
         return None
     applications, defined = _applications(text)
-    return next((name for name, _ in applications if name not in _QASM2_BUILTIN | defined), None)
+    return next((name for name, _ in applications if name in _QELIB1_GATES and name not in defined), None)
 
 
 #: Each program class: a function naming what in the program puts it in the class (None: not in it).

@@ -72,6 +72,7 @@ def test_openqasm3_multi_qubit_gate_class(program: str, gate: str | None) -> Non
     [
         ("OPENQASM 2.0;\nqreg q[2];\nx q[1];\nh q[0];\n", "x"),
         ("OPENQASM 2.0;\nqreg q[2];\nU(0,0,0) q[0];\nCX q[0],q[1];\necr q[0],q[1];\n", None),
+        ("OPENQASM 2.0;\nqreg q[1];\nfoo q[0];\n", None),  # unknown to qelib1.inc too: refused for that
         ("OPENQASM 2.0;\ngate g a { U(0,0,0) a; }\nqreg q[1];\ng q[0];\n", None),
         ("OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[1];\nh q[0];\n", None),
         ("OPENQASM 3.0;\nqubit[1] q;\nh q[0];\n", None),
