@@ -207,6 +207,15 @@ def observed_refusals(program: str, qpu_name: str, qpu_id: str) -> list[Observat
     ]
 
 
+def refuses_openqasm3_multi_qubit_gates(qpu_name: str, qpu_id: str) -> bool:
+    """Whether the catalogue says this QPU refuses OpenQASM 3 with a two-qubit gate (the front ends
+    then avoid writing such programs where they can)."""
+    return any(
+        entry.program_class == "openqasm3_multi_qubit_gate" and entry.refuses_on(qpu_name, qpu_id)
+        for entry in catalogue().observations
+    )
+
+
 __all__ = [
     "PROGRAM_CLASSES",
     "Catalogue",
@@ -219,4 +228,5 @@ __all__ = [
     "observation",
     "observed_refusals",
     "openqasm_major",
+    "refuses_openqasm3_multi_qubit_gates",
 ]

@@ -63,6 +63,7 @@ from oqc_provider.qiskit.results import CircuitRecord
 from oqc_provider.qiskit.target import build_target
 from oqc_provider.qiskit.translate import checked_wire, circuit_label, wire_hint
 from oqc_provider.run_options import DEFAULT_SHOTS, DEFAULT_TIMEOUT_S, KEEP_LAYOUT, RunOptions
+from oqc_provider.service_observations import refuses_openqasm3_multi_qubit_gates
 from oqc_provider.session import QpuInfo
 
 if TYPE_CHECKING:
@@ -211,8 +212,11 @@ class OQCBackend(BackendV2):
         config_counts = run_options.merged(memory=False).compiler_config()
         config_raw = run_options.merged(memory=True).compiler_config()
         jobs, records = [], []
-        for index, circuit in enumerate(circuits):
-            wire = checked_wire(circuit, target, device, index)  # raises before anything is sent
+        # Where OpenQASM 3 with a two-qubit gate is known to be refused, idle delays are left out so
+        # a scheduled circuit whose every delay is idle goes as OpenQASM 2 (preflight=False: as written).
+        drop_idle = run_options.preflight and refuses_openqasm3_multi_qubit_gates(device.name, device.qpu_id)
+        for index, circuit in enumerate(circuits):  # everything that raises does so before sending
+            wire = checked_wire(circuit, target, device, index, drop_idle_delays=drop_idle)
             if run_options.preflight:
                 label = circuit_label(circuit, index)
                 check_program(wire.program, device, label=label, index=index, hint=wire_hint(wire))

@@ -29,6 +29,16 @@ def alap_bell(backend: OQCBackend) -> QuantumCircuit:
     return transpile(circuit, backend, initial_layout=[0, 1], scheduling_method="alap", seed_transpiler=7)
 
 
+def alap_x_ecr(backend: OQCBackend) -> QuantumCircuit:
+    """``x``, then an ECR, on qubits 0 -> 1, ALAP-scheduled: every delay it gets is idle (before a qubit's
+    first operation, or on an unused qubit), so on Toshiko it is written as OpenQASM 2 without them."""
+    circuit = QuantumCircuit(2, 2, name="alap_x_ecr")
+    circuit.x(0)
+    circuit.ecr(0, 1)
+    circuit.measure([0, 1], [0, 1])
+    return transpile(circuit, backend, initial_layout=[0, 1], scheduling_method="alap", optimization_level=0)
+
+
 def t1_point(backend: OQCBackend, qubit: int = 0) -> QuantumCircuit:
     """One point of a T1 experiment (qiskit-experiments' circuit: x, a delay, measure), transpiled."""
     from qiskit_experiments.library import T1
@@ -45,6 +55,9 @@ def programs(provider: OQCProvider) -> dict[str, str]:
         for shape, circuit in (("alap_bell", alap_bell(backend)), ("t1", t1_point(backend))):
             wire = checked_wire(circuit, backend.target, backend.device)
             found[f"frontend_{shape}_{key}.qasm"] = wire.program
+    toshiko = provider.get_backend("Toshiko")  # as backend.run writes it there (preflight on)
+    wire = checked_wire(alap_x_ecr(toshiko), toshiko.target, toshiko.device, drop_idle_delays=True)
+    found["frontend_alap_x_ecr_toshiko.qasm"] = wire.program
     return found
 
 

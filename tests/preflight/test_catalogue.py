@@ -107,3 +107,24 @@ async def test_qpus_the_entry_was_not_seen_on_run_what_qat_accepts(api: Api) -> 
     info = await api.run(entry.example, qpu_id=LUCY_SIM, seed=3)
     assert info["status"] == "COMPLETED", info.get("task_error")
     assert set(info["results"]["c"]) == {"00", "11"}
+
+
+def test_only_idle_delays_are_left_out() -> None:
+    from qiskit import QuantumCircuit
+
+    from oqc_provider.qiskit.translate import without_idle_delays
+
+    circuit = QuantumCircuit(3, 2)
+    circuit.delay(100, 1)  # before qubit 1's first operation: idle
+    circuit.x(0)
+    circuit.barrier()
+    circuit.ecr(0, 1)
+    circuit.delay(50, 2)  # qubit 2 is never used: idle
+    circuit.measure([0, 1], [0, 1])
+    circuit.delay(70, 0)  # after qubit 0's last operation: idle
+    kept = without_idle_delays(circuit, list(circuit.data))
+    assert kept is not None and [i.name for i in kept] == ["x", "barrier", "ecr", "measure", "measure"]
+    circuit.x(1)
+    circuit.delay(30, 1)  # between qubit 1's measure and its x: a real wait
+    circuit.x(1)
+    assert without_idle_delays(circuit, list(circuit.data)) is None

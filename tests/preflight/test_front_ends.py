@@ -25,7 +25,7 @@ from oqc_provider.pytket import OQCTketBackend
 from oqc_provider.qiskit import OQCProvider
 from oqc_provider.service_observations import observed_refusals
 from tests.cli.conftest import BELL_QASM3, Cli
-from tests.preflight.frontend_programs import alap_bell, t1_point
+from tests.preflight.frontend_programs import FIXTURES, alap_bell, alap_x_ecr, t1_point
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_alap_scheduled_ecr_on_toshiko_is_refused_before_sending(provider: OQCPr
     assert "circuit 0" in message and "gate 'ecr'" in message
     assert "error 101: argument of type 'NoneType' is not iterable" in message
     assert "https://github.com/qBraid/qBraid/pull/1420" in message  # the evidence
-    assert "OpenQASM 2 cannot carry one shorter than a second" in message  # why this circuit is OpenQASM 3
+    assert "OpenQASM 2 cannot carry a wait shorter" in message  # why this circuit is OpenQASM 3
     assert "preflight=False" in message  # what to do
     assert task_count(url) == before
 
@@ -71,6 +71,26 @@ def test_preflight_false_sends_it_and_the_service_refusal_comes_back(provider: O
     with pytest.raises(Exception, match=r"\(101\)argument of type 'NoneType' is not iterable"):
         result.get_counts()
     assert task_count(url) == before + 1
+
+
+def test_on_toshiko_idle_delays_are_left_out_and_the_circuit_goes_as_openqasm2(
+    provider: OQCProvider, url: str
+) -> None:
+    toshiko = provider.get_backend("Toshiko")
+    circuit = alap_x_ecr(toshiko)
+    assert circuit.count_ops()["delay"] > 0
+    before = task_count(url)
+    job = toshiko.run(circuit, shots=400)
+    counts = job.result(timeout=60).get_counts()
+    (sent,) = [child.program for child in job.composite.jobs]
+    assert sent == (FIXTURES / "frontend_alap_x_ecr_toshiko.qasm").read_text()  # accepted by QAT, recorded
+    assert task_count(url) == before + 1
+    ones_c0 = sum(n for bits, n in counts.items() if bits[-1] == "1") / 400
+    ones_c1 = sum(n for bits, n in counts.items() if bits[-2] == "1") / 400
+    assert ones_c0 < 0.15 and 0.3 < ones_c1 < 0.7  # QAT's recording: c[0] = 0, c[1] half and half
+    as_written = toshiko.run(circuit, shots=50, preflight=False)  # OpenQASM 3, delays and all
+    assert as_written.composite.jobs[0].program.startswith("OPENQASM 3.0;")
+    assert not as_written.result(timeout=60).success
 
 
 def test_alap_scheduled_ecr_on_lucy_runs_as_aer_does(provider: OQCProvider) -> None:

@@ -55,6 +55,13 @@ def test_qat_accepts_the_front_ends_scheduled_programs_as_sent(program: str, dev
     assert outcome(program, device, "shapes")["accepted"]  # raw(): what the front end sends them with
 
 
+def test_qat_accepts_the_openqasm2_written_for_an_idle_delay_circuit_on_toshiko() -> None:
+    program = RECORDED["programs"]["frontend_alap_x_ecr_toshiko"]
+    assert program.startswith("OPENQASM 2.0;") and "delay" not in program
+    recorded = outcome("frontend_alap_x_ecr_toshiko", "toshiko", "counts")
+    assert recorded["accepted"] and set(recorded["counts"]["c"]) == {"00", "01"}  # c[0]=0, c[1] either
+
+
 def test_openqasm2_cannot_carry_a_sub_second_delay() -> None:
     for device in ("lucy", "toshiko"):
         refused = outcome("alt_qasm2_fractional_delay", device, "shapes")
