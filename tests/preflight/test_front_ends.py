@@ -206,3 +206,29 @@ def test_no_program_the_front_ends_write_by_default_is_in_a_refused_class(
                 assert observed_refusals(program, device.name, device.qpu_id) == []
     finally:
         tket.close()
+
+
+def test_pytket_task_over_128_kib_is_refused_before_sending(url: str, tmp_path: Path) -> None:
+    from oqc_provider.engine.errors import JobFailed
+
+    backend = OQCTketBackend("Lucy Simulator", url=url, job_store=tmp_path)
+    try:
+        from pytket.circuit import Bit, Node
+
+        circuit = Circuit(name="long")
+        node, bit = Node(0), Bit(0)
+        circuit.add_qubit(node)
+        circuit.add_bit(bit)
+        for step in range(7000):
+            circuit.Rz(0.123456789 + step * 1e-9, node)
+        circuit.Measure(node, bit)
+        before = task_count(url)
+        with pytest.raises(PreflightError, match=r"circuit 0 \('long'\) was not sent: .*131072 bytes"):
+            backend.process_circuits([circuit], n_shots=10)
+        assert task_count(url) == before
+        # Opted out: the engine still cannot send it, and says so; the server never sees it either.
+        with pytest.raises(JobFailed, match="too large"):
+            backend.process_circuits([circuit], n_shots=10, preflight=False)
+        assert task_count(url) == before
+    finally:
+        backend.close()
