@@ -32,6 +32,7 @@ The tree (each class lives with the layer that raises it)::
     ├── CircuitValidationError (ValueError)   oqc_provider.qiskit
     │   └── ConditionalOperationError
     ├── OQCJobTimeoutError (JobTimeoutError)  oqc_provider.qiskit
+    ├── PreflightError (ValueError)           oqc_provider.preflight: a known refusal or limit; not sent
     ├── InvalidCircuitError (CircuitNotValidError)        oqc_provider.pytket
     ├── HandleError (ResultHandleTypeError)   oqc_provider.pytket
     ├── ResultTimeoutError (TimeoutError)     oqc_provider.pytket

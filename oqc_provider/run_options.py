@@ -117,6 +117,9 @@ class RunOptions(BaseModel):
             ``passive_reset_time`` is then ignored. Only QPUs with DDROP-calibrated reset accept it.
         passive_reset_time: seconds each qubit idles after a shot to relax (the QPU's own value
             when None).
+        preflight: check each program against what the service is known to refuse, and the
+            QPU's published limits, before sending it (:mod:`oqc_provider.preflight`); ``False``
+            sends it anyway.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
@@ -133,6 +136,7 @@ class RunOptions(BaseModel):
     post_selection: bool = False
     driven_reset: bool = False
     passive_reset_time: float | None = Field(default=None, ge=0.0)
+    preflight: bool = True
 
     @field_validator("shots", mode="before")
     @classmethod

@@ -123,6 +123,13 @@ def run(
     passive_reset_time: Annotated[
         float | None, typer.Option(help="Seconds qubits idle between shots (default: the QPU's own).")
     ] = None,
+    preflight: Annotated[
+        bool,
+        typer.Option(
+            "--preflight/--no-preflight",
+            help="Refuse, before sending, programs the QPU is known to refuse (docs/service-compilation.md).",
+        ),
+    ] = True,
 ) -> None:
     """Run OpenQASM files on a QPU and print the counts of each classical register.
 
@@ -132,6 +139,7 @@ def run(
     from oqc_provider.engine.progress import progress_for
     from oqc_provider.engine.queues import closed_window_text
     from oqc_provider.engine.store import JobStore, Record, new_job_id
+    from oqc_provider.preflight import check_program, check_request_sizes
     from oqc_provider.run_options import RunOptions
     from oqc_provider.unreachable import unreachable_message
 
@@ -147,6 +155,7 @@ def run(
         post_selection=post_selection,
         driven_reset=driven_reset,
         passive_reset_time=passive_reset_time,
+        preflight=preflight,
     )
     if plot is not None:
         from oqc_provider.plots import require_matplotlib
@@ -155,6 +164,9 @@ def run(
     with open_session(ctx, allow_insecure) as session:
         info = session.resolve(qpu)
         options.check_device(info.device)
+        if options.preflight:
+            for index, (program, path) in enumerate(zip(programs, files, strict=True)):
+                check_program(program, info.device, label=str(path), index=index)
         if options.seed_ignored_on(info.device):
             typer.echo(f"Note: {info.name} is not a simulator; --seed is not sent to it.", err=True)
         children = [
@@ -177,6 +189,8 @@ def run(
             children,
             record=Record(store, kind=STORE_KIND, job_id=job_id, backend=info.name, shots=shots),
         )
+        if options.preflight:
+            check_request_sizes(jobs.jobs, [str(path) for path in files])  # before it is recorded or sent
         for job, path in zip(jobs, files, strict=True):
             job.annotations["file"] = str(path)
         jobs.save_state()

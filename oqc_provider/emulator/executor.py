@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.emulator.compilation import compile_task
 from oqc_provider.emulator.noise import add_idle_relaxation, build_noise_model
+from oqc_provider.emulator.observed_refusals import refuse_as_observed
 from oqc_provider.emulator.programs import Layout, ProgramError
 from oqc_provider.emulator.results import (
     build_results,
@@ -180,6 +181,7 @@ class Executor:
         shape_error = results_shape_error(config) or selection_refusal(config, spec)
         if shape_error is not None:
             raise ProgramError(shape_error)
+        refuse_as_observed(record.program or "", spec)  # what the live service was seen to refuse
         compiled = compile_task(record.program or "", spec, config)
         refusal = runtime_refusal(compiled.circuit, compiled.layout, config)
         if refusal is not None:

@@ -42,6 +42,7 @@ from oqc_provider.engine.snapshots import JobSnapshot
 from oqc_provider.engine.states import JobState
 from oqc_provider.engine.store import JobStore, Record, new_job_id
 from oqc_provider.engine.tracker import budget_active
+from oqc_provider.preflight import check_program, check_request_sizes
 from oqc_provider.pytket import passes
 from oqc_provider.pytket.device_info import (
     BACKEND_NAME,
@@ -73,7 +74,7 @@ STORE_KIND = "pytket"
 #: Keyword arguments of ``get_result`` that ``run_circuits`` also hands to ``process_circuits``.
 _RESULT_KWARGS = frozenset({"timeout", "wait"})
 _SUBMIT_KWARGS = frozenset(
-    {"seed", "tag", "memory", "optimizations", "postprocess", "simplify_initial", "max_cost"}
+    {"seed", "tag", "memory", "optimizations", "postprocess", "simplify_initial", "max_cost", "preflight"}
 )
 #: compiler-config 0.3 options ``process_circuits`` passes on (see :class:`RunOptions`).
 _SELECTION_KWARGS = frozenset({"pre_selection", "post_selection", "driven_reset", "passive_reset_time"})
@@ -242,19 +243,29 @@ class OQCTketBackend(Backend):
                 land in a disallowed state; the result's counts then sum to the shots kept.
             driven_reset, passive_reset_time: how qubits reset between shots (driven reset is
                 refused before sending on a QPU whose feature set says it lacks it).
+            preflight: check each program against what the service is known to refuse and the
+                QPU's published limits before sending (default True); ``False`` sends it anyway.
             timeout, wait: accepted and ignored here (``run_circuits`` passes ``get_result``'s
                 keywords to both); other unknown keywords warn.
 
         Raises:
             InvalidCircuitError: a circuit fails a predicate (named, with what to do).
             ConfigurationError: bad options, e.g. more shots than the QPU's maximum.
+            PreflightError: the service is known to refuse a circuit's program on this QPU, or a
+                task is over the 128 KiB request limit (nothing is sent).
             JobFailed: the service accepted none of the circuits (nothing runs).
         """
         circuits = list(circuits)
         programs, options, base = self._prepare(circuits, n_shots, valid_check, kwargs)
         if not circuits:
             return []
+        labels = [f"circuit {i}" + (f" ({c.name!r})" if c.name else "") for i, c in enumerate(circuits)]
+        if base.preflight:
+            for index, program in enumerate(programs):
+                check_program(program.qasm, self._qpu.device, label=labels[index], index=index)
         jobs = self._new_jobs(programs, options)
+        if base.preflight:
+            check_request_sizes(jobs, labels)  # before the batch is recorded or sent
         if budget_active(base.max_cost):
             # Refused here, before the batch is recorded or anything is sent.
             self._session.run(self._session.sdk.admit(jobs, max_cost=base.max_cost))
@@ -301,6 +312,7 @@ class OQCTketBackend(Backend):
             tag=kwargs.get("tag", self._options.tag),
             max_cost=kwargs.get("max_cost", self._options.max_cost),
             optimizations=kwargs.get("optimizations", self._options.optimizations),
+            preflight=bool(kwargs.get("preflight", self._options.preflight)),
             # Every shot comes back (get_shots() works as on AerBackend) unless readout
             # mitigation asks for the counts format, the only one it applies to.
             memory=self._options.error_mitigation is None,

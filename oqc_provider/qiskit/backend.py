@@ -66,12 +66,14 @@ from oqc_provider.engine.queues import QueueStatus
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot
 from oqc_provider.engine.store import Record, new_job_id
 from oqc_provider.engine.tracker import budget_active
+from oqc_provider.preflight import check_program, check_request_sizes
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qiskit.job import ANNOTATION_KEY, ANNOTATION_SCHEMA, OQCJob
 from oqc_provider.qiskit.results import CircuitRecord
 from oqc_provider.qiskit.target import build_target
-from oqc_provider.qiskit.translate import checked_wire
+from oqc_provider.qiskit.translate import checked_wire, circuit_label, wire_hint
 from oqc_provider.run_options import DEFAULT_SHOTS, DEFAULT_TIMEOUT_S, KEEP_LAYOUT, RunOptions
+from oqc_provider.service_observations import refuses_openqasm3_multi_qubit_gates
 from oqc_provider.session import QpuInfo
 
 if TYPE_CHECKING:
@@ -150,6 +152,7 @@ class OQCBackend(BackendV2):
             post_selection=False,
             driven_reset=False,
             passive_reset_time=None,
+            preflight=True,
         )
 
     # --- running -------------------------------------------------------------------------------
@@ -191,6 +194,7 @@ class OQCBackend(BackendV2):
             post_selection=settings["post_selection"],
             driven_reset=settings["driven_reset"],
             passive_reset_time=settings["passive_reset_time"],
+            preflight=bool(settings["preflight"]),
         )
         options.check_device(self.device)
         if options.seed_ignored_on(self.device) and not self._warned_seed:
@@ -211,6 +215,8 @@ class OQCBackend(BackendV2):
                 circuit, gate and qubits); transpile it for this backend.
             ConditionalOperationError: a circuit has classically controlled operations.
             ConfigurationError: a bad option value, ``meas_level`` other than 2, or too many shots.
+            PreflightError: the service is known to refuse a circuit's program on this QPU, or a
+                task is over the 128 KiB request limit (nothing is sent; ``preflight=False`` sends it).
         """
         job = self.prepare_job(run_input, **options)
         job.submit()
@@ -237,6 +243,8 @@ class OQCBackend(BackendV2):
         run_options, _ = self._settings(options)
         sdk = self.provider.session.sdk
         jobs, records = self._new_jobs(circuits, run_options)
+        if run_options.preflight:
+            check_request_sizes(jobs, [circuit_label(circuit, i) for i, circuit in enumerate(circuits)])
         if budget_active(run_options.max_cost):
             # Refused here, in the caller's thread, before the job is recorded or anything is sent.
             self.provider.session.run(sdk.admit(jobs, max_cost=run_options.max_cost))
@@ -264,8 +272,14 @@ class OQCBackend(BackendV2):
         config_counts = run_options.merged(memory=False).compiler_config()
         config_raw = run_options.merged(memory=True).compiler_config()
         jobs, records = [], []
-        for index, circuit in enumerate(circuits):
-            wire = checked_wire(circuit, target, device, index)  # raises before anything is sent
+        # Where OpenQASM 3 with a two-qubit gate is known to be refused, idle delays are left out so
+        # a scheduled circuit whose every delay is idle goes as OpenQASM 2 (preflight=False: as written).
+        drop_idle = run_options.preflight and refuses_openqasm3_multi_qubit_gates(device.name, device.qpu_id)
+        for index, circuit in enumerate(circuits):  # everything that raises does so before sending
+            wire = checked_wire(circuit, target, device, index, drop_idle_delays=drop_idle)
+            if run_options.preflight:
+                label = circuit_label(circuit, index)
+                check_program(wire.program, device, label=label, index=index, hint=wire_hint(wire))
             # Per shot: for memory, for joint counts over several registers, and for OpenQASM 3
             # (circuits with delays: QAT's counts runtime refuses their fractional delays).
             raw = run_options.memory or len(wire.registers) > 1 or wire.per_shot

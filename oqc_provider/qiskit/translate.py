@@ -15,7 +15,10 @@ each delay in nanoseconds converted exactly from the circuit's unit (never ``dt`
 the per-shot ``raw()`` results format (:attr:`WireProgram.per_shot`): QAT's counts runtime refuses a
 fractional OpenQASM 3 delay, its pulse-level runtime runs it, and the raw shots decode into counts and
 memory like any raw result. QAT never places or routes OpenQASM 3, so such a circuit keeps its qubits
-under every optimisation setting. Circuits without delays keep the OpenQASM 2 fast path.
+under every optimisation setting. Circuits without delays keep the OpenQASM 2 fast path. On a QPU known
+to refuse OpenQASM 3 with a two-qubit gate (Toshiko, :mod:`oqc_provider.service_observations`) the backend
+leaves out delays that cannot change a result (:func:`without_idle_delays`), so a scheduled circuit whose
+every delay is idle goes as OpenQASM 2.
 
 ``id`` is refused by :func:`check_circuit` (the Target does not offer it, and QAT refuses it: "Gate id
 isn't intrinsic and has no body"); ``transpile`` removes it, and a wait is a ``delay``.
@@ -116,6 +119,25 @@ class WireProgram:
         """Whether the program must run with the per-shot ``raw()`` results format: OpenQASM 3 (its
         fractional delays are refused by QAT's counts runtime, accepted by its pulse-level one)."""
         return self.openqasm == 3
+
+
+def wire_hint(wire: WireProgram) -> str:
+    """Why the program has the language it has, for a preflight refusal ("" for OpenQASM 2).
+
+    A circuit with delays is written as OpenQASM 3, which Toshiko refuses beside a two-qubit gate
+    (:mod:`oqc_provider.service_observations`); OpenQASM 2 cannot carry those delays.
+    """
+    if wire.openqasm != 3:
+        return ""
+    return (
+        "Why OpenQASM 3: the circuit waits between two operations on a qubit (a delay; scheduling with "
+        "transpile(..., scheduling_method=...) adds them), and OpenQASM 2 cannot carry a wait shorter "
+        "than a second: QAT's OpenQASM 2 reader takes whole seconds only (\"the custom 'delay' "
+        'instruction can only accept an integer parameter", QAT 3.5 pipeline path, '
+        "tests/fixtures/qat/preflight.json). Idle delays (before a qubit's first operation or after its "
+        "last) are left out already; without the others (the service schedules the program itself) the "
+        "circuit is sent as OpenQASM 2."
+    )
 
 
 def circuit_label(circuit: QuantumCircuit, index: int) -> str:
@@ -273,20 +295,63 @@ def to_wire(
         if program is not None:
             return WireProgram(program, tuple(registers), openqasm)
     label = circuit_label(circuit, index)
-    return WireProgram(_dumps(circuit, dt, label, registers, openqasm), tuple(registers), openqasm)
+    program = _dumps(circuit, dt, label, registers, openqasm, instructions)
+    return WireProgram(program, tuple(registers), openqasm)
 
 
-def checked_wire(circuit: QuantumCircuit, target: Target, spec: DeviceSpec, index: int = 0) -> WireProgram:
+def without_idle_delays(
+    circuit: QuantumCircuit, instructions: Sequence[CircuitInstruction]
+) -> list[CircuitInstruction] | None:
+    """``instructions`` without the delays that cannot change a result, or None if another delay remains.
+
+    A delay before a qubit's first operation waits in the ground state, which does not decay, and one
+    after its last operation comes after everything that can be observed: scheduling
+    (``transpile(..., scheduling_method="alap")``) pads idle and unused qubits with such delays. A delay
+    between two operations on its qubit (barriers aside) is a real wait, and then nothing is dropped.
+    """
+    qubit_index = {bit: position for position, bit in enumerate(circuit.qubits)}
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for position, instruction in enumerate(instructions):
+        if instruction.name in ("delay", "barrier"):
+            continue
+        for qubit in instruction.qubits:
+            first.setdefault(qubit_index[qubit], position)
+            last[qubit_index[qubit]] = position
+    kept = []
+    for position, instruction in enumerate(instructions):
+        if instruction.name == "delay":
+            qubit = qubit_index[instruction.qubits[0]]
+            if qubit not in first or not first[qubit] < position < last[qubit]:
+                continue  # idle: before the qubit's first operation or after its last
+            return None
+        kept.append(instruction)
+    return kept
+
+
+def checked_wire(
+    circuit: QuantumCircuit,
+    target: Target,
+    spec: DeviceSpec,
+    index: int = 0,
+    *,
+    drop_idle_delays: bool = False,
+) -> WireProgram:
     """:func:`check_circuit` then :func:`to_wire`, in one pass over a transpiled circuit.
 
     A circuit in native gates is checked while it is written (the Target's table, the ECR direction,
     qubits reused after a measurement); at the first doubt, or for anything else, the full check
     runs and raises its explanation, and the circuit is written as :func:`to_wire` would.
+    ``drop_idle_delays``: leave out delays that cannot change a result (:func:`without_idle_delays`)
+    when every delay is one, so the circuit is written as OpenQASM 2 (for a QPU known to refuse
+    OpenQASM 3 with a two-qubit gate).
 
     Raises:
         CircuitValidationError: as :func:`check_circuit`.
     """
     instructions = list(circuit.data)
+    if drop_idle_delays and has_delay(instructions):
+        instructions = without_idle_delays(circuit, instructions) or instructions
     if circuit.num_qubits <= target.num_qubits and not circuit.parameters:
         registers, openqasm = _registers(circuit, instructions)
         check = (_support(target), not spec.supports_mid_circuit_measurement)
@@ -339,9 +404,10 @@ def _dumps(
     label: str,
     registers: list[tuple[str, tuple[int, ...]]],
     openqasm: int,
+    instructions: Sequence[CircuitInstruction],
 ) -> str:
-    """The program through ``qasm2.dumps`` (``qasm3.dumps`` for ``openqasm=3``): the circuit rebuilt
-    on ``q`` and the wire registers, delays in nanoseconds."""
+    """The program through ``qasm2.dumps`` (``qasm3.dumps`` for ``openqasm=3``): ``instructions`` of
+    the circuit rebuilt on ``q`` and the wire registers, delays in nanoseconds."""
     qreg = QuantumRegister(circuit.num_qubits, "q")
     wire = QuantumCircuit(qreg, name=circuit.name)
     clbit_of: dict[int, Clbit] = {}
@@ -349,7 +415,7 @@ def _dumps(
         creg = ClassicalRegister(len(indices), name)
         wire.add_register(creg)
         clbit_of.update(zip(indices, creg, strict=True))
-    for instruction in circuit.data:
+    for instruction in instructions:
         operation = instruction.operation
         if isinstance(operation, Delay):
             operation = Delay(delay_nanoseconds(operation, dt, label), "ns")

@@ -24,6 +24,7 @@ from oqc_provider.emulator import EmulatorSettings, create_app
 from oqc_provider.qcaas.compiler_config import CompilerConfig, MetricsType
 from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
 from oqc_provider.results_format import as_counts
+from oqc_provider.service_observations import Observation, catalogue
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "qat"
 FIXTURES_FILE = FIXTURES_DIR / "fixtures.json"
@@ -292,6 +293,15 @@ def compare_values(fmt: str, value: Any, single: dict[str, str] | None) -> str |
     return None
 
 
+def service_refusal(program: str, qpu_id: str) -> Observation | None:
+    """The catalogue entry saying the live service refuses ``program`` on ``qpu_id`` although QAT runs
+    it (``oqc_provider/service_observations.json``); the emulator reproduces it there instead."""
+    for entry in catalogue().observations:
+        if entry.refused_on == "seen_on" and entry.refuses_on("", qpu_id) and entry.matches(program):
+            return entry
+    return None
+
+
 def compare(doc: dict[str, Any], answers: dict[Job, dict[str, Any]]) -> list[Mismatch]:
     """Every disagreement between the fixtures and the emulator's answers."""
     out: list[Mismatch] = []
@@ -305,6 +315,13 @@ def compare(doc: dict[str, Any], answers: dict[Job, dict[str, Any]]) -> list[Mis
         expected = entry["counts"] if job.kind == "counts" else entry["shapes"][job.kind]
         if info["status"] not in ("COMPLETED", "FAILED"):
             miss("accept", f"the emulator did not finish it in time (status {info['status']})")
+            continue
+        overridden = service_refusal(job.program, job.qpu_id)
+        if overridden is not None:  # the live service was seen to refuse it here: that outranks QAT
+            error = info.get("task_error") or {}
+            wanted = overridden.message_for(job.program)
+            if info["status"] != "FAILED" or error.get("error_message") != wanted:
+                miss("accept", f"the live service refuses it ({overridden.observed_error}); here: {error}")
             continue
         ran = info["status"] == "COMPLETED"
         settled = entry.get("verdict") != "models_disagree"

@@ -31,6 +31,7 @@ CASES = [
     pytest.param(["scale.py", "--sizes", "4", "8"], None, id="scale"),
     pytest.param(["import_time.py", "--repeats", "1"], None, id="import_time"),
     pytest.param(["tracker_overhead.py", "--n", "4", "--repeat", "1"], None, id="tracker_overhead"),
+    pytest.param(["preflight_cost.py", "--repeats", "5"], None, id="preflight_cost"),
 ]
 
 
