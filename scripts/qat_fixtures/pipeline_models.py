@@ -17,6 +17,11 @@ pipelines on a model with the device's couplings:
 * ``"counts"``: ``LegacyQiskitPipeline`` over ``QiskitModelLoader(qubit_count,
   connectivity=couplings)`` -- QAT 3.5's only pipeline that simulates (noiseless Aer); binary counts.
 
+Both loaders give each coupling a *random* quality (the echo one adds the reverse direction too), and
+QAT places on the best-quality couplings first; the devices' real qualities are not known, so the
+models here get the device's directed couplings with QAT's default quality (1), as the legacy-path
+recorder did (placement then sees the whole graph, in the catalogue's order).
+
 API (small and stable; other scripts read it)::
 
     from pipeline_models import qat_core, run, DEVICES
@@ -31,6 +36,11 @@ API (small and stable; other scripts read it)::
     outcome["measures"]          # [physical qubit, register, bit] per measure (from the ran program)
     outcome["warnings"]          # QAT's log warnings of this run (e.g. "Tket ... Skipping")
 
+``run(..., timeout=SECONDS)`` (default :data:`TIMEOUT_SECONDS`) ends a run that takes longer as refused
+with ``TimeoutError``: on the pipeline path the echo model steps through a delay sample by sample, so
+``delay(1)`` (one second to QAT: 2e9 samples) never finishes (the legacy path failed at once with a
+``MemoryError`` allocating them).
+
 ``config`` is a ``CompilerConfig`` or its JSON; ``device`` is ``"lucy"`` or ``"toshiko"``.
 Run ``python scripts/qat_fixtures/pipeline_models.py FILE.qasm [lucy|toshiko]`` to see one program.
 """
@@ -40,6 +50,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import signal
 import sys
 import warnings
 from functools import cache
@@ -53,10 +64,13 @@ from qat.model.loaders.purr.qiskit import QiskitModelLoader
 from qat.pipelines.legacy.qiskit import LegacyQiskitPipeline
 from qat.pipelines.purr.waveform_v1 import EchoPipeline
 from qat.pipelines.updateable import PipelineConfig
+from qat.purr.compiler.devices import QubitCoupling
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVICES: dict[str, dict[str, Any]] = json.loads((ROOT / "tests/fixtures/qat/devices.json").read_text())
 MODELS = ("counts", "shapes")
+#: A run taking longer is ended and recorded as refused (normal runs take 0.1-3 s).
+TIMEOUT_SECONDS = 30.0
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 
 
@@ -77,7 +91,8 @@ CAPTURE = _Capture()
 
 
 @cache
-def _quiet_qat() -> None:
+def quiet_qat() -> None:
+    """Send QAT's log to :data:`CAPTURE` only (it logs every compilation at INFO otherwise)."""
     from qat.purr.utils.logger import get_default_logger
 
     composite = get_default_logger()  # creates QAT's loggers and their console/file handlers
@@ -90,20 +105,41 @@ def _quiet_qat() -> None:
         target.propagate = False
 
 
+class _DirectedCouplings:
+    """A model loader's mixin: the device's directed couplings, each with QAT's default quality."""
+
+    couplings: list[tuple[int, int]]
+
+    def load(self) -> Any:
+        model = super().load()  # type: ignore[misc]
+        model.qubit_direction_couplings = [QubitCoupling(edge) for edge in self.couplings]
+        return model
+
+
+class _EchoLoader(_DirectedCouplings, EchoModelLoader):
+    pass
+
+
+class _QiskitLoader(_DirectedCouplings, QiskitModelLoader):
+    pass
+
+
 @cache
 def qat_core(device: str, model: str = "counts") -> QAT:
     """A ``QAT()`` whose default pipeline runs ``model`` ("counts"/"shapes") on ``device``'s couplings."""
-    _quiet_qat()
+    quiet_qat()
     spec = DEVICES[device]
     couplings = [tuple(edge) for edge in spec["couplings"]]
     name = f"{device}_{model}"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if model == "counts":
-            loader = QiskitModelLoader(qubit_count=spec["qubit_count"], connectivity=couplings)
+            loader = _QiskitLoader(qubit_count=spec["qubit_count"], connectivity=couplings)
+            loader.couplings = couplings
             pipeline = LegacyQiskitPipeline(config=PipelineConfig(name=name), loader=loader).pipeline
         elif model == "shapes":
-            loader = EchoModelLoader(qubit_count=spec["qubit_count"], connectivity=couplings)
+            loader = _EchoLoader(qubit_count=spec["qubit_count"], connectivity=couplings)
+            loader.couplings = couplings
             pipeline = EchoPipeline(config=PipelineConfig(name=name), loader=loader).pipeline
         else:
             raise ValueError(f"model must be one of {MODELS}, not {model!r}")
@@ -112,11 +148,25 @@ def qat_core(device: str, model: str = "counts") -> QAT:
     return core
 
 
+class _TimedOut(BaseException):
+    """Raised in QAT by the alarm; a BaseException so that QAT's own ``except Exception`` lets it by."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise _TimedOut
+
+
 def _error(error: BaseException) -> dict[str, str]:
     return {"type": type(error).__name__, "message": _ADDRESS.sub("", str(error))}
 
 
-def run(program: str, config: CompilerConfig | str, device: str, model: str = "counts") -> dict[str, Any]:
+def run(
+    program: str,
+    config: CompilerConfig | str,
+    device: str,
+    model: str = "counts",
+    timeout: float = TIMEOUT_SECONDS,
+) -> dict[str, Any]:
     """Compile then execute ``program`` as qat-rpc does; the outcome, never an exception."""
     from circuit_facts import circuit_facts
 
@@ -127,27 +177,43 @@ def run(program: str, config: CompilerConfig | str, device: str, model: str = "c
         config.metrics = MetricsType.Default | MetricsType.PhysicalQubitIndices
     CAPTURE.messages.clear()
     out: dict[str, Any] = {"accepted": False, "optimized_circuit": None, "physical_qubits": None}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            package, compile_metrics = core.compile(program, config)
-        except Exception as error:  # QAT raises anything from ValueError to KeyError: record it all.
-            out.update(stage="compile", error=_error(error))
-        else:
-            out["optimized_circuit"] = compile_metrics.optimized_circuit
-            out["physical_qubits"] = compile_metrics.physical_qubit_indices
-            try:
-                value, _ = core.execute(package, config)
-            except Exception as error:
-                out.update(stage="execute", error=_error(error))
-            else:
-                out.update(accepted=True, value=value)
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _compile_and_execute(core, program, config, out)
+    except _TimedOut:
+        message = f"QAT did not finish within {timeout:g} s (stopped by the recorder)"
+        out.update(accepted=False, error={"type": "TimeoutError", "message": message})
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
     if out["optimized_circuit"]:
         facts = circuit_facts(out["optimized_circuit"])
         out["measures"] = facts.measures
         out["ran_qubits"] = facts.physical_qubits
     out["warnings"] = sorted(set(CAPTURE.messages))
     return out
+
+
+def _compile_and_execute(core: QAT, program: str, config: CompilerConfig, out: dict[str, Any]) -> None:
+    out["stage"] = "compile"
+    try:
+        package, compile_metrics = core.compile(program, config)
+    except Exception as error:  # QAT raises anything from ValueError to KeyError: record it all.
+        out["error"] = _error(error)
+        return
+    out["optimized_circuit"] = compile_metrics.optimized_circuit
+    out["physical_qubits"] = compile_metrics.physical_qubit_indices
+    out["stage"] = "execute"
+    try:
+        value, _ = core.execute(package, config)
+    except Exception as error:
+        out["error"] = _error(error)
+        return
+    del out["stage"]
+    out.update(accepted=True, value=value)
 
 
 if __name__ == "__main__":
