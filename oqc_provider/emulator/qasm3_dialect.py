@@ -4,9 +4,10 @@ QAT reads OpenQASM 3 with its own Lark grammar (``qat/frontend/parsers/grammars/
 a subset of the language. What it does not have, recorded on QAT's pipeline path (the fixtures
 ``qasm3_modifier_*``, ``qasm3_paren_expression``, ``qasm3_gate_def_*``, ``qasm3_scalar_*``):
 
-* **gate modifiers** (``ctrl @``, ``negctrl @``, ``inv @``, ``pow(k) @``) and **parenthesised
-  sub-expressions** (``rx((pi / 2) * 2)``): a syntax error, ``Invalid QASM 3 syntax: '<the line
-  around the error>'.`` (Lark's context: up to 40 characters either side of the error, stripped);
+* **conditionals** (``if (c[0]) x q[1];``), **gate modifiers** (``ctrl @``, ``negctrl @``, ``inv @``,
+  ``pow(k) @``) and **parenthesised sub-expressions** (``rx((pi / 2) * 2)``): a syntax error,
+  ``Invalid QASM 3 syntax: '<the line around the error>'.`` (Lark's context: up to 40 characters
+  either side of the error, stripped);
 * **classical declarations** other than ``bit``/``creg``: ``float[64] x = 1.0;`` is the same syntax
   error; ``int x;`` reads as a gate ``int`` on a qubit ``x``: "Can't find gate implementation for
   'int' with supplied arguments.";
@@ -41,6 +42,8 @@ _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 _MODIFIER = re.compile(r"\b(?:ctrl|negctrl|inv|pow)\b\s*(?:\([^)]*\))?\s*(@)")
 #: A "(" that does not open an argument list (no identifier before it): a parenthesised expression.
 _BARE_PAREN = re.compile(r"(?<![\w\s])\s*(\()|^\s*(\()")
+#: ``if (c[0]) x q[1];``: Lark reads ``if (c[0]) x`` as a gate call and fails at the next operand.
+_IF = re.compile(r"^\s*if\s*\([^)]*\)\s*\w+\s*")
 _CLASSICAL_DECLARATION = re.compile(
     r"^\s*(?:const\s+|input\s+|output\s+)?(int|uint|float|angle|bool|complex|duration|stretch)\b([^;]*)"
 )
@@ -67,6 +70,8 @@ def _first_error_column(line: str) -> int | None:
         columns.append(modifier.start(1))
     for paren in _BARE_PAREN.finditer(line):
         columns.append(paren.start(1) if paren.group(1) is not None else paren.start(2))
+    if conditional := _IF.match(line):
+        columns.append(conditional.end())
     declaration = _CLASSICAL_DECLARATION.match(line)
     if declaration and not _AS_GATE_CALL.match(declaration.group(2)):
         rest = re.search(r"[\[=]", declaration.group(2))  # Lark reads the type as a gate name, then fails
@@ -87,11 +92,29 @@ def refusal(text: str) -> str | None:
             return f"Can't find gate implementation for '{declaration.group(1)}' with supplied arguments."
     gate = _PARAMETERISED_GATE.search(_blank_comments(text))
     if gate is not None and gate.group(2):
-        return (
-            f"the gate definition 'gate {gate.group(1)}({gate.group(2)})' fails binding its parameters "
-            "(TypeError or ValueError in QAT's OpenQASM 3 reader)"
-        )
+        return _parameter_binding_error(gate.group(1), [name.strip() for name in gate.group(2).split(",")])
     return None
+
+
+def _parameter_binding_error(gate: str, parameters: list[str]) -> str:
+    """QAT's error calling a gate defined with ``parameters``.
+
+    QAT unpacks each parameter as a ``(type, name)`` pair (``_call_gate`` in
+    ``qat/purr/integrations/qasm.py``), which a gate definition's bare names are not: one parameter is
+    a string, unpacked character by character; several are a list of strings, each unpacked whole.
+    Names of exactly two characters unpack, and the body then fails on the unbound names in a way
+    that depends on the body (e.g. ``unsupported operand type(s) for +: 'int' and 'str'``).
+    """
+    pieces = list(parameters[0]) if len(parameters) == 1 else parameters
+    for piece in pieces:
+        if len(piece) < 2:
+            return f"not enough values to unpack (expected 2, got {len(piece)})"
+        if len(piece) > 2:
+            return "too many values to unpack (expected 2)"
+    return (
+        f"the gate definition 'gate {gate}({', '.join(parameters)})' leaves its parameters unbound "
+        "(TypeError in QAT's OpenQASM 3 reader)"
+    )
 
 
 def scalars_as_registers(text: str) -> str:

@@ -49,7 +49,14 @@ def test_a_parameterised_gate_definition_is_refused_and_a_plain_one_is_not():
     plain = f"{HEADER}gate bell a, b {{\n  h a;\n  cx a, b;\n}}\nqubit[2] q;\nbell q[0], q[1];\n"
     assert refusal(plain) is None
     with_parameters = f"{HEADER}gate myrx(theta) a {{\n  rx(theta) a;\n}}\nqubit[1] q;\nmyrx(pi) q[0];\n"
-    assert "gate myrx(theta)" in (refusal(with_parameters) or "")
+    assert refusal(with_parameters) == "not enough values to unpack (expected 2, got 1)"  # QAT's words
+    two_long_names = f"{HEADER}gate g(alpha, beta) a {{\n  rx(alpha) a;\n}}\nqubit[1] q;\ng(1, 2) q[0];\n"
+    assert refusal(two_long_names) == "too many values to unpack (expected 2)"
+
+
+def test_a_conditional_is_a_syntax_error():
+    program = f"{HEADER}qubit[2] q;\nbit[1] c;\nc[0] = measure q[0];\nif (c[0]) x q[1];\n"
+    assert refusal(program) == "Invalid QASM 3 syntax: 'if (c[0]) x q[1];'."
 
 
 def test_scalar_declarations_keep_gate_bodies_and_indexed_uses():

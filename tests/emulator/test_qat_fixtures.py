@@ -38,7 +38,8 @@ def test_fixture_file_is_well_formed():
             assert not missing, f"no {setting} fixture on {device} for {missing}"
     for entry in doc["fixtures"]:
         assert entry["config"] in doc["configs"], entry["config"]
-        assert set(entry["shapes"]) <= {"binary_count", "binary", "raw", "given"}, entry["shapes"].keys()
+        formats = {"binary_count", "binary", "raw", "raw_one_shot", "given"}
+        assert set(entry["shapes"]) <= formats, entry["shapes"].keys()
 
 
 def test_fixture_devices_match_the_catalogue():
