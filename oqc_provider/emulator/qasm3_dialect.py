@@ -49,7 +49,7 @@ _CLASSICAL_DECLARATION = re.compile(
 )
 #: What QAT reads as a gate call: the type name followed by one name, nothing else.
 _AS_GATE_CALL = re.compile(r"\s+\w+\s*$")
-_PARAMETERISED_GATE = re.compile(r"\bgate\s+(\w+)\s*\(\s*([^)]*?)\s*\)")
+_PARAMETERISED_GATE = re.compile(r"\bgate\s+(\w+)\s*\(\s*([^)]*?)\s*\)[^{]*\{([^}]*)\}")
 _SCALAR = re.compile(r"^(\s*)(bit|qubit)(\s+)(\w+)(\s*;)", re.MULTILINE)
 _GATE_BODY = re.compile(r"\bgate\b[^{]*\{[^}]*\}", re.DOTALL)
 
@@ -92,18 +92,19 @@ def refusal(text: str) -> str | None:
             return f"Can't find gate implementation for '{declaration.group(1)}' with supplied arguments."
     gate = _PARAMETERISED_GATE.search(_blank_comments(text))
     if gate is not None and gate.group(2):
-        return _parameter_binding_error(gate.group(1), [name.strip() for name in gate.group(2).split(",")])
+        parameters = [name.strip() for name in gate.group(2).split(",")]
+        return _parameter_binding_error(gate.group(1), parameters, gate.group(3))
     return None
 
 
-def _parameter_binding_error(gate: str, parameters: list[str]) -> str:
+def _parameter_binding_error(gate: str, parameters: list[str], body: str) -> str:
     """QAT's error calling a gate defined with ``parameters``.
 
     QAT unpacks each parameter as a ``(type, name)`` pair (``_call_gate`` in
     ``qat/purr/integrations/qasm.py``), which a gate definition's bare names are not: one parameter is
     a string, unpacked character by character; several are a list of strings, each unpacked whole.
-    Names of exactly two characters unpack, and the body then fails on the unbound names in a way
-    that depends on the body (e.g. ``unsupported operand type(s) for +: 'int' and 'str'``).
+    Names of exactly two characters unpack, and the body then reads each name as its own text: the
+    first number it meets in an operation (``-pi/2 + p1``: ``2 + 'p1'``) is the error.
     """
     pieces = list(parameters[0]) if len(parameters) == 1 else parameters
     for piece in pieces:
@@ -111,6 +112,11 @@ def _parameter_binding_error(gate: str, parameters: list[str]) -> str:
             return f"not enough values to unpack (expected 2, got {len(piece)})"
         if len(piece) > 2:
             return "too many values to unpack (expected 2)"
+    names = "|".join(map(re.escape, parameters))
+    operation = re.search(r"(\d+(?:\.\d*)?|\bpi)\s*([-+*/])\s*(?:" + names + r")\b", body)
+    if operation is not None:
+        number = "int" if operation.group(1).isdigit() else "float"
+        return f"unsupported operand type(s) for {operation.group(2)}: '{number}' and 'str'"
     return (
         f"the gate definition 'gate {gate}({', '.join(parameters)})' leaves its parameters unbound "
         "(TypeError in QAT's OpenQASM 3 reader)"

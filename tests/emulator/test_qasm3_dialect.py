@@ -52,6 +52,9 @@ def test_a_parameterised_gate_definition_is_refused_and_a_plain_one_is_not():
     assert refusal(with_parameters) == "not enough values to unpack (expected 2, got 1)"  # QAT's words
     two_long_names = f"{HEADER}gate g(alpha, beta) a {{\n  rx(alpha) a;\n}}\nqubit[1] q;\ng(1, 2) q[0];\n"
     assert refusal(two_long_names) == "too many values to unpack (expected 2)"
+    body = "U(p0, -pi/2 + p1, pi/2 - p1) a;"
+    as_qiskit_writes_r = f"{HEADER}gate r(p0, p1) a {{\n  {body}\n}}\nqubit[1] q;\nr(0.3, 0.2) q[0];\n"
+    assert refusal(as_qiskit_writes_r) == "unsupported operand type(s) for +: 'int' and 'str'"  # QAT's words
 
 
 def test_a_conditional_is_a_syntax_error():
