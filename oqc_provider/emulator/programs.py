@@ -155,7 +155,7 @@ def _parse_qasm3(text: str, header: re.Match[str]) -> QuantumCircuit:
             "parameters and no classical types but bit: write such gates out in the gates they stand for, "
             "or send OpenQASM 2 (qiskit.qasm2.dumps)."
         )
-    text = qasm3_dialect.scalars_as_registers(text)
+    text = qasm3_dialect.arguments_as_qat_groups(qasm3_dialect.scalars_as_registers(text))
     if _USES_ECR.search(text) and not _DEFINES_ECR.search(text):
         # ``ecr`` is built into the device but not into stdgates.inc: declare it on the header
         # line (so the parser's line numbers stay the user's); its body is replaced below anyway.

@@ -14,6 +14,8 @@ a subset of the language. What it does not have, recorded on QAT's pipeline path
 * **gate definitions with parameters** (``gate r(p0, p1) q { ... }``, what ``qiskit.qasm3.dumps``
   writes for ``r``, ``rzx``, ``rxx``...): parsed, then QAT fails binding the arguments with an internal
   error (``TypeError``/``ValueError``); definitions without parameters run;
+* **binary operators have no precedence** in that grammar: an argument with several is grouped as QAT's
+  parser groups it (:func:`as_qat_groups`), so ``rx(pi / 2 + pi / 2)`` is ``rx((pi / (2 + pi)) / 2)``;
 * **scalar declarations** ``bit c;`` and ``qubit a;`` are one-bit registers named ``c`` and ``a``
   (the result key is ``c``), which Qiskit's reader would leave as loose bits.
 
@@ -23,6 +25,8 @@ Example:
 "Invalid QASM 3 syntax: 'ctrl @ x q[0], q[1];'."
 >>> refusal("OPENQASM 3.0;\\nqubit[1] q;\\nrx(pi / 2) q[0];\\n") is None
 True
+>>> as_qat_groups("pi / 2 + pi / 2")
+'((pi / (2 + pi)) / 2)'
 >>> print(scalars_as_registers("OPENQASM 3.0;\\nqubit a;\\nbit c;\\nx a;\\nc = measure a;\\n"))
 OPENQASM 3.0;
 qubit[1] a;
@@ -142,3 +146,65 @@ def scalars_as_registers(text: str) -> str:
         start = body.end()
     pieces.append(rewrite(text[start:]))
     return "".join(pieces)
+
+
+#: QAT's parser chooses, among an expression's binary operators, the one whose rule its grammar lists
+#: first (division, multiplication, addition, subtraction), the rightmost of them, as the outermost.
+_OPERATOR_RANK = {"/": 0, "*": 1, "+": 2, "-": 3}
+_TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[A-Za-z_π$][\w$]*)|([-+*/]))")
+_ARGUMENTS = re.compile(r"\b(?!gate\b)(\w+)(\s*\()([^()]*)(\))")
+
+
+def _operands(expression: str) -> tuple[list[str], list[str]] | None:
+    """Operands (with their signs) and the binary operators between them; None if not that simple."""
+    operands, operators, sign, position = [], [], "", 0
+    expecting_operand = True
+    while position < len(expression.rstrip()):
+        token = _TOKEN.match(expression, position)
+        if token is None:
+            return None
+        position = token.end()
+        if token.group(1) is not None:
+            if not expecting_operand:
+                return None
+            operands.append(sign + token.group(1))
+            sign, expecting_operand = "", False
+        elif expecting_operand:
+            if token.group(2) not in "+-":
+                return None
+            sign += token.group(2)
+        else:
+            operators.append(token.group(2))
+            expecting_operand = True
+    return (operands, operators) if not expecting_operand else None
+
+
+def _grouped(operands: list[str], operators: list[str]) -> str:
+    if not operators:
+        return operands[0]
+    best = min(_OPERATOR_RANK[op] for op in operators)
+    split = max(index for index, op in enumerate(operators) if _OPERATOR_RANK[op] == best)
+    left = _grouped(operands[: split + 1], operators[:split])
+    right = _grouped(operands[split + 1 :], operators[split + 1 :])
+    return f"({left} {operators[split]} {right})"
+
+
+def as_qat_groups(expression: str) -> str:
+    """``expression`` with the parentheses QAT's parser puts in (unchanged when it has < 2 operators)."""
+    parsed = _operands(expression)
+    if parsed is None or len(parsed[1]) < 2:
+        return expression
+    return _grouped(*parsed)
+
+
+def arguments_as_qat_groups(text: str) -> str:
+    """Every gate argument grouped as QAT groups it (see :func:`as_qat_groups`)."""
+
+    def group(call: re.Match[str]) -> str:
+        arguments = ", ".join(as_qat_groups(argument.strip()) for argument in call.group(3).split(","))
+        return f"{call.group(1)}{call.group(2)}{arguments}{call.group(4)}"
+
+    return "\n".join(
+        line if line.lstrip().startswith(("gate", "OPENQASM", "include")) else _ARGUMENTS.sub(group, line)
+        for line in text.split("\n")
+    )

@@ -12,7 +12,7 @@ import pytest
 from oqc_provider.devices import LUCY_SIMULATOR
 from oqc_provider.emulator.compilation import compile_task
 from oqc_provider.emulator.programs import ProgramError
-from oqc_provider.emulator.qasm3_dialect import refusal, scalars_as_registers
+from oqc_provider.emulator.qasm3_dialect import as_qat_groups, refusal, scalars_as_registers
 from oqc_provider.qcaas.compiler_config import CompilerConfig
 
 HEADER = 'OPENQASM 3.0;\ninclude "stdgates.inc";\n'
@@ -84,3 +84,17 @@ def test_a_scalar_bit_is_a_one_bit_register():
         f"{HEADER}bit c;\nqubit[1] q;\nx q[0];\nc = measure q[0];\n", LUCY_SIMULATOR, CompilerConfig()
     )
     assert [name for name, _ in compiled.layout.registers] == ["c"]
+
+
+@pytest.mark.parametrize(
+    ("expression", "grouped"),
+    [  # the three of the qasm3_expression_precedence fixture, whose counts QAT's grouping explains
+        ("pi / 2 + pi / 2", "((pi / (2 + pi)) / 2)"),
+        ("pi - pi / 2", "((pi - pi) / 2)"),
+        ("2 * pi / 4 + pi / 2", "(((2 * pi) / (4 + pi)) / 2)"),
+        ("-pi/2 + 0.2", "(-pi / (2 + 0.2))"),
+        ("pi/2", "pi/2"),  # one operator: nothing to choose
+    ],
+)
+def test_operators_are_grouped_as_qats_parser_groups_them(expression: str, grouped: str):
+    assert as_qat_groups(expression) == grouped
