@@ -29,17 +29,18 @@ API (small and stable; other scripts read it)::
     outcome = run(program, config, "toshiko", model="shapes")
     outcome["accepted"]          # bool
     outcome["error"]             # {"type", "message"} when refused (compile or execute)
-    outcome["stage"]             # "compile" or "execute": where it was refused
+    outcome["stage"]             # "compile" or "execute": where it was refused (absent when accepted)
     outcome["value"]             # QAT's results when accepted
     outcome["optimized_circuit"] # the OpenQASM QAT ran (metrics), or None
-    outcome["physical_qubits"]   # QAT's PhysicalQubitIndices metric, or None
+    outcome["physical_qubits"]   # QAT's PhysicalQubitIndices metric (None in QAT 3.5: not filled in)
+    outcome["ran_qubits"]        # physical qubits the ran program uses (circuit_facts.py), if compiled
     outcome["measures"]          # [physical qubit, register, bit] per measure (from the ran program)
     outcome["warnings"]          # QAT's log warnings of this run (e.g. "Tket ... Skipping")
 
 ``run(..., timeout=SECONDS)`` (default :data:`TIMEOUT_SECONDS`) ends a run that takes longer as refused
-with ``TimeoutError``: on the pipeline path the echo model steps through a delay sample by sample, so
-``delay(1)`` (one second to QAT: 2e9 samples) never finishes (the legacy path failed at once with a
-``MemoryError`` allocating them).
+with ``TimeoutError``: the echo pipeline never finishes ``delay(800.0)`` (800 s to QAT, sampled at
+1 ns; the legacy path failed at once with a ``MemoryError`` allocating the samples). A config without
+``metrics`` is given ``Default | PhysicalQubitIndices`` (in place).
 
 ``config`` is a ``CompilerConfig`` or its JSON; ``device`` is ``"lucy"`` or ``"toshiko"``.
 Run ``python scripts/qat_fixtures/pipeline_models.py FILE.qasm [lucy|toshiko]`` to see one program.
