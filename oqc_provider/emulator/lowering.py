@@ -286,7 +286,8 @@ class NativeBuilder:
         neighbours = sorted({edge for edge in self._couplings if first in edge or second in edge})
         return (
             f"Qubits {first} and {second} are not coupled on {self.spec.name}, so {gate} cannot act on "
-            f"them (QCaaS: Cannot achieve placement on set couplings). Couplings of these qubits "
+            f"them (QCaaS: Pulse channel with stored as 'Q{second}.cross_resonance' not found on device "
+            f"'Q{first}'.). Couplings of these qubits "
             f"(control, target): {neighbours}. Route the circuit with the device's coupling map, or "
             "let the service place and route it (optimizations=Tket(TketOptimizations.One))."
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import DeviceSpec
+from oqc_provider.emulator import qasm3_dialect
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -147,6 +148,14 @@ def _parse_qasm3(text: str, header: re.Match[str]) -> QuantumCircuit:
     from qiskit import qasm3
     from qiskit.circuit.library import ECRGate
 
+    if (reason := qasm3_dialect.refusal(text)) is not None:
+        raise ProgramError(
+            f"QCaaS's OpenQASM 3 reader cannot run this program (QCaaS: {reason}). It has no gate "
+            "modifiers (ctrl @, inv @, pow @), no parenthesised sub-expressions, no gate definitions with "
+            "parameters and no classical types but bit: write such gates out in the gates they stand for, "
+            "or send OpenQASM 2 (qiskit.qasm2.dumps)."
+        )
+    text = qasm3_dialect.arguments_as_qat_groups(qasm3_dialect.scalars_as_registers(text))
     if _USES_ECR.search(text) and not _DEFINES_ECR.search(text):
         # ``ecr`` is built into the device but not into stdgates.inc: declare it on the header
         # line (so the parser's line numbers stay the user's); its body is replaced below anyway.

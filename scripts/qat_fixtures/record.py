@@ -1,16 +1,19 @@
-"""Record what OQC's compiler QAT does with every program of the fixtures corpus.
+"""Record what OQC's compiler QAT does with every program of the fixtures corpus, as the service runs it.
 
 Run it under an interpreter that has ``qat-compiler==3.5.0`` (never the project's venv: QAT is not a
 dependency of ``oqc_provider``), from the repository root::
 
-    /tmp/qat/bin/python scripts/qat_fixtures/record.py            # everything
-    /tmp/qat/bin/python scripts/qat_fixtures/record.py --only 'ghz_*' --merge
+    /work/qat-venv/bin/python scripts/qat_fixtures/record.py            # everything
+    /work/qat-venv/bin/python scripts/qat_fixtures/record.py --only 'ghz_*' --merge
 
-For each program x optimisation setting x device it records: accepted or refused (QAT's exception
-type and message), counts from QAT's Qiskit-simulator hardware model (noiseless), the program QAT
-ran (``MetricsType.OptimizedCircuit``) with the physical qubits and measure map derived from it,
-and, from QAT's echo hardware model, the value QAT returns for each results format (a few shots:
-the test compares its shape). See README.md beside this file for the facts behind the choices.
+The oracle is QAT's pipeline path, ``QAT().compile`` then ``QAT().execute``, which is what
+``qat-rpc`` 1.0.0 (the QCaaS service wrapper) calls; ``pipeline_models.py`` beside this file builds
+the pipelines on each device's couplings. For each program x optimisation setting x device it
+records: accepted or refused (QAT's exception type and message), counts from the simulating pipeline
+(``LegacyQiskitPipeline``, noiseless Aer), the program QAT ran (``MetricsType.OptimizedCircuit``) with
+the physical qubits and measure map derived from it, and, from the echo pipeline (qat-rpc's default
+``EchoPipeline``), the value QAT returns for each results format (a few shots: the test compares its
+shape). See README.md beside this file for the facts behind the choices.
 
 It imports nothing from ``oqc_provider``: device couplings come from tests/fixtures/qat/devices.json.
 """
@@ -21,10 +24,8 @@ import argparse
 import fnmatch
 import json
 import logging
-import re
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -40,10 +41,8 @@ from compiler_config.config import (
     Tket,
     TketOptimizations,
 )
-from qat import execute_qasm_with_metrics
-from qat.purr.backends.echo import get_default_echo_hardware
-from qat.purr.backends.qiskit_simulator import get_default_qiskit_hardware
-from qat.purr.compiler.devices import QubitCoupling
+from pipeline_models import quiet_qat
+from pipeline_models import run as run_pipeline
 
 logger = logging.getLogger("qat_fixtures")
 
@@ -76,39 +75,6 @@ FORMATS: dict[str, Callable[[], QuantumResultsFormat]] = {
 #: The metrics every fixture config asks for: the program that ran, and (for the emulator, which
 #: reports it; QAT 3.5's legacy path returns None) the physical qubits.
 METRICS = MetricsType.Default | MetricsType.PhysicalQubitIndices
-_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
-
-
-class _Capture(logging.Handler):
-    """Keeps QAT's warnings (e.g. "Tket could not compile ... Skipping") for the current run."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if "deprecated" not in message and "Compilation completed" not in message:
-            self.messages.append(_ADDRESS.sub("", message))
-
-
-CAPTURE = _Capture()
-
-
-def quiet_qat() -> None:
-    """Send QAT's log to :data:`CAPTURE` only (it logs every compilation at INFO otherwise)."""
-    from qat.purr.utils.logger import get_default_logger
-
-    composite = get_default_logger()  # creates QAT's loggers and their console/file handlers
-    targets = [logging.getLogger("purr"), logging.getLogger("qat"), *getattr(composite, "loggers", [])]
-    for target in targets:
-        for handler in list(getattr(target, "handlers", [])):
-            target.removeHandler(handler)
-        target.addHandler(CAPTURE)
-        target.setLevel(logging.WARNING)
-        target.propagate = False
-
-
 #: Every config a fixture used, by a short key; fixtures name their config by key (keeps the file small).
 CONFIGS: dict[str, dict[str, Any]] = {}
 
@@ -132,38 +98,35 @@ def make_config(setting: str, fmt: str, shots: int) -> CompilerConfig:
     return config
 
 
-class Hardware:
-    """QAT hardware models for one device: Qiskit simulator (counts) and echo (result shapes).
-
-    Couplings get one quality level (QubitCoupling's default, 1): QAT places on the best-quality
-    couplings first, and the device's real qualities are not known here. The echo model is built
-    with the device's connectivity so its cross-resonance channels exist on exactly those pairs.
-    """
-
-    def __init__(self, qubit_count: int, couplings: list[list[int]]) -> None:
-        edges = [tuple(edge) for edge in couplings]
-        self.qiskit = get_default_qiskit_hardware(qubit_count, connectivity=edges)
-        self.qiskit.qubit_direction_couplings = [QubitCoupling(edge) for edge in edges]
-        self.echo = get_default_echo_hardware(qubit_count, connectivity=edges)
-        self.echo.qubit_direction_couplings = [QubitCoupling(edge) for edge in edges]
+#: Formats recorded under every setting; the others only under SHAPE_SETTINGS (the replay's): QAT's
+#: result shape does not depend on the optimisation setting, and the echo pipeline costs ~1 s a run.
+ALL_SETTINGS_FORMATS = {"binary_count"}
+SHAPE_SETTINGS = {"default", "tket_empty"}
+#: One shot of raw(), under ``default`` only: QAT shapes a one-shot raw result its own way.
+ONE_SHOT_FORMAT = "raw_one_shot"
 
 
-def run(program: str, hardware: Any, config: CompilerConfig) -> dict[str, Any]:
-    """One QAT execution: the outcome, never an exception."""
-    CAPTURE.messages.clear()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            value, metrics = execute_qasm_with_metrics(program, hardware, config)
-    except Exception as error:  # QAT raises anything from ValueError to KeyError: record it all.
-        out: dict[str, Any] = {
-            "accepted": False,
-            "error": {"type": type(error).__name__, "message": _ADDRESS.sub("", str(error))},
-        }
+#: (program, device, model) runs that timed out: the program's other runs on that model are recorded
+#: with the same error without running (every setting reaches the same delay; each would take the
+#: whole timeout).
+TIMED_OUT: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+
+def run(program: str, device: str, model: str, config: CompilerConfig) -> dict[str, Any]:
+    """One pipeline-path run (compile then execute): the outcome, never an exception."""
+    if (program, device, model) in TIMED_OUT:
+        return {"accepted": False, "error": TIMED_OUT[(program, device, model)], "optimized_circuit": None}
+    outcome = run_pipeline(program, config, device, model)
+    if not outcome["accepted"] and outcome["error"]["type"] == "TimeoutError":
+        TIMED_OUT[(program, device, model)] = outcome["error"]
+    out: dict[str, Any] = {"accepted": outcome["accepted"]}
+    if outcome["accepted"]:
+        out["value"] = outcome["value"]
     else:
-        out = {"accepted": True, "value": value, "metrics": metrics}
-    if CAPTURE.messages:
-        out["qat_warnings"] = sorted(set(CAPTURE.messages))
+        out["error"] = outcome["error"]
+    out["optimized_circuit"] = outcome["optimized_circuit"]
+    if outcome["warnings"]:
+        out["qat_warnings"] = outcome["warnings"]
     return out
 
 
@@ -186,7 +149,6 @@ def record_one(
     program: str,
     setting: str,
     device: str,
-    hw: Hardware,
     shots: int,
     shape_shots: int,
     given: CompilerConfig | None = None,
@@ -195,7 +157,7 @@ def record_one(
     """Everything QAT does with ``program`` under one setting on one device."""
     config = given if given is not None else make_config(setting, "binary_count", shots)
     config_json = config.to_json()  # before QAT fills in a None ``optimizations``
-    counted = run(program, hw.qiskit, config)
+    counted = run(program, device, "counts", config)
     entry: dict[str, Any] = {
         "setting": setting,
         "device": device,
@@ -204,9 +166,8 @@ def record_one(
     counts: dict[str, Any] = {"accepted": counted["accepted"], "shots": config.repeats}
     if counted["accepted"]:
         counts["counts"] = counted["value"]
-        optimized = counted["metrics"].get("optimized_circuit")
+        optimized = counted["optimized_circuit"]
         entry["optimized_circuit"] = optimized
-        entry["optimized_instruction_count"] = counted["metrics"].get("optimized_instruction_count")
         if optimized:
             facts = circuit_facts(optimized)
             entry["physical_qubits"] = facts.physical_qubits
@@ -217,23 +178,30 @@ def record_one(
         counts["qat_warnings"] = counted["qat_warnings"]
     entry["counts"] = counts
     shapes: dict[str, Any] = {}
-    formats = list(FORMATS) if given is None else ["given"]
+    if given is not None:
+        formats = ["given"]
+    elif setting in SHAPE_SETTINGS:
+        formats = [*FORMATS, *([ONE_SHOT_FORMAT] if setting == "default" else [])]
+    else:
+        formats = sorted(ALL_SETTINGS_FORMATS)
     for fmt in formats:
-        if given is None:
+        if fmt == ONE_SHOT_FORMAT:
+            shape_config = make_config(setting, "raw", 1)
+        elif given is None:
             shape_config = make_config(setting, fmt, shape_shots)
         else:
             shape_config = CompilerConfig.create_from_json(config_json)
             shape_config.repeats = shape_shots
         shape_json = shape_config.to_json()
-        echoed = run(program, hw.echo, shape_config)
+        echoed = run(program, device, "shapes", shape_config)
         shape: dict[str, Any] = {
             "accepted": echoed["accepted"],
-            "config": config_key(shape_json, f"{label or setting}/{fmt}/{shape_shots}"),
+            "config": config_key(shape_json, f"{label or setting}/{fmt}/{shape_config.repeats}"),
         }
         if echoed["accepted"]:
             shape["value"] = echoed["value"]
             shape["shape"] = describe(echoed["value"])
-            optimized = echoed["metrics"].get("optimized_circuit")
+            optimized = echoed["optimized_circuit"]
             if optimized != entry.get("optimized_circuit"):
                 shape["optimized_circuit"] = optimized
         else:
@@ -293,6 +261,28 @@ def limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
+def combine(parts: list[Path], out: Path) -> int:
+    """One fixtures file from several recordings of the same recorder (e.g. one per device, run apart)."""
+    docs = [json.loads(part.read_text()) for part in parts]
+    doc = docs[0]
+    fixtures = {}
+    for part in docs:
+        CONFIGS.clear()
+        CONFIGS.update(doc["configs"])
+        renamed = {key: config_key(json.dumps(config), key) for key, config in part["configs"].items()}
+        doc["configs"] = dict(CONFIGS)
+        doc["programs"].update(part["programs"])
+        for entry in part["fixtures"]:
+            entry["config"] = renamed[entry["config"]]
+            for shape in entry["shapes"].values():
+                shape["config"] = renamed[shape["config"]]
+            fixtures[(entry["program"], entry["setting"], entry["device"])] = entry
+    doc["fixtures"] = [fixtures[key] for key in sorted(fixtures)]
+    out.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    logger.info("wrote %d fixtures for %d programs to %s", len(fixtures), len(doc["programs"]), out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="*", help="comma-separated globs over program names (default: all)")
@@ -302,17 +292,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shape-shots", type=int, default=5, help="shots for result shapes (echo model)")
     parser.add_argument("--out", type=Path, default=FIXTURES / "fixtures.json")
     parser.add_argument("--merge", action="store_true", help="keep fixtures of the output not re-recorded")
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        type=Path,
+        help="write --out from these recordings (e.g. one per device) and stop",
+    )
     args = parser.parse_args(argv)
     console = logging.StreamHandler()
     console.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(console)
     logger.setLevel(logging.INFO)
+    if args.combine:
+        return combine(args.combine, args.out)
     quiet_qat()
     limit_memory()
 
     devices_doc = json.loads((FIXTURES / "devices.json").read_text())
     devices = {name: devices_doc[name] for name in args.devices.split(",")}
-    hardware = {name: Hardware(d["qubit_count"], d["couplings"]) for name, d in devices.items()}
     programs, extras = load_programs(FIXTURES / "corpus", FIXTURES / "frontend")
     patterns = args.only.split(",")
     chosen = [name for name in programs if any(fnmatch.fnmatch(name, p) for p in patterns)]
@@ -338,7 +335,6 @@ def main(argv: list[str] | None = None) -> int:
                     text,
                     setting,
                     device,
-                    hardware[device],
                     args.shots,
                     args.shape_shots,
                     given,
@@ -349,7 +345,10 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("%3d/%d %s (%.0f s)", index + 1, len(chosen), name, time.monotonic() - started)
 
     doc = {
-        "about": "What qat-compiler does with each corpus program (scripts/qat_fixtures/record.py).",
+        "about": (
+            "What qat-compiler's pipeline path (QAT().compile/execute, as qat-rpc calls it) does with "
+            "each corpus program (scripts/qat_fixtures/record.py)."
+        ),
         "versions": {
             pkg: version(pkg) for pkg in ("qat-compiler", "pytket", "qiskit", "qiskit-aer", "compiler-config")
         },

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ class Mismatch:
     program: str
     setting: str
     device: str
-    aspect: str  # accept, counts, shape, values, physical_qubits
+    aspect: str  # accept, message, counts, shape, values, physical_qubits
     detail: str
 
 
@@ -271,7 +272,8 @@ def compare_values(fmt: str, value: Any, single: dict[str, str] | None) -> str |
     """For a program QAT always answers the same way: does binary / raw carry that answer?
 
     QAT's ``binary`` is each bit's majority over the shots, in the register's index order;
-    ``raw`` gives each bit's per-shot readout, > 0 meaning 0. An unmeasured bit stays 0.
+    ``raw`` gives each bit's per-shot readout, > 0 meaning 0 (``raw_one_shot``: one shot, the bare
+    readout). An unmeasured bit stays 0.
     """
     if single is None or not isinstance(value, dict):
         return None
@@ -281,11 +283,8 @@ def compare_values(fmt: str, value: Any, single: dict[str, str] | None) -> str |
             return None  # the shape comparison reports it
         if fmt == "binary":
             decoded = "".join(str(b) for b in ours)
-        elif fmt == "raw":
-            decoded = "".join(
-                "0" if not isinstance(v, list) else ("0" if sum(1 for x in v if x > 0) * 2 > len(v) else "1")
-                for v in ours
-            )
+        elif fmt in ("raw", "raw_one_shot"):
+            decoded = "".join(_raw_bit(v) for v in ours)
         else:
             return None
         if decoded != bits:
@@ -300,6 +299,41 @@ def service_refusal(program: str, qpu_id: str) -> Observation | None:
         if entry.refused_on == "seen_on" and entry.refuses_on("", qpu_id) and entry.matches(program):
             return entry
     return None
+
+
+def _qat_reasons(entry: dict[str, Any]) -> list[str]:
+    """QAT's refusal messages for a fixture: the echo pipeline's (the service's) and the counts one's."""
+    errors = [shape.get("error") for shape in entry["shapes"].values()] + [entry["counts"].get("error")]
+    return list(dict.fromkeys(error["message"] for error in errors if error))
+
+
+_QASM2_LOCATION = re.compile(r"^<input>:\d+,\d+:\s*")
+
+
+def _core(message: str) -> str:
+    """QAT's reason without what the emulator words its own way: quotes, a parser's location, a final dot."""
+    first = message.split("\n")[0].strip().strip('"')
+    return _QASM2_LOCATION.sub("", first).rstrip(".")
+
+
+def compare_reason(entry: dict[str, Any], reason: str) -> str | None:
+    """Does the emulator's refusal carry QAT's reason (the first line of either pipeline's message)?"""
+    wanted = _qat_reasons(entry)
+    if not wanted or any(_core(message) in reason for message in wanted):
+        return None
+    return f"QAT says {wanted[0]!r:.140}; the emulator says {reason!r:.160}"
+
+
+def _raw_bit(readouts: Any) -> str:
+    """A bit's raw readouts as QAT's counts would say it: the majority, > 0 meaning 0.
+
+    A bit never measured is the integer 0 (reads "0"); with one shot QAT gives the bare readout.
+    """
+    if isinstance(readouts, list):
+        return "0" if sum(1 for x in readouts if x > 0) * 2 > len(readouts) else "1"
+    if isinstance(readouts, float):
+        return "0" if readouts > 0 else "1"
+    return "0"
 
 
 def compare(doc: dict[str, Any], answers: dict[Job, dict[str, Any]]) -> list[Mismatch]:
@@ -336,6 +370,10 @@ def compare(doc: dict[str, Any], answers: dict[Job, dict[str, Any]]) -> list[Mis
                     f"QAT refuses it ({error['type']}: {error['message']:.120}); the emulator ran it",
                 )
             continue
+        if settled and not ran and job.kind == "counts":
+            reason = (info.get("task_error") or {}).get("error_message", "")
+            if (problem := compare_reason(entry, reason)) is not None:
+                miss("message", problem)
         if not ran or not expected["accepted"]:
             continue
         results = info.get("results")

@@ -38,7 +38,8 @@ def test_fixture_file_is_well_formed():
             assert not missing, f"no {setting} fixture on {device} for {missing}"
     for entry in doc["fixtures"]:
         assert entry["config"] in doc["configs"], entry["config"]
-        assert set(entry["shapes"]) <= {"binary_count", "binary", "raw", "given"}, entry["shapes"].keys()
+        formats = {"binary_count", "binary", "raw", "raw_one_shot", "given"}
+        assert set(entry["shapes"]) <= formats, entry["shapes"].keys()
 
 
 def test_fixture_devices_match_the_catalogue():
@@ -62,9 +63,10 @@ def test_replay_is_quick(replay: Replay):
     assert replay.seconds < 180, f"the replay is too slow ({took})"
 
 
-@pytest.mark.parametrize("aspect", ["accept", "counts", "shape", "values", "physical_qubits"])
+@pytest.mark.parametrize("aspect", ["accept", "message", "counts", "shape", "values", "physical_qubits"])
 def test_emulator_agrees_with_qat(replay: Replay, aspect: str):
-    """accept: runs/refuses as QAT; counts: same distribution (exact when QAT's is one outcome);
+    """accept: runs/refuses as QAT; message: a refusal carries QAT's reason; counts: same distribution
+    (exact when QAT's is one outcome);
     shape: same results structure per format; values: binary/raw carry QAT's deterministic answer;
     physical_qubits: the qubits the emulator reports are those QAT's placement used."""
     mismatches = replay.of(aspect)
