@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import uvicorn
 
 emulator_app = typer.Typer(help="The built-in QCaaS emulator.", no_args_is_help=True)
 
@@ -21,7 +24,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind; loopback unless you mean to share it.")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option(help="TCP port to listen on (0: a free one, printed once listening).")
+    ] = 8000,
     db: Annotated[
         Path | None, typer.Option(help="SQLite file for tasks (kept across restarts); in memory if unset.")
     ] = None,
@@ -99,15 +104,17 @@ def serve(
     pool = shared_pool(workers, log_level.upper(), warm_compile=True)
     app_ = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level=log_level.lower()))
-    url = f"http://{host}:{port}"
 
     def announce() -> None:
         while not server.started and not server.should_exit:
             time.sleep(0.01)  # uvicorn offers no callback for "bound and serving"
         if server.should_exit or not pool.wait_ready(300):
             return
-        typer.echo(f"OQC QCaaS emulator listening on {url} ({pool.size} simulator processes)")
-        typer.echo(f"  legacy: OqcSdk(url={url!r}, authentication_token=...)   v4: OQC_QCAAS_V4=1, same URL")
+        bound = f"http://{host}:{_bound_port(server, port)}"  # --port 0: the port the system chose
+        typer.echo(f"OQC QCaaS emulator listening on {bound} ({pool.size} simulator processes)")
+        typer.echo(
+            f"  legacy: OqcSdk(url={bound!r}, authentication_token=...)   v4: OQC_QCAAS_V4=1, same URL"
+        )
         typer.echo(f"  tasks stored in {db if db is not None else 'memory (lost on exit)'}")
         if faults is not None:
             kinds = ",".join(faults.kinds)
@@ -117,3 +124,11 @@ def serve(
     if not pool.wait_ready(300):
         logging.getLogger(__name__).warning("No simulator process is ready yet; serving anyway")
     server.run()
+
+
+def _bound_port(server: uvicorn.Server, asked: int) -> int:
+    """The port a started uvicorn server listens on (the system's choice when ``asked`` is 0)."""
+    for listener in server.servers:
+        for sock in listener.sockets:
+            return int(sock.getsockname()[1])
+    return asked
