@@ -62,7 +62,7 @@ class TaskStore:
         self.owner: Owner = new_owner()
         target = ":memory:" if path is None else str(Path(path).expanduser())
         if path is not None:
-            private_file(Path(target))
+            private_file(Path(target))  # before connecting: see private_file
         self._db = sqlite3.connect(
             target, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT
         )
@@ -79,8 +79,6 @@ class TaskStore:
             for column, declaration in LATER_COLUMNS.items():
                 if column not in present:
                     self._db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {declaration}")
-        if path is not None:
-            private_file(Path(target))  # the WAL files exist now
 
     def close(self) -> None:
         """Close the database; the store is unusable afterwards and owns no task any more."""
