@@ -54,7 +54,10 @@ def serve(
     fault_seed: Annotated[int | None, typer.Option(help="Seed of the fault decisions.")] = None,
     fault_kinds: Annotated[
         str | None,
-        typer.Option(help="Comma-separated fault kinds (500,502,503,429,drop,slow,401), each KIND[:WEIGHT]."),
+        typer.Option(
+            help="Comma-separated fault kinds (500,502,503,429,drop,slow,401,garbled,shape), "
+            "each KIND[:WEIGHT]."
+        ),
     ] = None,
     fault_routes: Annotated[
         str | None,
