@@ -153,11 +153,19 @@ async def test_damaged_store_entries_are_reported_and_skipped(emulators, tmp_pat
     (store.root / "not-json.json").write_text("this is not JSON")
     (store.root / "wrong-kind.json").write_text(json.dumps({"schema_version": "1", "snapshot_kind": "x"}))
     (store.root / "future.json").write_text(json.dumps({**json.loads(text), "schema_version": "99"}))
+    # Readable JSON of the wrong types: the store's record is what listings read.
+    document = json.loads(text)
+    record = document["annotations"]["store"]
+    for name, damaged in {"int-created": {**record, "created": 5}, "list-record": [record]}.items():
+        (store.root / f"{name}.json").write_text(
+            json.dumps({**document, "annotations": {**document["annotations"], "store": damaged}})
+        )
+    (store.root / "nested.json").write_text('{"a": ' * 50_000 + "0" + "}" * 50_000)
     sdk = emulator.sdk(job_store=store)
     with caplog.at_level(logging.WARNING, logger="oqc_provider.engine"):
         entries = sdk.jobs()
     assert [entry.job_id for entry in entries] == [job_id_of(good)]
-    for name in ("half-written", "not-json", "wrong-kind", "future"):
+    for name in ("half-written", "not-json", "wrong-kind", "future", "int-created", "list-record", "nested"):
         assert f"{name}.json" in caplog.text
         with pytest.raises(JobStoreError, match="damaged"):
             sdk.resume(name)
