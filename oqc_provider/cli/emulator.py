@@ -32,7 +32,13 @@ def serve(
     ] = None,
     latency: Annotated[float, typer.Option(help="Seconds each task waits SUBMITTED before running.")] = 0.0,
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible counts.")] = None,
-    token: Annotated[str | None, typer.Option(help="Require this API token (any token if unset).")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="Require this API token (visible to local users in the process list: prefer "
+            "--token-file or OQC_EMULATOR_TOKEN). Any token is accepted if none is given."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="Log level of the server.")] = "info",
     workers: Annotated[
         int | None,
@@ -62,6 +68,10 @@ def serve(
     fault_routes: Annotated[
         str | None,
         typer.Option(help="Routes to fault, each ROUTE[:RATE] (submit,all_info:0.5,...); default all."),
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(help="Require the API token written in this file (its first line)."),
     ] = None,
 ) -> None:
     """Serve the QCaaS emulator (legacy and v4 layouts) until interrupted.
@@ -98,7 +108,7 @@ def serve(
         db_path=db,
         latency=latency,
         seed=seed,
-        required_token=token,
+        required_token=_required_token(token, token_file),
         faults=faults,
         workers=workers,
         resubmit=resubmit,  # type: ignore[arg-type]  # checked just above
@@ -135,3 +145,25 @@ def _bound_port(server: uvicorn.Server, asked: int) -> int:
         for sock in listener.sockets:
             return int(sock.getsockname()[1])
     return asked
+
+
+def _required_token(token: str | None, token_file: Path | None) -> str | None:
+    """The token to require: ``--token``, else the first line of ``--token-file``, else the
+    ``OQC_EMULATOR_TOKEN`` environment variable; None (any token) when none is given."""
+    from oqc_provider.emulator.state import TOKEN_ENV
+
+    if token is not None and token_file is not None:
+        raise typer.BadParameter("Give --token or --token-file, not both.")
+    if token_file is not None:
+        try:
+            lines = token_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise typer.BadParameter(f"Cannot read --token-file {token_file}: {exc}") from None
+        if not lines or not lines[0].strip():
+            raise typer.BadParameter(
+                f"--token-file {token_file} is empty: write the token on its first line."
+            )
+        return lines[0].strip()
+    if token is not None:
+        return token
+    return os.environ.get(TOKEN_ENV, "").strip() or None
