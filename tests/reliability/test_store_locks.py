@@ -16,6 +16,7 @@ store.
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import subprocess
@@ -130,3 +131,16 @@ def test_stores_opened_and_closed_beside_a_running_emulator_lose_no_task_and_run
         served_ids + visitor_ids, 1
     ), "each task simulated exactly once"
     assert set(executions) == set(served_ids + visitor_ids)
+
+
+def test_a_short_soak_of_four_served_emulators_on_one_store_runs_each_task_once():
+    """``benchmarks/shared_store_soak.py`` for 30 s (the 10-minute run is the same script)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "shared_store_soak.py"), "--duration", "30", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["server_stops"] > 0 and report["tasks"] > 0, report
+    assert report["lost"] == 0 and report["repeated"] == 0 and report["never_run"] == 0, report
+    assert report["executions"] == report["completed"] == report["tasks"], report
