@@ -9,12 +9,9 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-
-if TYPE_CHECKING:
-    import uvicorn
 
 emulator_app = typer.Typer(help="The built-in QCaaS emulator.", no_args_is_help=True)
 
@@ -89,6 +86,7 @@ def serve(
     from oqc_provider.emulator.pool import shared_pool
     from oqc_provider.emulator.simulator_process import VERBOSE_ENV
     from oqc_provider.emulator.state import RESUBMIT_POLICIES
+    from oqc_provider.emulator.testing import bound_port
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if verbose:
@@ -123,7 +121,7 @@ def serve(
             time.sleep(0.01)  # uvicorn offers no callback for "bound and serving"
         if server.should_exit or not pool.wait_ready(300):
             return
-        bound = f"http://{host}:{_bound_port(server, port)}"  # --port 0: the port the system chose
+        bound = f"http://{host}:{bound_port(server, port)}"  # --port 0: the port the system chose
         typer.echo(f"OQC QCaaS emulator listening on {bound} ({pool.size} simulator processes)")
         typer.echo(
             f"  legacy: OqcSdk(url={bound!r}, authentication_token=...)   v4: OQC_QCAAS_V4=1, same URL"
@@ -137,14 +135,6 @@ def serve(
     if not pool.wait_ready(300):
         logging.getLogger(__name__).warning("No simulator process is ready yet; serving anyway")
     server.run()
-
-
-def _bound_port(server: uvicorn.Server, asked: int) -> int:
-    """The port a started uvicorn server listens on (the system's choice when ``asked`` is 0)."""
-    for listener in server.servers:
-        for sock in listener.sockets:
-            return int(sock.getsockname()[1])
-    return asked
 
 
 def _required_token(token: str | None, token_file: Path | None) -> str | None:

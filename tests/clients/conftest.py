@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -13,7 +12,7 @@ import pytest
 
 from tests.clients.client_venv import ClientVenvError, UnsupportedPythonError, clients_python
 from tests.clients.programs import LUCY_SIM, TOKEN
-from tests.reliability.helpers import start_cli_emulator
+from tests.reliability.helpers import serve_cli_emulator
 
 #: The client programs run in another venv; importing them here would fail (and is not wanted).
 collect_ignore_glob = ["client_programs/*"]
@@ -21,19 +20,12 @@ collect_ignore_glob = ["client_programs/*"]
 SEED = 7
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def served_cli_emulator() -> Iterator[str]:
-    """``oqc-provider emulator serve --port P --token T --seed S``, as a user starts it; its URL."""
-    port = _free_port()
-    server = start_cli_emulator(port, "--token", TOKEN, "--seed", str(SEED))
+    """``oqc-provider emulator serve --port 0 --token T --seed S``, as a user starts it; its URL."""
+    server, url = serve_cli_emulator("--token", TOKEN, "--seed", str(SEED))
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.terminate()
         try:
