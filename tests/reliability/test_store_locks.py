@@ -29,7 +29,7 @@ import pytest
 
 from oqc_provider.emulator.simulator_process import EXECUTION_LOG_ENV
 from oqc_provider.emulator.store import TaskStore
-from tests.reliability.helpers import LUCY_SIM, SHOTS, program, serve_cli_emulator
+from tests.reliability.helpers import LUCY_SIM, SHOTS, poll_until, program, serve_cli_emulator
 
 pytestmark = pytest.mark.slow
 
@@ -83,13 +83,11 @@ def wait_terminal(url: str, task_ids: list[str], timeout: float) -> dict[str, st
 
 
 def wait_idle(url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
+    def idle() -> bool:
         tasks = httpx.get(f"{url}/_emulator/stats", timeout=10).json()["tasks"]
-        if not tasks.get("SUBMITTED", 0) + tasks.get("RUNNING", 0):
-            return
-        assert time.monotonic() < deadline, f"tasks still active: {tasks}"
-        time.sleep(0.1)
+        return not tasks.get("SUBMITTED", 0) + tasks.get("RUNNING", 0)
+
+    poll_until(idle, timeout, "the emulator to finish every queued task")
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
