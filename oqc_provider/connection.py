@@ -191,11 +191,26 @@ def in_process_transport() -> httpx.AsyncBaseTransport:
     # before loading and building the app, so they are that much nearer ready for the first task.
     shared_pool()
     from oqc_provider.emulator import EmulatorSettings, create_app
+    from oqc_provider.emulator.store import TaskStoreError
     from oqc_provider.paths import emulator_db_path
 
     db_path = emulator_db_path()
     with _apps_lock:
         app = _apps.get(db_path)
         if app is None:
-            app = _apps[db_path] = create_app(EmulatorSettings(db_path=db_path))
+            try:
+                app = _apps[db_path] = create_app(EmulatorSettings(db_path=db_path))
+            except TaskStoreError as exc:
+                # Results already saved (the local job store) need no emulator: only requests fail.
+                logger.warning("%s", exc)
+                return _unusable(exc)
     return httpx.ASGITransport(app=app)
+
+
+def _unusable(reason: Exception) -> httpx.AsyncBaseTransport:
+    """An in-process transport whose every request raises why the emulator cannot be used."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise type(reason)(str(reason))
+
+    return httpx.MockTransport(refuse)

@@ -40,7 +40,8 @@ The tree (each class lives with the layer that raises it)::
     ├── PlotDependencyError (ImportError)     oqc_provider.plots: matplotlib is not installed
     ├── FaultPlanError (ValueError)           oqc_provider.emulator.faults: a bad fault plan
     ├── WorkerStartError (RuntimeError)       oqc_provider.emulator.pool: a simulator process did not start
-    └── ServerStartError (RuntimeError)       oqc_provider.emulator.testing: the served emulator did not start
+    ├── ServerStartError (RuntimeError)       oqc_provider.emulator.testing: the served emulator did not start
+    └── TaskStoreError (RuntimeError)         oqc_provider.emulator.store: a damaged task database (named)
 
 Not in the tree, on purpose: the emulator's internal signals (``ApiError``, ``ProgramError``,
 ``WorkerCrashed``, ``SimulationInterrupted``) never leave the server -- they become HTTP answers or failed

@@ -21,13 +21,21 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind; loopback unless you mean to share it.")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option(help="TCP port to listen on (0: a free one, printed once listening).")
+    ] = 8000,
     db: Annotated[
         Path | None, typer.Option(help="SQLite file for tasks (kept across restarts); in memory if unset.")
     ] = None,
     latency: Annotated[float, typer.Option(help="Seconds each task waits SUBMITTED before running.")] = 0.0,
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible counts.")] = None,
-    token: Annotated[str | None, typer.Option(help="Require this API token (any token if unset).")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="Require this API token (visible to local users in the process list: prefer "
+            "--token-file or OQC_EMULATOR_TOKEN). Any token is accepted if none is given."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="Log level of the server.")] = "info",
     workers: Annotated[
         int | None,
@@ -49,7 +57,10 @@ def serve(
     fault_seed: Annotated[int | None, typer.Option(help="Seed of the fault decisions.")] = None,
     fault_kinds: Annotated[
         str | None,
-        typer.Option(help="Comma-separated fault kinds (500,502,503,429,drop,slow,401), each KIND[:WEIGHT]."),
+        typer.Option(
+            help="Comma-separated fault kinds (500,502,503,429,drop,slow,401,garbled,shape), "
+            "each KIND[:WEIGHT]."
+        ),
     ] = None,
     fault_routes: Annotated[
         str | None,
@@ -69,6 +80,10 @@ def serve(
             "Outside its windows a QPU's tasks stay SUBMITTED; QPUs with none are always open."
         ),
     ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(help="Require the API token written in this file (its first line)."),
+    ] = None,
 ) -> None:
     """Serve the QCaaS emulator (legacy and v4 layouts) until interrupted.
 
@@ -85,6 +100,7 @@ def serve(
     from oqc_provider.emulator.pool import shared_pool
     from oqc_provider.emulator.simulator_process import VERBOSE_ENV
     from oqc_provider.emulator.state import RESUBMIT_POLICIES
+    from oqc_provider.emulator.testing import bound_port
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if verbose:
@@ -121,7 +137,7 @@ def serve(
         db_path=db,
         latency=latency,
         seed=seed,
-        required_token=token,
+        required_token=_required_token(token, token_file),
         faults=faults,
         workers=workers,
         resubmit=resubmit,  # type: ignore[arg-type]  # checked just above
@@ -132,15 +148,17 @@ def serve(
     pool = shared_pool(workers, log_level.upper(), warm_compile=True)
     app_ = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level=log_level.lower()))
-    url = f"http://{host}:{port}"
 
     def announce() -> None:
         while not server.started and not server.should_exit:
             time.sleep(0.01)  # uvicorn offers no callback for "bound and serving"
         if server.should_exit or not pool.wait_ready(300):
             return
-        typer.echo(f"OQC QCaaS emulator listening on {url} ({pool.size} simulator processes)")
-        typer.echo(f"  legacy: OqcSdk(url={url!r}, authentication_token=...)   v4: OQC_QCAAS_V4=1, same URL")
+        bound = f"http://{host}:{bound_port(server, port)}"  # --port 0: the port the system chose
+        typer.echo(f"OQC QCaaS emulator listening on {bound} ({pool.size} simulator processes)")
+        typer.echo(
+            f"  legacy: OqcSdk(url={bound!r}, authentication_token=...)   v4: OQC_QCAAS_V4=1, same URL"
+        )
         typer.echo(f"  tasks stored in {db if db is not None else 'memory (lost on exit)'}")
         if faults is not None:
             kinds = ",".join(faults.kinds)
@@ -152,3 +170,25 @@ def serve(
     if not pool.wait_ready(300):
         logging.getLogger(__name__).warning("No simulator process is ready yet; serving anyway")
     server.run()
+
+
+def _required_token(token: str | None, token_file: Path | None) -> str | None:
+    """The token to require: ``--token``, else the first line of ``--token-file``, else the
+    ``OQC_EMULATOR_TOKEN`` environment variable; None (any token) when none is given."""
+    from oqc_provider.emulator.state import TOKEN_ENV
+
+    if token is not None and token_file is not None:
+        raise typer.BadParameter("Give --token or --token-file, not both.")
+    if token_file is not None:
+        try:
+            lines = token_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise typer.BadParameter(f"Cannot read --token-file {token_file}: {exc}") from None
+        if not lines or not lines[0].strip():
+            raise typer.BadParameter(
+                f"--token-file {token_file} is empty: write the token on its first line."
+            )
+        return lines[0].strip()
+    if token is not None:
+        return token
+    return os.environ.get(TOKEN_ENV, "").strip() or None

@@ -15,6 +15,9 @@ Kinds:
   ``httpx.RemoteProtocolError``, as it would from a real socket.
 * ``"slow"``: the answer comes ``slow_seconds`` late, past a client's read timeout.
 * ``"401"``: the v4 gateway's expired-token answer, ``{"detail": "Token has expired"}``.
+* ``"garbled"``: a 200 whose body is not JSON (a proxy's page, a cut answer).
+* ``"shape"``: a 200 with JSON of a shape no route answers (a version mismatch). Like a lost
+  answer, neither proves what the server did: ``"after"``, a submit's tasks are stored.
 
 Decisions come from one ``random.Random(seed)``, so a run is reproducible for a given request
 order. Counters of what was injected are served by ``GET /_emulator/stats``.
@@ -47,7 +50,7 @@ from starlette.types import Receive, Scope, Send
 
 from oqc_provider.errors import OqcProviderError
 
-FAULT_KINDS = ("500", "502", "503", "429", "drop", "slow", "401")
+FAULT_KINDS = ("500", "502", "503", "429", "drop", "slow", "401", "garbled", "shape")
 #: The kinds a network and a busy service produce (an expired token is not a network fault).
 NETWORK_KINDS = ("500", "502", "503", "429", "drop", "slow")
 PHASES = ("before", "after")
@@ -261,6 +264,10 @@ class PlannedFaults:
             return ready if ready is not None else _SLOW_PLACEHOLDER
         if fault.kind == "401":
             return JSONResponse({"detail": "Token has expired"}, status_code=401)
+        if fault.kind == "garbled":
+            return Response(b"<html><body>Gateway says hello</body></html>", media_type="application/json")
+        if fault.kind == "shape":
+            return JSONResponse({"surprise": [1]})
         status = int(fault.kind)
         message = _STATUS_MESSAGES[status]
         body: dict[str, Any] = (

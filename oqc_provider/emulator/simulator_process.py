@@ -37,6 +37,21 @@ logger = logging.getLogger(__name__)
 #: Executors kept per process (one per emulator configuration seen), least recently used dropped.
 _EXECUTORS_KEPT = 8
 VERBOSE_ENV = "OQC_EMULATOR_VERBOSE"
+#: TEST HOOK: a file to which each simulator process appends one line (the task id) per task it
+#: simulated, so tests and the soak count executions from the simulators' side, not the store's.
+EXECUTION_LOG_ENV = "OQC_EMULATOR_TEST_EXECUTION_LOG"
+
+
+def _log_executions(task_ids: list[str]) -> None:
+    """Append ``task_ids`` to the execution log (TEST HOOK, see ``EXECUTION_LOG_ENV``), one write:
+    ``O_APPEND`` keeps lines of concurrent simulator processes whole."""
+    path = os.environ.get(EXECUTION_LOG_ENV)
+    if path and task_ids:
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(descriptor, "".join(task_id + "\n" for task_id in task_ids).encode())
+        finally:
+            os.close(descriptor)
 
 
 def _watch_parent() -> None:
@@ -125,7 +140,9 @@ def serve(inbound: IO[bytes], outbound: IO[bytes], threads: int = 0) -> None:
             # TEST HOOK (EmulatorSettings.crash_marker): die as Aer does when it segfaults.
             os.kill(os.getpid(), signal.SIGSEGV)
         try:
-            reply: list[Any] = ["done", [outcome_to_json(outcome) for outcome in executor.run(records)]]
+            outcomes = executor.run(records)
+            _log_executions([record.id for record in records])
+            reply: list[Any] = ["done", [outcome_to_json(outcome) for outcome in outcomes]]
         except SimulationInterrupted:
             reply = ["interrupted"]
         except Exception as exc:  # the parent fails (or retries) the chunk; this process lives on

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import threading
@@ -34,6 +35,11 @@ FaultInjector = Callable[[Request, str], Awaitable[Response | None]]
 #: TEST HOOK: the default of ``EmulatorSettings.crash_marker``, so tests can crash the simulators
 #: of emulators in other processes (``oqc-provider demo``, ``emulator serve``).
 CRASH_MARKER_ENV = "OQC_EMULATOR_TEST_CRASH_MARKER"
+
+
+#: The token a served emulator requires (``oqc-provider emulator serve``), when neither ``--token``
+#: nor ``--token-file`` gives one: unlike argv, the environment is not readable by other local users.
+TOKEN_ENV = "OQC_EMULATOR_TOKEN"
 
 
 def _default_devices() -> list[DeviceSpec]:
@@ -151,9 +157,9 @@ class EmulatorState:
         token = self.settings.required_token
         if token is None:
             return True
-        return (
-            request.headers.get("authentication-token") == token
-            or request.headers.get("authorization") == f"Bearer {token}"
+        # Constant-time: how long a refusal takes says nothing about how much of a guess was right.
+        return _same(request.headers.get("authentication-token"), token) or _same(
+            request.headers.get("authorization"), f"Bearer {token}"
         )
 
     def price(self, spec: DeviceSpec) -> Price:
@@ -164,3 +170,8 @@ class EmulatorState:
         """Stop the worker and close the store."""
         self.worker.stop()
         self.store.close()
+
+
+def _same(given: str | None, expected: str) -> bool:
+    """Whether a credential matches, compared in constant time (``hmac.compare_digest``)."""
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())

@@ -45,9 +45,14 @@ from oqc_provider.emulator.store_rows import (
     private_file,
     record_of,
 )
+from oqc_provider.errors import OqcProviderError
 from oqc_provider.qcaas.models import TaskStatus
 
-__all__ = ["FinishedTask", "SubmitItem", "SubmitOutcome", "TaskRecord", "TaskStore"]
+__all__ = ["FinishedTask", "SubmitItem", "SubmitOutcome", "TaskRecord", "TaskStore", "TaskStoreError"]
+
+
+class TaskStoreError(OqcProviderError, RuntimeError):
+    """The emulator's task database cannot be used (damaged, or not an SQLite file); names the file."""
 
 
 class TaskStore:
@@ -62,11 +67,25 @@ class TaskStore:
         self.owner: Owner = new_owner()
         target = ":memory:" if path is None else str(Path(path).expanduser())
         if path is not None:
-            private_file(Path(target))
+            private_file(Path(target))  # before connecting: see private_file
         self._db = sqlite3.connect(
             target, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT
         )
-        if path is not None:
+        try:
+            self._prepare(path is not None)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise  # busy, not damaged
+            raise TaskStoreError(
+                f"The emulator's task database {target} cannot be read ({exc}): it is damaged or not "
+                "an SQLite file. Move it aside (rename it) and the emulator starts an empty one; "
+                "results already saved in the local job store do not depend on it."
+            ) from None
+
+    def _prepare(self, on_disk: bool) -> None:
+        """Set the journal up and create (or extend) the schema."""
+        if on_disk:
             # WAL: readers never block on writers (other processes' included), and a crash
             # loses at most the last transaction.
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -79,8 +98,6 @@ class TaskStore:
             for column, declaration in LATER_COLUMNS.items():
                 if column not in present:
                     self._db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {declaration}")
-        if path is not None:
-            private_file(Path(target))  # the WAL files exist now
 
     def close(self) -> None:
         """Close the database; the store is unusable afterwards and owns no task any more."""

@@ -128,15 +128,23 @@ def record_of(row: tuple[Any, ...], decode_results: bool = True) -> TaskRecord:
 def private_file(path: Path) -> None:
     """Create ``path`` (and its folder) readable by the user only: tasks hold users' programs.
 
+    Call it *before* connecting, never while this process has the database open: on Linux, closing
+    any descriptor on a file drops every POSIX lock the process holds on it, SQLite's included
+    ("How To Corrupt An SQLite Database File", 2.2), and another process closing its connection
+    would then checkpoint and delete the live WAL. So an existing file is never opened here, only
+    changed by path (``chmod``); a new one is created with ``O_EXCL`` (nobody can hold it open yet).
+
     The folder is made 0700 only when this creates it; an existing folder may be shared on
     purpose (``--db /srv/x.sqlite3``), but the file and its WAL companions are made 0600 even
-    when they already exist. SQLite gives ``-wal``/``-shm`` the permissions of the database.
+    when they already exist. SQLite gives the ``-wal``/``-shm`` it creates later the permissions of
+    the database.
     """
     folder = path.parent
     if not folder.exists():
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         folder.chmod(0o700)  # mkdir's mode is masked by the umask
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         with contextlib.suppress(FileNotFoundError):
             if companion.stat().st_mode & 0o077:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from oqc_provider.emulator.app import EmulatorSettings, create_app
 from oqc_provider.errors import OqcProviderError
+
+if TYPE_CHECKING:
+    import uvicorn
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +26,13 @@ class ServerStartError(OqcProviderError, RuntimeError):
     """The emulator did not start serving before the deadline."""
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+def bound_port(server: uvicorn.Server, asked: int = 0) -> int:
+    """The port a started uvicorn server listens on: the system's choice when it was asked for 0
+    (binding port 0 and reading it back leaves no gap in which another process takes the port)."""
+    for listener in server.servers:
+        for sock in listener.sockets:
+            return int(sock.getsockname()[1])
+    return asked
 
 
 @contextlib.contextmanager
@@ -38,18 +44,18 @@ def serve_in_thread(
 ) -> Iterator[str]:
     """Run an emulator with uvicorn in a daemon thread; yield its base URL (``http://host:port``).
 
-    ``port=0`` picks a free port. Waits (polling with a deadline) until uvicorn reports it is
-    serving, and shuts it down cleanly (lifespan shutdown closes the task store) on exit.
+    ``port=0`` (the default) lets the system pick a free port, read back once bound. Waits (polling
+    with a deadline) until uvicorn reports it is serving, and shuts it down cleanly (lifespan
+    shutdown closes the task store) on exit.
 
     Raises:
         ServerStartError: uvicorn did not start within ``startup_timeout`` seconds.
     """
     import uvicorn
 
-    port = port or _free_port(host)
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"oqc-emulator-{port}", daemon=True)
+    thread = threading.Thread(target=server.run, name="oqc-emulator-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:
@@ -58,7 +64,7 @@ def serve_in_thread(
             thread.join(5)
             raise ServerStartError(f"The emulator did not start on {host}:{port} within {startup_timeout}s.")
         time.sleep(0.01)  # polling uvicorn's flag; the deadline bounds the wait
-    url = f"http://{host}:{port}"
+    url = f"http://{host}:{bound_port(server, port)}"
     logger.info("Emulator serving on %s", url)
     try:
         yield url

@@ -5,10 +5,10 @@
 * Exactly once without trusting the server to de-duplicate: a submit is never resent blindly
   (the protocol does not say what a server does with an id it already has: answer it, refuse it
   with 409, or run it again). After an ambiguous failure (a timeout, a dropped connection, a
-  5xx or 429: the server may have taken it) the engine asks the server about each id
-  (``GET .../status``) and sends only those it reports CREATED. Ids whose fate cannot be learnt
-  stay CREATED and are marked ``submit_uncertain`` (kept in snapshots); they are asked about
-  again before any later send, in this process or after a resume.
+  5xx or 429, an answer it cannot read: the server may have taken it) the engine asks the
+  server about each id (``GET .../status``) and sends only those it reports CREATED. Ids whose
+  fate cannot be learnt stay CREATED and are marked ``submit_uncertain`` (kept in snapshots);
+  they are asked about again before any later send, in this process or after a resume.
 * A definitive rejection (4xx) fails only the jobs the server confirms it does not have.
 * Deadlines are real: no request or sleep runs past the caller's deadline.
 """
@@ -27,6 +27,8 @@ from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.client import QcaasClient
 from oqc_provider.qcaas.errors import (
     OqcProviderError,
+    ProtocolError,
+    QcaasError,
     RequestTooLargeError,
     ServerError,
     TransientServerError,
@@ -176,18 +178,23 @@ async def submit_jobs(
 def _definitive(exc: BaseException) -> bool:
     """Whether ``exc`` proves the request was refused (4xx, or refused before sending).
 
-    Timeouts, dropped connections, 5xx and 429 are not: the server may have acted on it.
+    Timeouts, dropped connections, 5xx and 429 are not: the server may have acted on it. Nor is
+    an answer this client cannot read (a 200 with an unreadable body or an unexpected shape,
+    :class:`~oqc_provider.qcaas.errors.ProtocolError`): the server answered, so it may well have
+    taken the tasks.
     """
-    if isinstance(exc, TransientServerError | TimeoutError):
+    if isinstance(exc, TransientServerError | TimeoutError | ProtocolError):
         return False
     if isinstance(exc, ServerError):
         return 400 <= exc.status_code < 500
-    return isinstance(exc, OqcProviderError) and not isinstance(exc, ServerError)
+    return isinstance(exc, OqcProviderError) and not isinstance(exc, QcaasError)
 
 
 def _never_left(exc: BaseException) -> bool:
-    """Whether the request provably never reached the server."""
-    return provably_unsent(exc) or (isinstance(exc, OqcProviderError) and not isinstance(exc, ServerError))
+    """Whether the request provably never reached the server: the connection was refused, or the
+    client refused it before sending (a configuration error, a request too large). Any error about
+    an answer (:class:`~oqc_provider.qcaas.errors.QcaasError`) means something arrived."""
+    return provably_unsent(exc) or (isinstance(exc, OqcProviderError) and not isinstance(exc, QcaasError))
 
 
 async def _submit_chunk(

@@ -143,6 +143,8 @@ def parse_snapshot(source: str | bytes | dict[str, Any] | AnySnapshot) -> AnySna
             document = json.loads(source)
         except ValueError as exc:
             raise SnapshotError(f"The snapshot is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise SnapshotError("The snapshot's JSON is nested too deeply to be a snapshot.") from None
     else:
         document = source
     if not isinstance(document, dict):
@@ -158,6 +160,8 @@ def parse_snapshot(source: str | bytes | dict[str, Any] | AnySnapshot) -> AnySna
         raise SnapshotError(f"Unknown snapshot_kind {kind!r}: expected 'job' or 'composite'.")
     try:
         return model.model_validate(document)
+    except RecursionError:
+        raise SnapshotError(f"Invalid {kind} snapshot: a field is nested too deeply.") from None
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]

@@ -177,7 +177,7 @@ class JobStore:
         """Write (or update) ``job_id``'s entry atomically."""
         path = self.path_for(job_id)
         now = datetime.now(timezone.utc).isoformat()
-        previous = job.annotations.get("store", {})
+        previous = _store_record(job.annotations) or {}
         job.annotations["store"] = {
             "job_id": job_id,
             "kind": kind,
@@ -199,9 +199,11 @@ class JobStore:
         if not path.is_file():
             raise JobStoreError(f"No job {job_id!r} in the local job store ({self.root}).")
         try:
-            return read_snapshot(path)
-        except SnapshotError as exc:
-            raise JobStoreError(f"The store entry for {job_id!r} is damaged: {exc}") from None
+            snapshot = read_snapshot(path)
+            _entry(path, snapshot)  # the store's own record must be readable too
+        except (SnapshotError, ValueError) as exc:
+            raise JobStoreError(f"The store entry for {job_id!r} ({path}) is damaged: {exc}") from None
+        return snapshot
 
     def delete(self, job_id: str) -> None:
         """Forget ``job_id`` locally (the tasks on the server are untouched)."""
@@ -213,13 +215,40 @@ class JobStore:
         for path in self.root.glob("*.json"):
             try:
                 entries.append(_entry(path, read_snapshot(path)))
-            except (SnapshotError, OSError, KeyError, ValueError) as exc:
-                logger.warning("Skipping damaged job store entry %s: %s", path.name, exc)
+            except (SnapshotError, OSError, ValueError) as exc:
+                logger.warning("Skipping damaged job store entry %s: %s", path, exc)
         return sorted(entries, key=lambda entry: entry.created, reverse=True)
 
 
+def _store_record(annotations: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``store`` record of a job's annotations, or None when absent or not an object."""
+    record = annotations.get("store")
+    return record if isinstance(record, dict) else None
+
+
+def _field(record: dict[str, Any], name: str, kind: type, default: Any) -> Any:
+    """``record[name]`` when it has the expected type (or is absent: ``default``).
+
+    Raises:
+        ValueError: the field holds another type (a damaged or hand-edited entry).
+    """
+    value = record.get(name, default)
+    if value is default or (isinstance(value, kind) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"annotations.store.{name} should be {kind.__name__}, not {type(value).__name__}")
+
+
 def _entry(path: Path, snapshot: AnySnapshot) -> StoreEntry:
-    record: dict[str, Any] = snapshot.annotations.get("store", {})
+    """The listing of one entry.
+
+    Raises:
+        ValueError: the store's record in the entry is damaged (not an object, a field of the wrong
+            type): the entry is skipped by listings, and named.
+    """
+    if "store" in snapshot.annotations and _store_record(snapshot.annotations) is None:
+        found = type(snapshot.annotations["store"]).__name__
+        raise ValueError(f"annotations.store should be an object, not {found}")
+    record = _store_record(snapshot.annotations) or {}
     children = snapshot.jobs if isinstance(snapshot, CompositeJobSnapshot) else [snapshot]
     states = {child.state for child in children}
     if not children:
@@ -230,15 +259,15 @@ def _entry(path: Path, snapshot: AnySnapshot) -> StoreEntry:
         active = states & {"CREATED", "SUBMITTED", "RUNNING"}
         state = "RUNNING" if active else ("FAILED" if "FAILED" in states else "COMPLETED")
     return StoreEntry(
-        job_id=record.get("job_id", path.stem),
-        kind=record.get("kind", "engine"),
-        backend=record.get("backend"),
+        job_id=_field(record, "job_id", str, path.stem),
+        kind=_field(record, "kind", str, "engine"),
+        backend=_field(record, "backend", str, None),
         qpu_ids=tuple(dict.fromkeys(child.qpu_id for child in children)),
-        created=record.get("created", ""),
-        updated=record.get("updated", ""),
+        created=_field(record, "created", str, ""),
+        updated=_field(record, "updated", str, ""),
         state=state,
         circuits=len(children),
-        shots=record.get("shots"),
+        shots=_field(record, "shots", int, None),
         tag=next((child.tag for child in children if child.tag), None),
         path=path,
         cost=total_cost(recorded_cost(child.annotations) for child in children),

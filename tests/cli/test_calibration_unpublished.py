@@ -7,7 +7,6 @@ served by uvicorn on a loopback port (the CLI speaks HTTP to a URL, as to QCaaS)
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from oqc_provider.emulator import EmulatorSettings, create_app
+from oqc_provider.emulator.testing import bound_port
 from tests.qiskit.test_calibration import ForeignCalibration
 
 
@@ -22,12 +22,9 @@ from tests.qiskit.test_calibration import ForeignCalibration
 def foreign_url() -> Iterator[str]:
     import uvicorn
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     app = create_app(EmulatorSettings(seed=4))
     server = uvicorn.Server(
-        uvicorn.Config(ForeignCalibration(app), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(ForeignCalibration(app), host="127.0.0.1", port=0, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -36,7 +33,7 @@ def foreign_url() -> Iterator[str]:
         assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
         time.sleep(0.01)  # polling uvicorn's flag; the deadline bounds the wait
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{bound_port(server)}"
     finally:
         server.should_exit = True
         thread.join(30)

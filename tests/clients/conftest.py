@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -14,7 +13,7 @@ import pytest
 
 from tests.clients.client_venv import ClientVenvError, UnsupportedPythonError, clients_python
 from tests.clients.programs import LUCY_SIM, TOKEN
-from tests.reliability.helpers import start_cli_emulator
+from tests.reliability.helpers import serve_cli_emulator
 
 #: The client programs run in another venv; importing them here would fail (and is not wanted).
 collect_ignore_glob = ["client_programs/*"]
@@ -22,19 +21,12 @@ collect_ignore_glob = ["client_programs/*"]
 SEED = 7
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def cli_emulator(*options: str) -> Iterator[str]:
-    """``oqc-provider emulator serve --port P OPTIONS...`` in its own process for the block; its URL."""
-    port = _free_port()
-    server = start_cli_emulator(port, *options)
+    """``oqc-provider emulator serve --port 0 OPTIONS...`` in its own process for the block; its URL."""
+    server, url = serve_cli_emulator(*options)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.terminate()
         try:

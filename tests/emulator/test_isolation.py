@@ -119,7 +119,7 @@ def test_store_files_are_private_also_in_existing_folders(tmp_path, monkeypatch)
     db.chmod(0o644)
     store = TaskStore(db)
     try:
-        assert home.stat().st_mode & 0o777 == 0o700
+        assert home.stat().st_mode & 0o777 == 0o755  # an existing folder is left as it is
         for path in [db, *db.parent.glob(db.name + "-*")]:
             assert path.stat().st_mode & 0o777 == 0o600, path
         fresh = TaskStore(tmp_path / "new" / "folder" / "tasks.sqlite3")

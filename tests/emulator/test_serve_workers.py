@@ -4,7 +4,6 @@ its log carries no ``qiskit.passmanager`` INFO lines unless ``--verbose``."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,19 +20,12 @@ GHZ = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_announces_listening_only_when_a_simulator_is_ready_and_keeps_qiskit_quiet():
-    port = free_port()
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "oqc_provider.cli", "emulator", "serve"),
             "--port",
-            str(port),
+            "0",  # the system's choice, read back from the announcement
             "--workers",
             "1",
         ],
@@ -48,7 +40,8 @@ def test_serve_announces_listening_only_when_a_simulator_is_ready_and_keeps_qisk
         assert server.stdout is not None
         first = server.stdout.readline()  # blocks until the announcement (or exit: "")
         assert "listening on" in first and "(1 simulator processes)" in first, first
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        url = first.split("listening on ", 1)[1].split()[0]
+        with httpx.Client(base_url=url, timeout=30) as http:
             simulators = http.get("/_emulator/stats").json()["simulators"]
             assert simulators["workers"] == 1 and simulators["alive"] == 1
             assert simulators["threads_per_worker"] == (os.cpu_count() or 1)  # one process: every core

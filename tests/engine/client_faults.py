@@ -21,8 +21,15 @@ import httpx
 
 #: Kinds a rule can inject. ``lost``: the server acted (after) or not (before); the client sees
 #: a read timeout either way. ``drop``: the connection breaks mid-answer. ``slow``: the real
-#: answer, ``slow_seconds`` late. ``401``: the v4 gateway's expired-token answer.
-KINDS = ("500", "502", "503", "429", "404", "drop", "slow", "lost", "401")
+#: answer, ``slow_seconds`` late. ``401``: the v4 gateway's expired-token answer. ``garbled``: a
+#: 200 whose body is not JSON (a proxy's page, a cut answer). ``shape``: a 200 with JSON of a shape
+#: no route answers (a version mismatch).
+KINDS = ("500", "502", "503", "429", "404", "drop", "slow", "lost", "401", "garbled", "shape")
+#: The bodies of the 200s that cannot be read (``garbled``) or are of an unexpected shape (``shape``).
+UNREADABLE_BODIES = {
+    "garbled": b"<html><body>Gateway says hello</body></html>",
+    "shape": b'{"surprise": [1]}',
+}
 ROUTES = ("submit", "all_info", "status", "allocate", "cancel")
 
 
@@ -141,6 +148,13 @@ class FaultyTransport(httpx.AsyncBaseTransport):
             raise httpx.RemoteProtocolError("Server disconnected (injected by the client)", request=request)
         if rule.kind == "lost":
             raise httpx.ReadTimeout("The answer never came (injected by the client)", request=request)
+        if rule.kind in UNREADABLE_BODIES:
+            return httpx.Response(
+                200,
+                content=UNREADABLE_BODIES[rule.kind],
+                headers={"content-type": "application/json"},
+                request=request,
+            )
         status = int(rule.kind)
         detail = {
             401: "Token has expired",

@@ -171,6 +171,38 @@ async def test_a_lost_submit_answer_is_asked_about_not_resent(make_emulator, pol
     assert await executions(emulator) == (3, [])
 
 
+@pytest.mark.parametrize("kind", ["garbled", "shape"])
+@pytest.mark.parametrize("programs", [1, 3], ids=["one", "batch"])
+@pytest.mark.parametrize("policy", POLICIES)
+async def test_an_unreadable_submit_answer_is_asked_about_never_taken_for_a_refusal(
+    make_emulator, policy: str, programs: int, kind: str
+) -> None:
+    """The server took the tasks and answered 200 with a body the client cannot read (``garbled``)
+    or of an unexpected shape (``shape``): an answer, not a refusal, so the ids are asked about."""
+    emulator = make_emulator(resubmit=policy)
+    faults = faulty(emulator, Rule("submit", kind, phase="after"))
+    async with session(emulator, faults) as sdk:
+        job = sdk.create_job(program=[program(i) for i in range(programs)] if programs > 1 else ONE)
+        await job.execute(timeout_s=30)
+    assert job.completed, job
+    assert all(len(child.history) == 1 for child in (job if isinstance(job, CompositeJob) else [job]))
+    assert faults.seen["submit"] == 1
+    assert await executions(emulator) == (programs, [])
+
+
+@pytest.mark.parametrize("kind", ["garbled", "shape"])
+async def test_an_unreadable_answer_to_a_submit_the_server_never_saw_is_sent_again(
+    make_emulator, kind: str
+) -> None:
+    emulator = make_emulator()
+    faults = faulty(emulator, Rule("submit", kind, phase="before"))
+    async with session(emulator, faults) as sdk:
+        job = sdk.create_job(program=ONE)
+        await job.execute(timeout_s=30)  # asked: CREATED on the server, so sent once more
+    assert job.completed and faults.seen["submit"] == 2
+    assert await executions(emulator) == (1, [])
+
+
 @pytest.mark.parametrize("policy", POLICIES)
 async def test_ids_whose_fate_cannot_be_learnt_are_never_resent_blindly(make_emulator, policy: str) -> None:
     """The submit's answer is lost and the server cannot be asked: the ids stay uncertain."""

@@ -115,3 +115,27 @@ def start_cli_emulator(port: int, *options: str) -> subprocess.Popen[bytes]:
 
     poll_until(up, 120, "the CLI emulator to answer (it opens its port once a simulator is warm)")
     return server
+
+
+def serve_cli_emulator(
+    *options: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``oqc-provider emulator serve --port 0 OPTIONS...`` in its own process: the system picks a free
+    port (no race with another process taking it), read back from the "listening on" line, which the
+    server prints once it answers. Returns the process and its base URL."""
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "oqc_provider.cli", "emulator", "serve"),
+            *("--port", "0", "--log-level", "warning", *options),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    assert server.stdout is not None
+    for line in server.stdout:  # ends when the server exits
+        text = line.decode()
+        if "listening on " in text:
+            return server, text.split("listening on ", 1)[1].split()[0]
+    server.wait()
+    raise AssertionError(f"the emulator exited with {server.returncode} before listening")

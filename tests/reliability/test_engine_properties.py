@@ -1,7 +1,8 @@
 """Property-based: whatever breaks, no program runs twice and no job is lost or falsely ended.
 
 Hypothesis draws a fault plan (route x before/after x 5xx/429/404/drop/slow/lost answer/expired
-token, each breaking one, two or every matching request), a queue latency, what the server does
+token/200 with an unreadable body/200 with an unexpected shape, each breaking one, two or every
+matching request), a queue latency, what the server does
 with a re-submitted id (answer it, refuse it with 409, run it again), a deadline and a point at
 which the process is "killed" (its ``execute()`` task cancelled mid-flight). The faults sit between
 the engine and an in-process emulator (:mod:`tests.engine.client_faults`). A second session then
@@ -11,7 +12,8 @@ Invariants:
 
 * every program is executed at most once by the server (executions counted, not ids), and
   exactly the completed ones were executed;
-* after the first call every job is COMPLETED, FAILED with the server's message, or still active
+* after the first call every job is COMPLETED, FAILED with the server's message (its code, never
+  the local -1 of an error decided without an answer), or still active
   and resumable from the store; after the resume every job has ended;
 * the first call returns within 0.5 s of its deadline (less any time the event loop itself was
   stalled by the machine, measured alongside).
@@ -135,11 +137,16 @@ def children(job: Job | CompositeJob) -> list[Job]:
     return list(job.jobs) if isinstance(job, CompositeJob) else [job]
 
 
+#: The code a job's error carries when it was decided locally, without an answer from the server.
+LOCAL_ERROR_CODE = -1
+
+
 def assert_ended_well(job: Job) -> None:
-    """COMPLETED, or FAILED with the server's message (never a local guess)."""
+    """COMPLETED, or FAILED with the server's message (never a local guess: no local error code)."""
     assert job.state in (JobState.COMPLETED, JobState.FAILED), job
     if job.state is JobState.FAILED:
-        assert job.error is not None and job.error.error_message and job.error.error_code is not None
+        assert job.error is not None and job.error.error_message, job
+        assert job.error.error_code not in (None, LOCAL_ERROR_CODE), (job.error, job)
 
 
 async def check(case: Scenario, root: Path) -> None:

@@ -16,8 +16,8 @@ from tests.reliability.helpers import (
     RESUBMIT_POLICIES,
     InProcess,
     program,
+    serve_cli_emulator,
     served_stats,
-    start_cli_emulator,
 )
 
 SUBMIT_V4 = "/tasks/submit"
@@ -193,15 +193,9 @@ async def test_kinds_can_be_weighted_and_routes_given_their_own_rates(emulators)
 
 
 def test_the_cli_serves_faults_and_the_resubmit_policy_from_its_flags():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     flags = ("--fault-rate", "1", "--fault-seed", "5", "--fault-kinds", "503", "--fault-routes", "qpus")
-    server = start_cli_emulator(port, *flags, "--resubmit", "refuse")
+    server, url = serve_cli_emulator(*flags, "--resubmit", "refuse")
     try:
-        url = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{url}/qpus", timeout=5).status_code == 503
         assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
         faults = served_stats(url)["faults"]

@@ -67,6 +67,21 @@ async def test_a_batch_under_thirty_percent_faults_completes_once_each(emulators
     assert stats["faults"]["total"] > 0 and retries > 0
 
 
+@pytest.mark.parametrize("kind", ["garbled", "shape"])
+async def test_a_submit_answered_200_unreadably_after_the_server_stored_it_runs_once(emulators, kind):
+    """The emulator stores the tasks, then answers 200 with a body the client cannot read: an
+    answer, not a refusal; the engine asks about the ids and never sends them again."""
+    plan = FaultPlan(rate=1.0, kinds=(kind,), phases=("after",), routes=frozenset({"submit"}), limit=1)
+    emulator = emulators(faults=plan)
+    async with emulator.sdk(job_store=False, retry=ONE_TRY) as sdk:
+        job = sdk.create_job(program=program(1), config=SHOTS)
+        await job.execute(timeout_s=30)
+    assert job.completed and len(job.history) == 1, job
+    stats = await emulator.stats()
+    assert stats["faults"]["injected"] == {kind: 1}
+    assert_ran_once_each(stats, 1)
+
+
 async def test_a_submit_that_fails_after_the_server_stored_it_is_not_sent_again(emulators):
     """Retries exhausted on an ambiguous 503: the engine asks the server, which knows the ids."""
     plan = FaultPlan(rate=1.0, kinds=("503",), phases=("after",), routes=frozenset({"submit"}), limit=1)

@@ -22,11 +22,20 @@ import pytest
 from oqc_provider.connection import resolve_connection
 from oqc_provider.emulator import EmulatorSettings
 from oqc_provider.emulator.faults import FaultPlan
+from oqc_provider.emulator.state import TOKEN_ENV
 from oqc_provider.emulator.testing import serve_in_thread
 from oqc_provider.engine import CompositeJob, JobState, OqcSdk
 from oqc_provider.engine.store import JobStore, job_id_of
 from oqc_provider.qcaas.errors import AuthenticationError, ConfigurationError
-from tests.reliability.helpers import FAST_POLL, FAST_RETRY, LUCY_SIM, SHOTS, InProcess, program
+from tests.reliability.helpers import (
+    FAST_POLL,
+    FAST_RETRY,
+    LUCY_SIM,
+    SHOTS,
+    InProcess,
+    program,
+    serve_cli_emulator,
+)
 
 PACKAGE = Path(__file__).resolve().parents[2] / "oqc_provider"
 
@@ -108,6 +117,33 @@ def test_the_token_never_leaks_through_a_served_emulator(tmp_path, caplog):
     assert leaks(token, *(r.getMessage() for r in caplog.records), caplog.text) == []
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["environment", "file"])
+def test_a_served_emulator_takes_its_token_from_the_environment_or_a_file_never_argv(tmp_path, source):
+    token = secret()
+    environment = {**os.environ}
+    if source == "environment":
+        environment[TOKEN_ENV] = token
+        options: tuple[str, ...] = ()
+    else:
+        (tmp_path / "token").write_text(token + "\n")
+        options = ("--token-file", str(tmp_path / "token"))
+    server, url = serve_cli_emulator(*options, env=environment)
+    try:
+        assert token not in Path(f"/proc/{server.pid}/cmdline").read_bytes().decode("latin-1")
+        assert httpx.get(f"{url}/qpus", timeout=5).status_code == 401
+        assert (
+            httpx.get(f"{url}/qpus", headers={"Authentication-Token": token[:-1]}, timeout=5).status_code
+            == 401
+        )
+        assert httpx.get(f"{url}/qpus", headers={"Authentication-Token": token}, timeout=5).status_code == 200
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{url}/qpus", headers=bearer, timeout=5).status_code == 200
+    finally:
+        server.kill()
+        server.wait()
+
+
 async def test_auth_failures_name_the_problem_but_never_a_token(tmp_path, caplog):
     right, wrong = secret(), secret()
     caplog.set_level(logging.DEBUG)
@@ -176,6 +212,23 @@ def test_the_default_store_and_home_are_private(_isolated_provider_home):
     assert stat.S_IMODE(_isolated_provider_home.stat().st_mode) == 0o700
 
 
+def test_a_shared_home_keeps_its_mode_and_the_files_in_it_are_private(tmp_path, monkeypatch, caplog):
+    shared = tmp_path / "scratch"
+    shared.mkdir()
+    shared.chmod(0o1777)  # a folder shared on purpose, like /tmp
+    monkeypatch.setenv("OQC_PROVIDER_HOME", str(shared))
+    with caplog.at_level(logging.WARNING, logger="oqc_provider"):
+        store = OqcSdk(job_store=None).job_store
+        from oqc_provider.emulator.store import TaskStore
+        from oqc_provider.paths import emulator_db_path
+
+        TaskStore(emulator_db_path()).close()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert str(shared) in caplog.text and "left as it is" in caplog.text
+    assert store is not None and stat.S_IMODE(store.root.stat().st_mode) == 0o700
+    assert stat.S_IMODE(emulator_db_path().stat().st_mode) == 0o600
+
+
 def test_snapshots_are_plain_json_and_nothing_uses_pickle():
     pattern = re.compile(r"^\s*(import|from)\s+(pickle|cPickle|dill|shelve|marshal|cloudpickle)\b", re.M)
     offenders = [
@@ -206,3 +259,20 @@ def test_the_emulator_binds_loopback_unless_told_otherwise():
 
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
     assert inspect.signature(serve_in_thread).parameters["host"].default == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("contents", "extra", "complaint"),
+    [("", (), "is empty"), ("t0ken\n", ("--token", "t0ken"), "not both"), (None, (), "Cannot read")],
+)
+def test_a_bad_token_file_is_refused_before_serving(tmp_path, contents, extra, complaint):
+    from typer.testing import CliRunner
+
+    from oqc_provider.cli import app
+
+    path = tmp_path / "token"
+    if contents is not None:
+        path.write_text(contents)
+    result = CliRunner().invoke(app, ["emulator", "serve", "--port", "0", "--token-file", str(path), *extra])
+    said = " ".join(result.output.replace("│", " ").split())  # as read, without the box's wrapping
+    assert result.exit_code == 2 and complaint in said, result.output

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 
 import httpx
 import pytest
@@ -30,6 +29,7 @@ from tests.reliability.helpers import (
     InProcess,
     assert_ran_once_each,
     program,
+    serve_cli_emulator,
     served_stats,
     start_cli_emulator,
 )
@@ -153,11 +153,19 @@ async def test_damaged_store_entries_are_reported_and_skipped(emulators, tmp_pat
     (store.root / "not-json.json").write_text("this is not JSON")
     (store.root / "wrong-kind.json").write_text(json.dumps({"schema_version": "1", "snapshot_kind": "x"}))
     (store.root / "future.json").write_text(json.dumps({**json.loads(text), "schema_version": "99"}))
+    # Readable JSON of the wrong types: the store's record is what listings read.
+    document = json.loads(text)
+    record = document["annotations"]["store"]
+    for name, damaged in {"int-created": {**record, "created": 5}, "list-record": [record]}.items():
+        (store.root / f"{name}.json").write_text(
+            json.dumps({**document, "annotations": {**document["annotations"], "store": damaged}})
+        )
+    (store.root / "nested.json").write_text('{"a": ' * 50_000 + "0" + "}" * 50_000)
     sdk = emulator.sdk(job_store=store)
     with caplog.at_level(logging.WARNING, logger="oqc_provider.engine"):
         entries = sdk.jobs()
     assert [entry.job_id for entry in entries] == [job_id_of(good)]
-    for name in ("half-written", "not-json", "wrong-kind", "future"):
+    for name in ("half-written", "not-json", "wrong-kind", "future", "int-created", "list-record", "nested"):
         assert f"{name}.json" in caplog.text
         with pytest.raises(JobStoreError, match="damaged"):
             sdk.resume(name)
@@ -191,16 +199,11 @@ async def polled(watched: FaultyTransport, run: asyncio.Task) -> None:
         await asyncio.sleep(0.01)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_polling_survives_an_emulator_restart_on_the_same_database(tmp_path):
-    db, port = tmp_path / "emulator.sqlite3", _free_port()
-    first = serve_in_thread(EmulatorSettings(db_path=db, latency=1.0), port=port)
+    db = tmp_path / "emulator.sqlite3"
+    first = serve_in_thread(EmulatorSettings(db_path=db, latency=1.0))
     url = first.__enter__()
+    port = int(url.rsplit(":", 1)[1])  # the restart takes the same port, freed by the first server
     patient = RetryPolicy(max_attempts=10, initial_wait=0.1, max_wait=0.5)
     try:
         watched = FaultyTransport(httpx.AsyncHTTPTransport())  # no rules: it only counts
@@ -234,8 +237,9 @@ async def test_polling_survives_an_emulator_restart_on_the_same_database(tmp_pat
 
 async def test_polling_survives_a_cli_emulator_killed_and_restarted(tmp_path):
     """The emulator process dies (SIGKILL) mid-poll; a new one on the same --db finishes the job."""
-    db, port = tmp_path / "cli.sqlite3", _free_port()
-    server = await asyncio.to_thread(start_cli_emulator, port, "--db", str(db), "--latency", "1.0")
+    db = tmp_path / "cli.sqlite3"
+    server, url = await asyncio.to_thread(serve_cli_emulator, "--db", str(db), "--latency", "1.0")
+    port = int(url.rsplit(":", 1)[1])  # the restart takes the same port, freed by the killed server
     patient = RetryPolicy(max_attempts=10, initial_wait=0.1, max_wait=0.5)
     watched = FaultyTransport(httpx.AsyncHTTPTransport())  # no rules: it only counts
     try:

@@ -13,7 +13,6 @@ one in-flight connection attempt being cancelled, the CLI's start-up).
 from __future__ import annotations
 
 import concurrent.futures
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +30,7 @@ from oqc_provider.engine import JobStillActive, OqcSdk
 from oqc_provider.engine.sync import LoopThread
 from oqc_provider.pytket import OQCTketBackend, ResultTimeoutError, ServiceUnreachableError
 from oqc_provider.qiskit import OQCJobTimeoutError, OQCProvider, OQCServiceUnreachableError
-from tests.reliability.helpers import start_cli_emulator
+from tests.reliability.helpers import serve_cli_emulator
 
 pytestmark = pytest.mark.slow
 
@@ -41,18 +40,11 @@ LUCY_SIM = "qpu:uk:2:d865b5a184"
 PROGRAM = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nx q[0];\nmeasure q[0] -> c[0];\n'
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server_port(tmp_path: Path) -> Iterator[tuple[Any, int]]:
-    port = _free_port()
-    server = start_cli_emulator(port, "--db", str(tmp_path / "emulator.sqlite3"), "--latency", "600")
+    server, url = serve_cli_emulator("--db", str(tmp_path / "emulator.sqlite3"), "--latency", "600")
     try:
-        yield server, port
+        yield server, int(url.rsplit(":", 1)[1])
     finally:
         server.kill()
         server.wait()
