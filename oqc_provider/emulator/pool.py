@@ -56,7 +56,7 @@ MAX_DEFAULT_WORKERS = 4
 def default_workers() -> int:
     """``OQC_EMULATOR_WORKERS`` when set, else the machine's cores, at most 4."""
     configured = os.environ.get(WORKERS_ENV, "").strip()
-    if configured.isdigit() and int(configured) > 0:
+    if configured.isascii() and configured.isdigit() and int(configured) > 0:
         return int(configured)
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
