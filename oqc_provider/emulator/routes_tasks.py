@@ -259,7 +259,8 @@ async def cancel_many(request: Request, ctx: Ctx) -> Response:
             canonical.append(str(uuid.UUID(str(task_id))))
         except ValueError:
             continue  # never a task of ours: nothing to cancel
-    ctx.state.store.cancel(canonical)
+    if ctx.state.store.cancel(canonical):
+        ctx.state.worker.cancel_running()  # a RUNNING task's simulation stops now, not when it ends
     return PlainTextResponse("OK")
 
 

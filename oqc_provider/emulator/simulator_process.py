@@ -15,6 +15,7 @@ closes the pipe or dies.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -37,6 +38,55 @@ logger = logging.getLogger(__name__)
 #: Executors kept per process (one per emulator configuration seen), least recently used dropped.
 _EXECUTORS_KEPT = 8
 VERBOSE_ENV = "OQC_EMULATOR_VERBOSE"
+#: TEST HOOK: a folder; a simulator process starting removes one file from it, when there is one,
+#: and then kills itself with SIGKILL before it is ready: how tests kill simulators while they start.
+DIE_STARTING_ENV = "OQC_EMULATOR_TEST_DIE_STARTING"
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when its parent dies (Linux), even in the middle of a
+    native call that holds the interpreter lock the parent watch (:func:`_watch_parent`) needs."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # no prctl: the parent watch still applies
+        logger.debug("prctl(PR_SET_PDEATHSIG) unavailable")
+
+
+def _die_starting_if_asked() -> None:
+    """TEST HOOK (:data:`DIE_STARTING_ENV`): die while starting, once per file in the folder."""
+    folder = os.environ.get(DIE_STARTING_ENV)
+    if not folder:
+        return
+    with contextlib.suppress(OSError):
+        for name in sorted(os.listdir(folder)):
+            try:
+                os.unlink(os.path.join(folder, name))  # atomic: each file kills one process
+            except OSError:
+                continue
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _hang() -> None:
+    """TEST HOOK (``EmulatorSettings.hang_marker``): block in a native call that holds the
+    interpreter lock, as a simulator stuck in Aer or a parser can, until a signal kills this process."""
+    if hasattr(ctypes, "PyDLL"):
+        ctypes.PyDLL(None).pause()  # PyDLL: the lock stays held during the call
+    while True:  # pragma: no cover - platforms without pause()
+        time.sleep(3600)
+
+
+def _limit_memory(limit: int | None) -> None:
+    """Cap this process's address space at ``limit`` bytes (None: as the hard limit allows)."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    soft = hard if limit is None else (limit if hard == resource.RLIM_INFINITY else min(limit, hard))
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _watch_parent() -> None:
@@ -104,7 +154,7 @@ def serve(inbound: IO[bytes], outbound: IO[bytes], threads: int = 0) -> None:
     """Answer ``run`` frames until the parent closes the pipe (Aer calls capped at ``threads``)."""
     from oqc_provider.emulator.executor import Executor, SimulationInterrupted
 
-    executors: OrderedDict[str, tuple[Executor, str | None]] = OrderedDict()
+    executors: OrderedDict[str, tuple[Executor, ExecutorConfig]] = OrderedDict()
     while True:
         message = read_frame(inbound)
         if message is None:
@@ -114,16 +164,20 @@ def serve(inbound: IO[bytes], outbound: IO[bytes], threads: int = 0) -> None:
         if config_data is not None:
             config = ExecutorConfig.from_json(config_data)
             executors[key] = (
-                Executor(config.devices, config.calibrations, config.seed, threads),
-                config.crash_marker,
+                Executor(config.devices, config.calibrations, config.seed, threads, config.memory_limit),
+                config,
             )
             while len(executors) > _EXECUTORS_KEPT:
                 executors.popitem(last=False)
         executors.move_to_end(key)
-        executor, crash_marker = executors[key]
-        if crash_marker and any(crash_marker in (record.program or "") for record in records):
+        executor, config = executors[key]
+        programs = [record.program or "" for record in records]
+        if config.crash_marker and any(config.crash_marker in program for program in programs):
             # TEST HOOK (EmulatorSettings.crash_marker): die as Aer does when it segfaults.
             os.kill(os.getpid(), signal.SIGSEGV)
+        if config.hang_marker and any(config.hang_marker in program for program in programs):
+            _hang()  # TEST HOOK (EmulatorSettings.hang_marker)
+        _limit_memory(config.memory_limit)
         try:
             reply: list[Any] = ["done", [outcome_to_json(outcome) for outcome in executor.run(records)]]
         except SimulationInterrupted:
@@ -136,6 +190,7 @@ def serve(inbound: IO[bytes], outbound: IO[bytes], threads: int = 0) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: take the protocol pipes, warm up, serve."""
+    _die_with_parent()
     args = sys.argv[1:] if argv is None else argv
     level = (args[0] if args else "WARNING").upper()
     options = args[1:]
@@ -154,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     # simulator killed by it would look like a crash and count against the tasks it was running.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent()
+    _die_starting_if_asked()
     try:
         _warm_up("warm-compile" in options, threads)
     except Exception:  # a broken warm-up must not stop real tasks, which report their own errors

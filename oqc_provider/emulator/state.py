@@ -158,8 +158,10 @@ class EmulatorState:
         requeued = self.store.requeue_interrupted(settings.latency)
         if requeued:
             logger.info("Re-queued %d task(s) left queued by a previous run", requeued)
-        if self.store.queued():
-            # A previous process left work queued: finish it without waiting for a new submit.
+        if self.store.queued() or settings.db_path is not None:
+            # A previous process left work queued: finish it without waiting for a new submit. On a
+            # file, a sibling process may die with tasks RUNNING: the dispatcher's heartbeat takes
+            # them back, so it runs from the start, even while nobody submits here.
             self.worker.ensure_started()
 
     def calibration(self, spec: DeviceSpec) -> Calibration:
