@@ -59,7 +59,7 @@ from oqc_provider.pytket.validation import check_circuit
 from oqc_provider.pytket.waiting import status_of, wait_for_job, wait_for_jobs
 from oqc_provider.qcaas.client import ServerMode
 from oqc_provider.qcaas.retry import RetryPolicy
-from oqc_provider.run_options import RunOptions
+from oqc_provider.run_options import RunOptions, plain_int
 from oqc_provider.session import ProviderSession, QpuInfo
 
 logger = logging.getLogger("oqc_provider.pytket")
@@ -247,7 +247,7 @@ class OQCTketBackend(Backend):
         spec = self._qpu.device
         seed = kwargs.get("seed", self._options.seed)
         base = self._options.merged(
-            seed=None if seed is None else int(seed),
+            seed=plain_int(seed),  # True and 1.5 are refused, not rounded
             tag=kwargs.get("tag", self._options.tag),
             optimizations=kwargs.get("optimizations", self._options.optimizations),
             # Every shot comes back (get_shots() works as on AerBackend) unless readout
