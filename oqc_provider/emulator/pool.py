@@ -178,9 +178,12 @@ class _Slot:
         self._pool.track(process, ready=False)
         hello = read_frame(process.stdout)
         if not (hello and hello[0] == "ready"):
-            returncode = process.poll()
-            process.kill()
-            process.wait()
+            try:  # its pipe closed as it exited: its exit status follows at once
+                returncode: int | None = process.wait(5)
+            except subprocess.TimeoutExpired:  # alive yet silent: broken, whatever it is doing
+                returncode = None
+                process.kill()
+                process.wait()
             reason = death_reason(process.returncode)
             if returncode is not None and returncode < 0:  # a signal: killed, not broken
                 raise WorkerStartError(
