@@ -5,8 +5,8 @@ in this package unpickles (a rule the security tests hold), and tasks, outcomes 
 JSON already (tasks are stored as JSON, devices are pydantic models).
 
 Frames: ``["ready", pid]`` (child, once warm); ``["run", key, config | null, [record...]]`` (parent;
-the config only the first time a child sees its key); ``["done", [outcome...]]``,
-``["interrupted"]`` or ``["error", message]`` (child).
+the config only the first time a child sees its key); ``["started"]`` as soon as the child took the
+chunk, then ``["done", [outcome...]]``, ``["interrupted"]`` or ``["error", message]`` (child).
 """
 
 from __future__ import annotations

@@ -267,6 +267,7 @@ class _Slot:
         config = None if job.key in self._known else job.config.to_json()
         records = [record_to_json(record) for record in job.records]
         reply: list[Any] | None = None
+        taken = False
         with self._guard:
             self._current, self._stopped_for = job, None
         limit = job.config.time_limit
@@ -278,7 +279,8 @@ class _Slot:
                 timer.start()
             write_frame(process.stdin, ["run", job.key, config, records])
             self._known.add(job.key)
-            reply = read_frame(process.stdout)
+            taken = read_frame(process.stdout) == ["started"]
+            reply = read_frame(process.stdout) if taken else None
         except OSError:  # BrokenPipeError: it died before or while reading the chunk
             reply = None
         finally:
@@ -299,13 +301,19 @@ class _Slot:
             if self._pool.closing or shutting_down():
                 raise SimulationInterrupted
             reason = death_reason(returncode)
+            self._pool.slot_died()
+            if not taken:  # it died before it took the chunk: none of it ran, none of it is to blame
+                logger.warning("Simulator process %d died (%s) before taking %d task(s)", process.pid,
+                               reason, len(job.records))  # fmt: skip
+                raise WorkerStartError(
+                    f"The simulator process died ({reason}) before it took the tasks.", killed=True
+                )
             logger.warning(
                 "Simulator process %d died (%s) under %d task(s); starting another",
                 process.pid,
                 reason,
                 len(job.records),
             )
-            self._pool.slot_died()
             raise WorkerCrashed(reason)
         kind = reply[0]
         if kind == "done":

@@ -38,8 +38,9 @@ logger = logging.getLogger(__name__)
 #: Executors kept per process (one per emulator configuration seen), least recently used dropped.
 _EXECUTORS_KEPT = 8
 VERBOSE_ENV = "OQC_EMULATOR_VERBOSE"
-#: TEST HOOK: a folder; a simulator process starting removes one file from it, when there is one,
-#: and then kills itself with SIGKILL before it is ready: how tests kill simulators while they start.
+#: TEST HOOK: a folder of files naming when a simulator process kills itself with SIGKILL: one named
+#: ``start-*`` kills a process while it starts (before it is ready), one named ``chunk-*`` kills it as
+#: it receives a chunk (before it says it took it). Each file is removed by the process it kills.
 DIE_STARTING_ENV = "OQC_EMULATOR_TEST_DIE_STARTING"
 _PR_SET_PDEATHSIG = 1
 
@@ -55,13 +56,15 @@ def _die_with_parent() -> None:
         logger.debug("prctl(PR_SET_PDEATHSIG) unavailable")
 
 
-def _die_starting_if_asked() -> None:
-    """TEST HOOK (:data:`DIE_STARTING_ENV`): die while starting, once per file in the folder."""
+def _die_if_asked(stage: str) -> None:
+    """TEST HOOK (:data:`DIE_STARTING_ENV`): die at ``stage`` (``start``/``chunk``), once per file."""
     folder = os.environ.get(DIE_STARTING_ENV)
     if not folder:
         return
     with contextlib.suppress(OSError):
         for name in sorted(os.listdir(folder)):
+            if not name.startswith(f"{stage}-"):
+                continue
             try:
                 os.unlink(os.path.join(folder, name))  # atomic: each file kills one process
             except OSError:
@@ -171,6 +174,9 @@ def serve(inbound: IO[bytes], outbound: IO[bytes], threads: int = 0) -> None:
                 executors.popitem(last=False)
         executors.move_to_end(key)
         executor, config = executors[key]
+        _die_if_asked("chunk")
+        # Taken: from here a death is this chunk's (the crash-twice rule counts it against its tasks).
+        write_frame(outbound, ["started"])
         programs = [record.program or "" for record in records]
         if config.crash_marker and any(config.crash_marker in program for program in programs):
             # TEST HOOK (EmulatorSettings.crash_marker): die as Aer does when it segfaults.
@@ -209,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     # simulator killed by it would look like a crash and count against the tasks it was running.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent()
-    _die_starting_if_asked()
+    _die_if_asked("start")
     try:
         _warm_up("warm-compile" in options, threads)
     except Exception:  # a broken warm-up must not stop real tasks, which report their own errors

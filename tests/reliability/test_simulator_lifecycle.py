@@ -5,8 +5,8 @@ takes back the tasks of a sibling that died.
 Hooks (environment variables, inherited by ``oqc-provider emulator serve`` and its simulators):
 ``OQC_EMULATOR_TEST_CRASH_MARKER`` (a marked task kills its simulator with SIGSEGV),
 ``OQC_EMULATOR_TEST_HANG_MARKER`` (a marked task blocks its simulator in a native call that holds
-the interpreter lock) and ``OQC_EMULATOR_TEST_DIE_STARTING`` (a folder: each file in it kills one
-starting simulator with SIGKILL).
+the interpreter lock) and ``OQC_EMULATOR_TEST_DIE_STARTING`` (a folder: each ``start-*`` file in it kills
+one starting simulator with SIGKILL, each ``chunk-*`` file one simulator as it receives a chunk).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def test_simulators_killed_while_starting_fail_no_task(servers, tmp_path, monkey
     url = _serve(servers, "--workers", "1")  # one simulator: every restart is that slot's
     # Four starts die: more than one start's retries, so the tasks waiting for them see it.
     for index in range(4):
-        (deaths / str(index)).touch()
+        (deaths / f"start-{index}").touch()
     crashing = FLIP + "// CRASH-ME\n"
     ids = _submit(url, [crashing, FLIP, FLIP, FLIP])
     infos = [_wait_for(url, task_id, {"COMPLETED", "FAILED"}, 240) for task_id in ids]
@@ -128,6 +128,24 @@ def test_simulators_killed_while_starting_fail_no_task(servers, tmp_path, monkey
         assert info["results"] == {"c": {"1": 20}}
     stats = httpx.get(f"{url}/_emulator/stats", timeout=30).json()
     assert stats["executions"] == stats["executed_tasks"] == 3
+
+
+def test_simulators_dying_before_they_take_a_chunk_count_no_crash_against_it(servers, tmp_path, monkeypatch):
+    deaths = tmp_path / "deaths"
+    deaths.mkdir()
+    monkeypatch.setenv(DIE_STARTING_ENV, str(deaths))
+    url = _serve(servers, "--workers", "1")
+    # Three deaths as chunks arrive: past the crash-twice rule, were they counted against the tasks.
+    for index in range(3):
+        (deaths / f"chunk-{index}").touch()
+    ids = _submit(url, [FLIP, FLIP])
+    infos = [_wait_for(url, task_id, {"COMPLETED", "FAILED"}, 240) for task_id in ids]
+    assert not list(deaths.iterdir())  # every planned death happened
+    for info in infos:
+        assert info["status"] == "COMPLETED", info["task_error"]
+    stats = httpx.get(f"{url}/_emulator/stats", timeout=30).json()
+    assert stats["crashes"] == 0 and stats["simulators"]["deaths"] == 3
+    assert stats["executions"] == stats["executed_tasks"] == 2
 
 
 def test_a_simulator_stuck_in_a_native_call_does_not_outlive_its_server(servers, monkeypatch):
