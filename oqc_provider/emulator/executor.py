@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.emulator.compilation import compile_task
+from oqc_provider.emulator.limits import result_size_refusal
 from oqc_provider.emulator.noise import add_idle_relaxation, build_noise_model
 from oqc_provider.emulator.programs import Layout, ProgramError
 from oqc_provider.emulator.results import (
@@ -127,6 +128,7 @@ class Executor:
         memory_limit: the bytes of address space this process may use (its ``RLIMIT_AS``), or None.
             Aer is told what is left of it (``max_memory_mb``), so it refuses a simulation that
             cannot fit instead of failing half-way through.
+        max_result_bits: most shots x classical bits of one task once its program is parsed, or None.
     """
 
     def __init__(
@@ -136,6 +138,7 @@ class Executor:
         seed: int | None = None,
         threads: int = 0,
         memory_limit: int | None = None,
+        max_result_bits: int | None = None,
     ) -> None:
         self._devices = devices
         self._calibrations = calibrations
@@ -143,6 +146,7 @@ class Executor:
         self._seed = seed
         self._threads = threads
         self._memory_limit = memory_limit
+        self._max_result_bits = max_result_bits
         self._simulators: dict[str, AerSimulator] = {}
         self._lock = threading.Lock()
 
@@ -188,6 +192,10 @@ class Executor:
         if shape_error is not None:
             raise ProgramError(shape_error)
         compiled = compile_task(record.program or "", spec, config)
+        if self._max_result_bits is not None:
+            too_big = result_size_refusal(config.shots, compiled.circuit.num_clbits, self._max_result_bits)
+            if too_big is not None:
+                raise ProgramError(too_big, 413)
         refusal = runtime_refusal(compiled.circuit, compiled.layout, config)
         if refusal is not None:
             raise ProgramError(refusal)

@@ -39,6 +39,7 @@ class ExecutorConfig:
         memory_limit: bytes of address space the simulator process may use, or None.
         time_limit: seconds one chunk of tasks may run before its simulator process is killed, or
             None (enforced by the pool, in the emulator's process).
+        max_result_bits: most shots x classical bits of one task, or None (checked once parsed).
     """
 
     devices: dict[str, DeviceSpec]
@@ -48,6 +49,7 @@ class ExecutorConfig:
     hang_marker: str | None = None
     memory_limit: int | None = None
     time_limit: float | None = None
+    max_result_bits: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The config as JSON data."""
@@ -59,6 +61,7 @@ class ExecutorConfig:
             "hang_marker": self.hang_marker,
             "memory_limit": self.memory_limit,
             "time_limit": self.time_limit,
+            "max_result_bits": self.max_result_bits,
         }
 
     @classmethod
@@ -72,6 +75,7 @@ class ExecutorConfig:
             hang_marker=data.get("hang_marker"),
             memory_limit=data.get("memory_limit"),
             time_limit=data.get("time_limit"),
+            max_result_bits=data.get("max_result_bits"),
         )
 
     @functools.cached_property

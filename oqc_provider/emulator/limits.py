@@ -41,10 +41,10 @@ DEFAULT_SIMULATOR_MEMORY_LIMIT = 4 * 1024**3
 
 _LEGACY_PATH = re.compile(r"^/(admin(/|$)|[0-9a-fA-F]{10}/)")
 # OpenQASM 2 ``qreg q[8];`` / ``creg c[8];`` and OpenQASM 3 ``qubit[8] q;`` / ``bit[8] c;`` /
-# ``qubit q;``. A size that is not a literal (a const expression) is not counted here: the simulator's
-# memory limit still bounds it. Keywords are found first with a pattern that starts with one character
-# class (ten times faster on a typical program than one alternation of whole declarations), then each
-# declaration is read from where its keyword ends.
+# ``qubit q;``. A size that is not a decimal literal (``bit[0x65]``) is not counted here: the simulator
+# checks the result size again once it has parsed the program, and its memory limit bounds the rest.
+# Keywords are found first, with a pattern that starts with one character class (an alternation of whole
+# declarations is tried at every position), then each declaration is read from where its keyword ends.
 _KEYWORD = re.compile(r"[qcb](?:reg|ubit|it)\b")
 _REGISTER_SIZE = re.compile(r"\s+[A-Za-z_]\w*\s*\[\s*([0-9_]+)\s*\]")
 _QASM3_SIZE = re.compile(r"\s*(?:\[\s*([0-9_]+)\s*\])?\s+[A-Za-z_]\w*\s*[;=]")
@@ -130,14 +130,25 @@ def program_refusal(
             f"The program declares {sizes.qubits} qubits, over this emulator's limit of {max_qubits} "
             "(--max-program-qubits). Declare only the qubits the program uses (no QPU has more)."
         )
-    shots = shots_in(config_text)
-    if shots * sizes.bits > max_result_bits:
-        return (
-            f"The result would hold {shots} shots x {sizes.bits} classical bits = {shots * sizes.bits} "
-            f"bits, over this emulator's limit of {max_result_bits} (--max-result-bits). Ask for fewer "
-            "shots, or measure into fewer bits, or split the run into several tasks."
-        )
-    return None
+    return result_size_refusal(shots_in(config_text), sizes.bits, max_result_bits)
+
+
+def result_size_refusal(shots: int, bits: int, max_result_bits: int) -> str | None:
+    """Why a task's result would be over the emulator's limit, or None.
+
+    Checked at submit from the declarations, and again by the simulator once the program is parsed
+    (sizes written as expressions are known only then), before anything is simulated.
+
+    >>> result_size_refusal(1000, 8, 10_000) is None
+    True
+    """
+    if shots * bits <= max_result_bits:
+        return None
+    return (
+        f"The result would hold {shots} shots x {bits} classical bits = {shots * bits} bits, over this "
+        f"emulator's limit of {max_result_bits} (--max-result-bits). Ask for fewer shots, or measure "
+        "into fewer bits, or split the run into several tasks."
+    )
 
 
 class BodyLimit:

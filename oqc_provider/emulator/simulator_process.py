@@ -167,7 +167,14 @@ def serve(inbound: IO[bytes], outbound: IO[bytes], threads: int = 0) -> None:
         if config_data is not None:
             config = ExecutorConfig.from_json(config_data)
             executors[key] = (
-                Executor(config.devices, config.calibrations, config.seed, threads, config.memory_limit),
+                Executor(
+                    config.devices,
+                    config.calibrations,
+                    config.seed,
+                    threads,
+                    config.memory_limit,
+                    config.max_result_bits,
+                ),
                 config,
             )
             while len(executors) > _EXECUTORS_KEPT:

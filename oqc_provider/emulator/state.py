@@ -149,6 +149,7 @@ class EmulatorState:
             hang_marker=settings.hang_marker,
             memory_limit=settings.simulator_memory_limit,
             time_limit=settings.task_time_limit,
+            max_result_bits=settings.max_result_bits,
         )
         self.worker = Worker(self.store, self.executor_config, self.pool)
         self.requests: Counter[str] = Counter()

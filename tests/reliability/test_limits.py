@@ -227,3 +227,22 @@ async def test_a_per_page_that_is_not_a_plain_positive_number_gets_a_400(emulato
     async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator") as http:
         answer = await http.get("/admin/qpu", params={"per_page": per_page}, headers=AUTH)
     assert answer.status_code == 400 and "per_page" in answer.json()["response"]["errors"][0]
+
+
+async def test_a_result_size_submit_cannot_read_is_refused_once_the_program_is_parsed(emulator):
+    # 0x65 (101) is no decimal literal, so submit does not count it; the simulator refuses it unrun.
+    program_text = (
+        'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[1] q;\nbit[0x65] c;\nx q[0];\nc[0] = measure q[0];\n'
+    )
+    answer = await _post(emulator, "/tasks/submit", {"tasks": [_task(program_text)]}, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    task_id = answer.json()[0]["task_id"]
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator") as http:
+        for _ in range(600):
+            info = (await http.get(f"/tasks/{task_id}/all_info", headers=AUTH)).json()
+            if info["status"] in ("COMPLETED", "FAILED"):
+                break
+            await asyncio.sleep(0.05)  # polling a task's status, bounded by the loop count
+    assert info["status"] == "FAILED", info
+    assert info["task_error"]["error_code"] == 413, info["task_error"]
+    assert "100 shots x 101 classical bits" in info["task_error"]["error_message"]
