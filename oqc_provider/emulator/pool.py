@@ -15,8 +15,14 @@ a second each to start (importing Qiskit and Aer), so they are started in the ba
 as an emulator exists, and kept. Each slot has a thread here that owns one child: it feeds the
 child one chunk of tasks at a time and waits for its answer. A child that dies under a chunk
 makes the chunk's future fail with :class:`WorkerCrashed` naming the signal; the slot starts a
-new child for the next chunk. What to do with the chunk's tasks is the dispatcher's business
+new child for the next chunk at once. What to do with the chunk's tasks is the dispatcher's business
 (:mod:`.worker`).
+
+A chunk past its time limit (``ExecutorConfig.time_limit``), or stopped because its tasks were
+cancelled (:meth:`SimulatorPool.stop`), has its process killed; its future fails with
+:class:`SimulationStopped`. A child says ``started`` when it takes a chunk, so a death before that is
+told apart (:class:`WorkerStartError` with ``killed``: nothing ran). At exit, :meth:`SimulatorPool.shutdown`
+gives the children a grace period and kills the rest.
 """
 
 from __future__ import annotations

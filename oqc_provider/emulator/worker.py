@@ -13,6 +13,11 @@ task that crashed the simulator completes. A task under which simulators died tw
 with the signal in its message and never run again (the poison guard; the count is on disk, so
 it holds across restarts). Tasks running when this process exits stay RUNNING, owned by a
 process that is gone: the next emulator on the store re-queues them; they are never failed.
+
+A chunk that passes ``EmulatorSettings.task_time_limit`` has its simulator killed (no crash counted):
+a task alone is FAILED saying so, several are run again one by one. A chunk whose tasks are all
+cancelled has its simulator killed at once. A simulator that died before it took a chunk (or could
+not start, killed by a signal) ran none of it: the chunk runs again, uncounted.
 """
 
 from __future__ import annotations
