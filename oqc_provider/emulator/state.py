@@ -100,7 +100,8 @@ class EmulatorSettings:
             killed (and replaced) and the task FAILED saying so. None: no limit.
         simulator_memory_limit: bytes of address space each simulator process may use (its
             ``RLIMIT_AS``, and Aer's own ``max_memory_mb``); a task needing more ends FAILED saying
-            so. None: no limit. Set by the first emulator that sends the simulators a task.
+            so. None: no limit. Applied for each chunk of this emulator's tasks (the simulator
+            processes are shared by every emulator in the process).
         hang_marker: TEST HOOK, None in normal use (default: ``OQC_EMULATOR_TEST_HANG_MARKER``).
             A task whose program contains this text makes its simulator hang (sleep, unresponsive)
             until it is killed: how tests exercise time limits, cancellation and shutdown.
