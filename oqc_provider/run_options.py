@@ -149,6 +149,14 @@ class RunOptions(BaseModel):
             raise ValueError(f"shots must be at least 1, got {value}")
         return value
 
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _whole_seed(cls, value: Any) -> Any:
+        # Pydantic alone would take True as seed 1; the front ends' int() took 1.5 as 1.
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(f"seed must be a whole number (or None), got {value!r}")
+        return int(value) if isinstance(value, float) else value
+
     @field_validator("optimizations", mode="before")
     @classmethod
     def _named_optimizations(cls, value: Any) -> Any:
@@ -247,6 +255,19 @@ _REFUSED_BECAUSE = {
 
 #: Optimisation settings that are codec objects other than ``Tket``.
 _OTHER_OPTIMIZATIONS = (Qiskit, Qasm2Optimizations, Qasm3Optimizations, QIROptimizations)
+
+
+def plain_int(value: Any) -> Any:
+    """``value`` as a Python ``int`` when it is an integer of another type (NumPy's), else unchanged,
+    for :class:`RunOptions` to judge: ``int()`` would quietly make ``True`` 1 and ``1.5`` 1.
+
+    >>> import numpy
+    >>> plain_int(numpy.int64(7)), plain_int(True), plain_int(1.5), plain_int(None)
+    (7, True, 1.5, None)
+    """
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        return value
+    return int(value)
 
 
 def _plain(message: str) -> str:

@@ -13,6 +13,15 @@ from typing import Annotated
 
 import typer
 
+from oqc_provider.emulator.limits import (
+    DEFAULT_MAX_PROGRAM_QUBITS,
+    DEFAULT_MAX_RESULT_BITS,
+    DEFAULT_MAX_TASKS_PER_REQUEST,
+    DEFAULT_SIMULATOR_MEMORY_LIMIT,
+    DEFAULT_TASK_TIME_LIMIT,
+)
+from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
+
 emulator_app = typer.Typer(help="The built-in QCaaS emulator.", no_args_is_help=True)
 
 
@@ -84,6 +93,26 @@ def serve(
         Path | None,
         typer.Option(help="Require the API token written in this file (its first line)."),
     ] = None,
+    max_request_bytes: Annotated[
+        int, typer.Option(min=1, help="Largest request body taken (413 beyond); the service's 128 KiB.")
+    ] = MAX_REQUEST_BYTES,
+    max_tasks_per_request: Annotated[
+        int, typer.Option(min=1, help="Most task ids one allocation, or tasks one submit, may ask for.")
+    ] = DEFAULT_MAX_TASKS_PER_REQUEST,
+    max_program_qubits: Annotated[
+        int, typer.Option(min=1, help="Most qubits a submitted program may declare (413 beyond).")
+    ] = DEFAULT_MAX_PROGRAM_QUBITS,
+    max_result_bits: Annotated[
+        int, typer.Option(min=1, help="Most shots x classical bits one task may ask for (413 beyond).")
+    ] = DEFAULT_MAX_RESULT_BITS,
+    task_time_limit: Annotated[
+        float,
+        typer.Option(help="Seconds a task may simulate before it is stopped and FAILED (0: no limit)."),
+    ] = DEFAULT_TASK_TIME_LIMIT,
+    simulator_memory_limit: Annotated[
+        int,
+        typer.Option(help="Bytes of address space per simulator process (0: no limit)."),
+    ] = DEFAULT_SIMULATOR_MEMORY_LIMIT,
 ) -> None:
     """Serve the QCaaS emulator (legacy and v4 layouts) until interrupted.
 
@@ -143,6 +172,12 @@ def serve(
         resubmit=resubmit,  # type: ignore[arg-type]  # checked just above
         prices=prices,
         windows=windows,
+        max_request_bytes=max_request_bytes,
+        max_tasks_per_request=max_tasks_per_request,
+        max_program_qubits=max_program_qubits,
+        max_result_bits=max_result_bits,
+        task_time_limit=task_time_limit if task_time_limit > 0 else None,
+        simulator_memory_limit=simulator_memory_limit if simulator_memory_limit > 0 else None,
     )
     # Clients of a served emulator send any OpenQASM: warm the compile path too.
     pool = shared_pool(workers, log_level.upper(), warm_compile=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -24,6 +25,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from oqc_provider.emulator import routes_qpus, routes_tasks
 from oqc_provider.emulator.faults import is_slow_placeholder
 from oqc_provider.emulator.http import ApiError, Ctx, Handler, RouteSpec, error_response
+from oqc_provider.emulator.limits import BodyLimit
 
 # Re-exported: ``oqc_provider.emulator.app`` was where these were defined, and callers import them from here.
 from oqc_provider.emulator.state import CRASH_MARKER_ENV, EmulatorSettings, EmulatorState, FaultInjector
@@ -156,6 +158,7 @@ def create_app(settings: EmulatorSettings | None = None) -> Starlette:
         yield
         await asyncio.to_thread(state.close)
 
-    app = Starlette(routes=_routes(state), lifespan=lifespan)
+    body_limit = Middleware(BodyLimit, max_bytes=state.settings.max_request_bytes)
+    app = Starlette(routes=_routes(state), lifespan=lifespan, middleware=[body_limit])
     app.state.emulator = state
     return app

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
 from oqc_provider.emulator.compilation import compile_task
+from oqc_provider.emulator.limits import result_size_refusal
 from oqc_provider.emulator.noise import add_idle_relaxation, build_noise_model
 from oqc_provider.emulator.observed_refusals import refuse_as_observed
 from oqc_provider.emulator.programs import Layout, ProgramError
@@ -126,6 +127,10 @@ class Executor:
         threads: the most threads one Aer call may use (0: Aer's default, every core). A pool of
             simulator processes gives each its share of the cores: Aer's OpenMP threads in several
             processes at once compete for the same cores (measured: twice the CPU time, and slower).
+        memory_limit: the bytes of address space this process may use (its ``RLIMIT_AS``), or None.
+            Aer is told what is left of it (``max_memory_mb``), so it refuses a simulation that
+            cannot fit instead of failing half-way through.
+        max_result_bits: most shots x classical bits of one task once its program is parsed, or None.
     """
 
     def __init__(
@@ -134,12 +139,16 @@ class Executor:
         calibrations: dict[str, Calibration],
         seed: int | None = None,
         threads: int = 0,
+        memory_limit: int | None = None,
+        max_result_bits: int | None = None,
     ) -> None:
         self._devices = devices
         self._calibrations = calibrations
         self._calibration: Callable[[DeviceSpec], Calibration] = lambda spec: self._calibrations[spec.qpu_id]
         self._seed = seed
         self._threads = threads
+        self._memory_limit = memory_limit
+        self._max_result_bits = max_result_bits
         self._simulators: dict[str, AerSimulator] = {}
         self._lock = threading.Lock()
 
@@ -151,8 +160,11 @@ class Executor:
                 from qiskit_aer import AerSimulator
 
                 noise = build_noise_model(spec, self._calibrations[spec.qpu_id])
+                options: dict[str, Any] = {}
+                if self._memory_limit is not None:
+                    options["max_memory_mb"] = max(1, (self._memory_limit - _address_space()) // 2**20)
                 cached = AerSimulator(
-                    method="automatic", noise_model=noise, max_parallel_threads=self._threads
+                    method="automatic", noise_model=noise, max_parallel_threads=self._threads, **options
                 )
                 self._simulators[spec.qpu_id] = cached
             return cached
@@ -183,6 +195,10 @@ class Executor:
             raise ProgramError(shape_error)
         refuse_as_observed(record.program or "", spec)  # what the live service was seen to refuse
         compiled = compile_task(record.program or "", spec, config)
+        if self._max_result_bits is not None:
+            too_big = result_size_refusal(config.shots, compiled.circuit.num_clbits, self._max_result_bits)
+            if too_big is not None:
+                raise ProgramError(too_big, 413)
         refusal = runtime_refusal(compiled.circuit, compiled.layout, config)
         if refusal is not None:
             raise ProgramError(refusal)
@@ -246,11 +262,17 @@ class Executor:
             if shutting_down(exc):
                 raise SimulationInterrupted from exc
             logger.exception("Aer failed on %d task(s) for %s", len(group), spec.qpu_id)
-            failure = (500, f"Simulation failed: {exc}")
+            detail = f"{type(exc).__name__}: {exc}" if isinstance(exc, MemoryError) else str(exc)
+            failure = self._failure(detail)
             return [Outcome(p.record.id, error=failure, started=started) for p in group]
         calibration = self._calibration(spec)
         outcomes = []
         for index, prepared in enumerate(group):
+            experiment = result.results[index]
+            if not experiment.success:  # Aer refused this one (memory, most often): its outcome
+                failure = self._failure(str(experiment.status))
+                outcomes.append(Outcome(prepared.record.id, error=failure, started=started))
+                continue
             data = result.data(index)
             counts, memory = kept_shots(
                 prepared.config,
@@ -264,9 +286,41 @@ class Executor:
         logger.debug("Ran %d task(s) on %s in %.3fs", len(group), spec.qpu_id, time.time() - started)
         return outcomes
 
+    def _failure(self, detail: str) -> tuple[int, str]:
+        """The error of a task Aer could not simulate: a memory refusal said as such."""
+        if not any(mark in detail for mark in _MEMORY_MARKS):
+            return (500, f"Simulation failed: {detail}")
+        limit = "" if self._memory_limit is None else f" (limit {self._memory_limit // 2**20} MiB)"
+        return (
+            400,
+            f"The simulation needs more memory than this emulator's simulator processes have{limit}: "
+            f"{detail.strip()}. Use fewer qubits, or raise --simulator-memory-limit.",
+        )
+
+
+#: How Aer (and Python) say a simulation did not fit in memory.
+_MEMORY_MARKS = ("Insufficient memory", "Cannot allocate memory", "bad_alloc", "MemoryError")
+
+
+def _address_space() -> int:
+    """Bytes of address space this process uses now (``VmSize``; 0 where ``/proc`` is missing)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
 
 def _unexpected(exc: BaseException) -> str:
     """The message of a task whose preparation raised something no check anticipated."""
+    if isinstance(exc, MemoryError):
+        return (
+            "The task could not be read within the simulator's memory limit (MemoryError). "
+            "Declare fewer qubits and bits, or raise --simulator-memory-limit."
+        )
     if isinstance(exc, RecursionError):
         return (
             "The task could not be read: it is nested too deeply (RecursionError). "

@@ -5,8 +5,8 @@ in this package unpickles (a rule the security tests hold), and tasks, outcomes 
 JSON already (tasks are stored as JSON, devices are pydantic models).
 
 Frames: ``["ready", pid]`` (child, once warm); ``["run", key, config | null, [record...]]`` (parent;
-the config only the first time a child sees its key); ``["done", [outcome...]]``,
-``["interrupted"]`` or ``["error", message]`` (child).
+the config only the first time a child sees its key); ``["started"]`` as soon as the child took the
+chunk, then ``["done", [outcome...]]``, ``["interrupted"]`` or ``["error", message]`` (child).
 """
 
 from __future__ import annotations
@@ -34,12 +34,22 @@ class ExecutorConfig:
         crash_marker: TEST HOOK, None in normal use. A simulator process given a task whose program
             contains this text kills itself with SIGSEGV before simulating, so tests can crash a
             simulator deterministically (see ``EmulatorSettings.crash_marker``).
+        hang_marker: TEST HOOK, None in normal use: a task whose program contains this text makes
+            the simulator process hang until it is killed (see ``EmulatorSettings.hang_marker``).
+        memory_limit: bytes of address space the simulator process may use, or None.
+        time_limit: seconds one chunk of tasks may run before its simulator process is killed, or
+            None (enforced by the pool, in the emulator's process).
+        max_result_bits: most shots x classical bits of one task, or None (checked once parsed).
     """
 
     devices: dict[str, DeviceSpec]
     calibrations: dict[str, Calibration]
     seed: int | None
     crash_marker: str | None = None
+    hang_marker: str | None = None
+    memory_limit: int | None = None
+    time_limit: float | None = None
+    max_result_bits: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The config as JSON data."""
@@ -48,6 +58,10 @@ class ExecutorConfig:
             "calibrations": {key: cal.model_dump(mode="json") for key, cal in self.calibrations.items()},
             "seed": self.seed,
             "crash_marker": self.crash_marker,
+            "hang_marker": self.hang_marker,
+            "memory_limit": self.memory_limit,
+            "time_limit": self.time_limit,
+            "max_result_bits": self.max_result_bits,
         }
 
     @classmethod
@@ -58,6 +72,10 @@ class ExecutorConfig:
             calibrations={key: Calibration.model_validate(cal) for key, cal in data["calibrations"].items()},
             seed=data["seed"],
             crash_marker=data["crash_marker"],
+            hang_marker=data.get("hang_marker"),
+            memory_limit=data.get("memory_limit"),
+            time_limit=data.get("time_limit"),
+            max_result_bits=data.get("max_result_bits"),
         )
 
     @functools.cached_property

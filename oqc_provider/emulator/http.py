@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from oqc_provider.devices import DeviceSpec
-from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
+from oqc_provider.emulator.limits import error_body
 
 if TYPE_CHECKING:
     from oqc_provider.emulator.state import EmulatorState
@@ -59,27 +59,31 @@ class Ctx:
 
 def error_response(status: int, message: str, legacy: bool) -> JSONResponse:
     """An error in the shape of the server mode: Flask's envelope, or FastAPI's ``detail``."""
-    if legacy:
-        return JSONResponse({"meta": {"code": status}, "response": {"errors": [message]}}, status_code=status)
-    return JSONResponse({"detail": message}, status_code=status)
+    return JSONResponse(error_body(status, message, legacy), status_code=status)
 
 
 async def read_json(request: Request, ctx: Ctx) -> Any:
-    """The request's JSON body, after the service's size limit.
+    """The request's JSON body (its size was limited while it arrived: :class:`.limits.BodyLimit`).
 
     Raises:
-        ApiError: 413 over ``MAX_REQUEST_BYTES``, 400/422 when the body is not JSON.
+        ApiError: 400/422 when the body is not JSON, is nested too deeply, or holds a lone UTF-16
+            surrogate (text no store or answer could encode).
     """
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
-        raise ApiError(413, f"Request body of {declared} bytes exceeds the {MAX_REQUEST_BYTES}-byte limit.")
     body = await request.body()
-    if len(body) > MAX_REQUEST_BYTES:
-        raise ApiError(413, f"Request body of {len(body)} bytes exceeds the {MAX_REQUEST_BYTES}-byte limit.")
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except ValueError as exc:
         raise ApiError(ctx.bad_request, f"Request body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        message = "Request body is nested too deeply; send a flatter document."
+        raise ApiError(ctx.bad_request, message) from None
+    if b"\\ud" in body.lower():  # an escaped surrogate: valid only as half of a pair
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            message = "Request body holds a lone UTF-16 surrogate (\\ud800-\\udfff); send valid text."
+            raise ApiError(ctx.bad_request, message) from None
+    return data
 
 
 def parse_model(model: type[Model], data: Any, ctx: Ctx) -> Model:

@@ -106,7 +106,7 @@ async def login(request: Request, ctx: Ctx) -> Response:
         return JSONResponse({"meta": {"code": 200}, "response": {"user": {"authentication_token": token}}})
     try:
         body = json.loads(await request.body() or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     email = body.get("email") if isinstance(body, dict) else None
     password = body.get("password") if isinstance(body, dict) else None
@@ -131,7 +131,7 @@ async def logout(request: Request, ctx: Ctx) -> Response:
 async def qpu_page(request: Request, ctx: Ctx) -> Response:
     """``GET /admin/qpu?per_page=N``: the paginated registry (first page)."""
     raw = request.query_params.get("per_page", "1000")
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:  # "²".isdigit(), but int("²") fails
         raise ApiError(400, f"per_page must be a positive integer, got {raw!r}.")
     per_page = int(raw)
     base = _base_url(request)

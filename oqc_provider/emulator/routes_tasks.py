@@ -25,6 +25,7 @@ from oqc_provider.emulator.http import (
     parse_model,
     read_json,
 )
+from oqc_provider.emulator.limits import program_refusal
 from oqc_provider.emulator.store import SubmitItem, TaskRecord
 from oqc_provider.qcaas.models import (
     CancelRequest,
@@ -112,14 +113,27 @@ async def tasks_root(request: Request, ctx: Ctx) -> Response:
     body = await read_json(request, ctx)
     if isinstance(body, dict) and "tasks" in body:
         slots = parse_model(TaskIdRequestV4, body, ctx).tasks
+        _check_task_count(len(slots), ctx)
         wanted = [(_target(slot.qpu_id, ctx), slot.tag) for slot in slots]
     else:
         legacy = parse_model(TaskIdRequestLegacy, body, ctx)
+        _check_task_count(legacy.task_count, ctx)
         wanted = [(_target(legacy.qpu_id, ctx), legacy.tag)] * legacy.task_count
     ids: list[str] = []
     for spec in dict.fromkeys(spec for spec, _ in wanted):
         ids += ctx.state.store.allocate(spec.qpu_id, [tag for s, tag in wanted if s == spec])
     return JSONResponse(ids if ctx.legacy else {"tasks": ids})
+
+
+def _check_task_count(count: int, ctx: Ctx) -> None:
+    """413 when one request asks for more tasks than ``settings.max_tasks_per_request``."""
+    limit = ctx.state.settings.max_tasks_per_request
+    if count > limit:
+        raise ApiError(
+            413,
+            f"{count} tasks in one request, over this emulator's limit of {limit} "
+            "(--max-tasks-per-request). Send them in several requests.",
+        )
 
 
 def _parse_date(value: str | None, default: float, ctx: Ctx) -> float:
@@ -156,9 +170,16 @@ def _list_tasks(request: Request, ctx: Ctx) -> Response:
 async def submit(request: Request, ctx: Ctx) -> Response:
     """``POST /tasks/submit``: queue programs; an already-submitted id follows ``settings.resubmit``."""
     payloads = parse_model(SubmitRequest, await read_json(request, ctx), ctx).tasks
+    settings = ctx.state.settings
+    _check_task_count(len(payloads), ctx)
     store = ctx.state.store
     items = []
-    for payload in payloads:
+    for index, payload in enumerate(payloads):
+        refusal = program_refusal(
+            payload.program, payload.config, settings.max_program_qubits, settings.max_result_bits
+        )
+        if refusal is not None:
+            raise ApiError(413, f"Task {index} (nothing was submitted): {refusal}")
         spec = _target(payload.qpu_id, ctx)
         task_id = None if payload.task_id is None else _canonical_uuid(payload.task_id, ctx)
         items.append(
@@ -238,7 +259,8 @@ async def cancel_many(request: Request, ctx: Ctx) -> Response:
             canonical.append(str(uuid.UUID(str(task_id))))
         except ValueError:
             continue  # never a task of ours: nothing to cancel
-    ctx.state.store.cancel(canonical)
+    if ctx.state.store.cancel(canonical):
+        ctx.state.worker.cancel_running()  # a RUNNING task's simulation stops now, not when it ends
     return PlainTextResponse("OK")
 
 

@@ -15,6 +15,7 @@ closes the pipe or dies.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -52,6 +53,60 @@ def _log_executions(task_ids: list[str]) -> None:
             os.write(descriptor, "".join(task_id + "\n" for task_id in task_ids).encode())
         finally:
             os.close(descriptor)
+
+
+#: TEST HOOK: a folder of files naming when a simulator process kills itself with SIGKILL: one named
+#: ``start-*`` kills a process while it starts (before it is ready), one named ``chunk-*`` kills it as
+#: it receives a chunk (before it says it took it). Each file is removed by the process it kills.
+DIE_STARTING_ENV = "OQC_EMULATOR_TEST_DIE_STARTING"
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when its parent dies (Linux), even in the middle of a
+    native call that holds the interpreter lock the parent watch (:func:`_watch_parent`) needs."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # no prctl: the parent watch still applies
+        logger.debug("prctl(PR_SET_PDEATHSIG) unavailable")
+
+
+def _die_if_asked(stage: str) -> None:
+    """TEST HOOK (:data:`DIE_STARTING_ENV`): die at ``stage`` (``start``/``chunk``), once per file."""
+    folder = os.environ.get(DIE_STARTING_ENV)
+    if not folder:
+        return
+    with contextlib.suppress(OSError):
+        for name in sorted(os.listdir(folder)):
+            if not name.startswith(f"{stage}-"):
+                continue
+            try:
+                os.unlink(os.path.join(folder, name))  # atomic: each file kills one process
+            except OSError:
+                continue
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _hang() -> None:
+    """TEST HOOK (``EmulatorSettings.hang_marker``): block in a native call that holds the
+    interpreter lock, as a simulator stuck in Aer or a parser can, until a signal kills this process."""
+    if hasattr(ctypes, "PyDLL"):
+        ctypes.PyDLL(None).pause()  # PyDLL: the lock stays held during the call
+    while True:  # pragma: no cover - platforms without pause()
+        time.sleep(3600)
+
+
+def _limit_memory(limit: int | None) -> None:
+    """Cap this process's address space at ``limit`` bytes (None: as the hard limit allows)."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    soft = hard if limit is None else (limit if hard == resource.RLIM_INFINITY else min(limit, hard))
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _watch_parent() -> None:
@@ -119,7 +174,7 @@ def serve(inbound: IO[bytes], outbound: IO[bytes], threads: int = 0) -> None:
     """Answer ``run`` frames until the parent closes the pipe (Aer calls capped at ``threads``)."""
     from oqc_provider.emulator.executor import Executor, SimulationInterrupted
 
-    executors: OrderedDict[str, tuple[Executor, str | None]] = OrderedDict()
+    executors: OrderedDict[str, tuple[Executor, ExecutorConfig]] = OrderedDict()
     while True:
         message = read_frame(inbound)
         if message is None:
@@ -129,16 +184,30 @@ def serve(inbound: IO[bytes], outbound: IO[bytes], threads: int = 0) -> None:
         if config_data is not None:
             config = ExecutorConfig.from_json(config_data)
             executors[key] = (
-                Executor(config.devices, config.calibrations, config.seed, threads),
-                config.crash_marker,
+                Executor(
+                    config.devices,
+                    config.calibrations,
+                    config.seed,
+                    threads,
+                    config.memory_limit,
+                    config.max_result_bits,
+                ),
+                config,
             )
             while len(executors) > _EXECUTORS_KEPT:
                 executors.popitem(last=False)
         executors.move_to_end(key)
-        executor, crash_marker = executors[key]
-        if crash_marker and any(crash_marker in (record.program or "") for record in records):
+        executor, config = executors[key]
+        _die_if_asked("chunk")
+        # Taken: from here a death is this chunk's (the crash-twice rule counts it against its tasks).
+        write_frame(outbound, ["started"])
+        programs = [record.program or "" for record in records]
+        if config.crash_marker and any(config.crash_marker in program for program in programs):
             # TEST HOOK (EmulatorSettings.crash_marker): die as Aer does when it segfaults.
             os.kill(os.getpid(), signal.SIGSEGV)
+        if config.hang_marker and any(config.hang_marker in program for program in programs):
+            _hang()  # TEST HOOK (EmulatorSettings.hang_marker)
+        _limit_memory(config.memory_limit)
         try:
             outcomes = executor.run(records)
             _log_executions([record.id for record in records])
@@ -153,6 +222,7 @@ def serve(inbound: IO[bytes], outbound: IO[bytes], threads: int = 0) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: take the protocol pipes, warm up, serve."""
+    _die_with_parent()
     args = sys.argv[1:] if argv is None else argv
     level = (args[0] if args else "WARNING").upper()
     options = args[1:]
@@ -171,6 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     # simulator killed by it would look like a crash and count against the tasks it was running.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_parent()
+    _die_if_asked("start")
     try:
         _warm_up("warm-compile" in options, threads)
     except Exception:  # a broken warm-up must not stop real tasks, which report their own errors
@@ -178,6 +249,10 @@ def main(argv: list[str] | None = None) -> None:
     with contextlib.suppress(BrokenPipeError):  # the parent exited while this process started
         write_frame(outbound, ["ready", os.getpid()])
         serve(inbound, outbound, threads)
+    # Nothing is left to write: skip the interpreter's teardown (Aer's and Qiskit's exit hooks took
+    # 1.5 s), so a parent shutting down sees its simulators gone at once.
+    logging.shutdown()
+    os._exit(0)
 
 
 if __name__ == "__main__":

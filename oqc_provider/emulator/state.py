@@ -19,11 +19,19 @@ from oqc_provider.devices import CATALOGUE, Calibration, DeviceSpec, reference_c
 from oqc_provider.emulator.faults import FaultPlan, PlannedFaults, quiet_injected_drops
 from oqc_provider.emulator.frames import ExecutorConfig
 from oqc_provider.emulator.http import ApiError, qpu_hex
+from oqc_provider.emulator.limits import (
+    DEFAULT_MAX_PROGRAM_QUBITS,
+    DEFAULT_MAX_RESULT_BITS,
+    DEFAULT_MAX_TASKS_PER_REQUEST,
+    DEFAULT_SIMULATOR_MEMORY_LIMIT,
+    DEFAULT_TASK_TIME_LIMIT,
+)
 from oqc_provider.emulator.pool import shared_pool
 from oqc_provider.emulator.prices import FREE, Price, resolve_prices
 from oqc_provider.emulator.store import TaskStore
 from oqc_provider.emulator.windows import Windows, WindowSpec, by_qpu_id
 from oqc_provider.emulator.worker import Worker
+from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +48,14 @@ CRASH_MARKER_ENV = "OQC_EMULATOR_TEST_CRASH_MARKER"
 #: The token a served emulator requires (``oqc-provider emulator serve``), when neither ``--token``
 #: nor ``--token-file`` gives one: unlike argv, the environment is not readable by other local users.
 TOKEN_ENV = "OQC_EMULATOR_TOKEN"
+
+
+#: TEST HOOK: the default of ``EmulatorSettings.hang_marker`` (see there).
+HANG_MARKER_ENV = "OQC_EMULATOR_TEST_HANG_MARKER"
+
+
+def _hang_marker_from_environment() -> str | None:
+    return os.environ.get(HANG_MARKER_ENV) or None
 
 
 def _default_devices() -> list[DeviceSpec]:
@@ -85,6 +101,23 @@ class EmulatorSettings:
         windows: execution windows by QPU id or name: each a list of ``"HH:MM-HH:MM"`` (UTC, daily)
             or ``(start, end)`` datetimes. Outside its windows a QPU's tasks stay SUBMITTED and run
             when the next one opens; a QPU not listed (every simulator, by default) is always open.
+        max_request_bytes: the largest request body taken (413 beyond, while it is read, before
+            authentication); the service's 128 KiB by default.
+        max_tasks_per_request: most task ids one allocation may ask for, and tasks one submit may
+            carry (413 beyond).
+        max_program_qubits: most qubits a submitted program may declare (413 beyond). A program
+            declaring more than its QPU has but within this is taken and ends FAILED, as QCaaS's
+            compiler fails it.
+        max_result_bits: most shots x classical bits one task may ask for (413 beyond).
+        task_time_limit: seconds a task's simulation may take; past it the simulator process is
+            killed (and replaced) and the task FAILED saying so. None: no limit.
+        simulator_memory_limit: bytes of address space each simulator process may use (its
+            ``RLIMIT_AS``, and Aer's own ``max_memory_mb``); a task needing more ends FAILED saying
+            so. None: no limit. Applied for each chunk of this emulator's tasks (the simulator
+            processes are shared by every emulator in the process).
+        hang_marker: TEST HOOK, None in normal use (default: ``OQC_EMULATOR_TEST_HANG_MARKER``).
+            A task whose program contains this text makes its simulator hang (sleep, unresponsive)
+            until it is killed: how tests exercise time limits, cancellation and shutdown.
     """
 
     db_path: str | Path | None = None
@@ -100,6 +133,13 @@ class EmulatorSettings:
     crash_marker: str | None = field(default_factory=_crash_marker_from_environment)
     prices: dict[str, Price] = field(default_factory=dict)
     windows: dict[str, list[WindowSpec]] = field(default_factory=dict)
+    max_request_bytes: int = MAX_REQUEST_BYTES
+    max_tasks_per_request: int = DEFAULT_MAX_TASKS_PER_REQUEST
+    max_program_qubits: int = DEFAULT_MAX_PROGRAM_QUBITS
+    max_result_bits: int = DEFAULT_MAX_RESULT_BITS
+    task_time_limit: float | None = DEFAULT_TASK_TIME_LIMIT
+    simulator_memory_limit: int | None = DEFAULT_SIMULATOR_MEMORY_LIMIT
+    hang_marker: str | None = field(default_factory=_hang_marker_from_environment)
 
 
 class EmulatorState:
@@ -125,6 +165,10 @@ class EmulatorState:
             calibrations={spec.qpu_id: self.calibration(spec) for spec in settings.devices},
             seed=settings.seed,
             crash_marker=settings.crash_marker,
+            hang_marker=settings.hang_marker,
+            memory_limit=settings.simulator_memory_limit,
+            time_limit=settings.task_time_limit,
+            max_result_bits=settings.max_result_bits,
         )
         self.worker = Worker(self.store, self.executor_config, self.pool, self.windows)
         self.requests: Counter[str] = Counter()
@@ -134,8 +178,10 @@ class EmulatorState:
         requeued = self.store.requeue_interrupted(settings.latency)
         if requeued:
             logger.info("Re-queued %d task(s) left queued by a previous run", requeued)
-        if self.store.queued():
-            # A previous process left work queued: finish it without waiting for a new submit.
+        if self.store.queued() or settings.db_path is not None:
+            # A previous process left work queued: finish it without waiting for a new submit. On a
+            # file, a sibling process may die with tasks RUNNING: the dispatcher's heartbeat takes
+            # them back, so it runs from the start, even while nobody submits here.
             self.worker.ensure_started()
 
     def calibration(self, spec: DeviceSpec) -> Calibration:

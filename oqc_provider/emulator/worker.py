@@ -13,6 +13,11 @@ task that crashed the simulator completes. A task under which simulators died tw
 with the signal in its message and never run again (the poison guard; the count is on disk, so
 it holds across restarts). Tasks running when this process exits stay RUNNING, owned by a
 process that is gone: the next emulator on the store re-queues them; they are never failed.
+
+A chunk that passes ``EmulatorSettings.task_time_limit`` has its simulator killed (no crash counted):
+a task alone is FAILED saying so, several are run again one by one. A chunk whose tasks are all
+cancelled has its simulator killed at once. A simulator that died before it took a chunk (or could
+not start, killed by a signal) ran none of it: the chunk runs again, uncounted.
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ from datetime import datetime, timezone
 from oqc_provider.emulator.executor import Outcome, SimulationInterrupted
 from oqc_provider.emulator.frames import ExecutorConfig
 from oqc_provider.emulator.leases import HEARTBEAT_INTERVAL
-from oqc_provider.emulator.pool import SimulatorPool, WorkerCrashed, WorkerStartError
+from oqc_provider.emulator.pool import SimulationStopped, SimulatorPool, WorkerCrashed, WorkerStartError
 from oqc_provider.emulator.store import TaskRecord, TaskStore
 from oqc_provider.emulator.windows import Windows
+from oqc_provider.qcaas.models import TaskStatus
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +53,14 @@ POISON_CRASHES = 2
 #: Chunks in flight per worker process: one running, one queued behind it, so no worker idles
 #: while this thread claims the next tasks.
 _CHUNKS_PER_WORKER = 2
+
+
+def time_limit_message(seconds: float) -> str:
+    """The error of a task whose simulation passed the emulator's time limit."""
+    return (
+        f"The simulation of this task was stopped after {seconds:.0f}s, past this emulator's time "
+        "limit per task (--task-time-limit). Ask for fewer shots or a shorter program, or raise the limit."
+    )
 
 
 def crash_message(reason: str, crashes: int) -> str:
@@ -167,7 +181,15 @@ class Worker:
         except WorkerCrashed as crash:
             self._crashed(chunk, crash.reason)
             return
+        except SimulationStopped as stop:
+            if stop.reason == "time limit":
+                self._timed_out(chunk, stop.seconds)
+            return  # cancelled: the store already says so
         except WorkerStartError as exc:
+            if exc.killed:  # nothing ran: the chunk is not to blame, so it runs again, uncounted
+                logger.warning("No simulator process could start for %d task(s); queued again", len(chunk))
+                self._redispatch(self._still_running(chunk), alone=False)
+                return
             outcomes = [Outcome(record.id, error=(500, str(exc))) for record in chunk]
             for outcome in outcomes:
                 self._store.finish(outcome.task_id, error=outcome.error, executed=False)
@@ -175,10 +197,50 @@ class Worker:
         for task_id in self._store.finish_many(outcomes):
             logger.debug("Task %s was cancelled while running; its outcome is dropped", task_id)
 
+    def _still_running(self, chunk: list[TaskRecord]) -> list[TaskRecord]:
+        """The tasks of ``chunk`` still RUNNING in the store (not cancelled meanwhile)."""
+        known = self._store.submitted_programs([record.id for record in chunk])
+        return [record for record in chunk if known.get(record.id, (None,))[0] is TaskStatus.RUNNING]
+
+    def _redispatch(self, records: list[TaskRecord], *, alone: bool) -> None:
+        """Run ``records`` again (each alone, or as one chunk), unless this worker is stopping."""
+        with self._wake:
+            stopping = self._stopping
+        if stopping or not records:
+            return  # left RUNNING for the next store on the file
+        for chunk in [[record] for record in records] if alone else [records]:
+            self._dispatch(chunk)
+
+    def _timed_out(self, chunk: list[TaskRecord], seconds: float) -> None:
+        """A chunk passed the time limit: a task alone is FAILED; several are run again one by one,
+        so only the slow one fails."""
+        running = self._still_running(chunk)
+        if len(chunk) > 1:
+            self._redispatch(running, alone=True)
+            return
+        for record in running:
+            logger.error("Task %s passed the time limit (%.1fs): FAILED", record.id, seconds)
+            self._store.finish(record.id, error=(500, time_limit_message(seconds)), executed=False)
+
+    def cancel_running(self) -> int:
+        """Stop the simulations of in-flight chunks whose tasks the store says are all CANCELLED
+        (here, or through another process sharing the store); return how many were stopped."""
+        with self._wake:
+            in_flight = list(self._in_flight.items())
+        if not in_flight:
+            return 0
+        known = self._store.submitted_programs([record.id for _, chunk in in_flight for record in chunk])
+        task_ids = {key for key, (status, _) in known.items() if status is TaskStatus.CANCELLED}
+        stopped = 0
+        for future, chunk in in_flight:
+            if chunk and all(record.id in task_ids for record in chunk):
+                stopped += self._pool.stop(future, "cancelled")
+        return stopped
+
     def _crashed(self, chunk: list[TaskRecord], reason: str) -> None:
         """A simulator died under ``chunk``: fail the tasks it killed twice, run the rest alone."""
         retry = []
-        for record in chunk:
+        for record in self._still_running(chunk):  # a task cancelled meanwhile is not run again
             crashes = self._store.record_crash(record.id)
             if crashes >= POISON_CRASHES:
                 logger.error(
@@ -187,12 +249,7 @@ class Worker:
                 self._store.finish(record.id, error=(500, crash_message(reason, crashes)), executed=False)
             else:
                 retry.append(record)
-        with self._wake:
-            stopping = self._stopping
-        if stopping:
-            return  # left RUNNING for the next store on the file, crash counts kept
-        for record in retry:
-            self._dispatch([record])
+        self._redispatch(retry, alone=True)  # when stopping: left RUNNING, crash counts kept
 
     def _next_runnable(self) -> float | None:
         """When a queued task can next run (epoch seconds): the earliest due task of an open QPU, or
@@ -218,6 +275,7 @@ class Worker:
                 if time.monotonic() - last_beat >= HEARTBEAT_INTERVAL:
                     last_beat = time.monotonic()
                     self._store.heartbeat()
+                    self.cancel_running()  # cancels made through other processes on the store
                     taken_back = self._store.reclaim()
                     if taken_back:
                         logger.info("Re-queued %d task(s) whose owner is gone", taken_back)

@@ -64,7 +64,7 @@ from oqc_provider.pytket.validation import check_circuit
 from oqc_provider.pytket.waiting import read_queue, status_of, wait_for_job, wait_for_jobs
 from oqc_provider.qcaas.client import ServerMode
 from oqc_provider.qcaas.retry import RetryPolicy
-from oqc_provider.run_options import RunOptions
+from oqc_provider.run_options import RunOptions, plain_int
 from oqc_provider.session import ProviderSession, QpuInfo
 
 logger = logging.getLogger("oqc_provider.pytket")
@@ -308,7 +308,7 @@ class OQCTketBackend(Backend):
         spec = self._qpu.device
         seed = kwargs.get("seed", self._options.seed)
         base = self._options.merged(
-            seed=None if seed is None else int(seed),
+            seed=plain_int(seed),  # True and 1.5 are refused, not rounded
             tag=kwargs.get("tag", self._options.tag),
             max_cost=kwargs.get("max_cost", self._options.max_cost),
             optimizations=kwargs.get("optimizations", self._options.optimizations),

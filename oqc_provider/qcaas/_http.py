@@ -170,6 +170,11 @@ class RequestSender:
                 f"{method} {url} answered {response.status_code} with a body that is not JSON "
                 f"({response.text[:200]!r}); is the URL a QCaaS service?"
             ) from None
+        except RecursionError:
+            raise ProtocolError(
+                f"{method} {url} answered {response.status_code} with JSON nested too deeply to read "
+                f"({len(response.content)} bytes); is the URL a QCaaS service?"
+            ) from None
         _surface_server_messages(body)
         return body
 
@@ -180,7 +185,7 @@ def error_from_response(response: httpx.Response) -> ServerError:
     body: Any
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # the status still says what went wrong
         body = None
     message = _server_message(body) or (response.text[:500].strip() or response.reason_phrase)
     where = f"{response.request.method} {response.request.url.path}"

@@ -72,7 +72,7 @@ from oqc_provider.qiskit.job import ANNOTATION_KEY, ANNOTATION_SCHEMA, OQCJob
 from oqc_provider.qiskit.results import CircuitRecord
 from oqc_provider.qiskit.target import build_target
 from oqc_provider.qiskit.translate import checked_wire, circuit_label, wire_hint
-from oqc_provider.run_options import DEFAULT_SHOTS, DEFAULT_TIMEOUT_S, KEEP_LAYOUT, RunOptions
+from oqc_provider.run_options import DEFAULT_SHOTS, DEFAULT_TIMEOUT_S, KEEP_LAYOUT, RunOptions, plain_int
 from oqc_provider.service_observations import refuses_openqasm3_multi_qubit_gates
 from oqc_provider.session import QpuInfo
 
@@ -181,9 +181,9 @@ class OQCBackend(BackendV2):
         seed = settings["seed_simulator"]
         shots = settings["shots"]
         options = RunOptions.build(
-            shots=int(shots) if hasattr(shots, "__index__") else shots,  # NumPy integers too
+            shots=plain_int(shots),  # NumPy integers too; True and 1.5 are refused, not rounded
             memory=bool(settings["memory"]),
-            seed=None if seed is None else int(seed),
+            seed=plain_int(seed),
             timeout=settings["timeout"],
             tag=settings["tag"],
             optimizations=settings["optimizations"],

@@ -6,8 +6,8 @@ and then each way of waiting must end within its timeout with a typed error that
 says since when and what was tried, that the job is saved and how to resume it — not the slow
 queue's "did not finish" message.
 
-Time bound: each wait must end within its timeout plus ``MARGIN`` seconds (thread hand-over,
-one in-flight connection attempt being cancelled, the CLI's start-up).
+Time bound: each wait must end within its timeout plus ``MARGIN`` seconds: the 0.5 s past a
+deadline that docs/reliability.md promises (measured overshoots: 0.008-0.02 s, on 2 busy cores).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from tests.reliability.helpers import serve_cli_emulator
 pytestmark = pytest.mark.slow
 
 TIMEOUT = 3.0
-MARGIN = 5.0
+MARGIN = 0.5  # the documented promise itself; see the module docstring
 LUCY_SIM = "qpu:uk:2:d865b5a184"
 PROGRAM = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\nx q[0];\nmeasure q[0] -> c[0];\n'
 
