@@ -15,8 +15,8 @@ Invariants:
 * after the first call every job is COMPLETED, FAILED with the server's message (its code, never
   the local -1 of an error decided without an answer), or still active
   and resumable from the store; after the resume every job has ended;
-* the first call returns within 0.5 s of its deadline (less any time the event loop itself was
-  stalled by the machine, measured alongside).
+* the first call returns within 0.5 s of its deadline (less any time the machine stalled every
+  thread, measured by a watcher thread alongside: a loop the engine blocks is not forgiven).
 
 CI runs 210 examples (70 per policy) in about a minute; ``benchmarks/soak.py --properties N``
 runs the same property for longer.
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,11 +79,13 @@ scenarios = st.builds(
 )
 
 
-class LoopLag:
-    """The longest time the event loop woke up late while watched (a stalled machine).
+class MachineStall:
+    """The longest time a watcher thread woke up late while watched: a stalled machine.
 
-    The first example of a process is the usual one: the emulator's worker thread imports and
-    warms up Aer while holding the GIL, and nothing on the event loop runs meanwhile.
+    A thread, not a task on the event loop: a loop the engine itself blocks (slow code between two
+    awaits) must count against the engine, and only a machine that starves every thread alike (a
+    loaded CI host, a native call holding the GIL) is forgiven. The watcher holds the GIL for
+    microseconds a tick, so it does not slow the engine.
     """
 
     TICK = 0.02
@@ -90,15 +93,19 @@ class LoopLag:
     def __init__(self) -> None:
         self.worst = 0.0
         self._since = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="machine-stall", daemon=True)
+        self._thread.start()
 
-    async def watch(self) -> None:
-        while True:
+    def _watch(self) -> None:
+        while not self._stop.is_set():
             self._since = time.monotonic()
-            await asyncio.sleep(self.TICK)
+            time.sleep(self.TICK)
             self.worst = max(self.worst, time.monotonic() - self._since - self.TICK)
 
     def settle(self) -> float:
-        """The worst stall so far, counting the one the watcher has not woken from yet."""
+        """The worst stall so far, counting the one the watcher has not woken from yet; stops it."""
+        self._stop.set()
         return max(self.worst, time.monotonic() - self._since - self.TICK)
 
 
@@ -110,8 +117,7 @@ async def first_session(emulator: InProcess, store: JobStore, case: Scenario) ->
     async with emulator.sdk(job_store=store, retry=QUICK_RETRY, transport=faults) as sdk:
         programs = [program(i) for i in range(case.programs)]
         job = sdk.create_job(program=programs if case.programs > 1 else programs[0], config=SHOTS)
-        lag = LoopLag()
-        watch = asyncio.create_task(lag.watch())
+        stall = MachineStall()
         started = time.monotonic()
         run = asyncio.create_task(job.execute(timeout_s=case.timeout))
         if case.kill_after is not None:
@@ -121,15 +127,14 @@ async def first_session(emulator: InProcess, store: JobStore, case: Scenario) ->
             if not run.done():
                 run.cancel()  # the process dies here: nothing after this point runs
                 await asyncio.gather(run, return_exceptions=True)
-                watch.cancel()
+                stall.settle()
                 return job, None
         with contextlib.suppress(TimeoutError):  # still active: any of the engine's timeouts
             await run
         took = time.monotonic() - started
-        stalled = lag.settle()
-        watch.cancel()
-        # A loop starved by the machine (a loaded CI host, the in-process emulator's simulation
-        # thread holding the GIL) delays every wake-up alike: that stall is not the engine's.
+        stalled = stall.settle()
+        # A machine that starves every thread alike (a loaded CI host) delays the engine too: that
+        # stall is not the engine's. A loop the engine blocks is (the watcher thread runs on).
         return job, took - stalled
 
 
