@@ -20,21 +20,19 @@ from uuid import UUID
 from oqc_provider.engine import polling
 from oqc_provider.engine.cost import recorded_cost
 from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError
+from oqc_provider.engine.job_outcomes import JobOutcomes, StateListener
 from oqc_provider.engine.job_snapshots import (
     Outcomes,
-    code_for_exception,
     coerce_config,
-    completion_time,
     job_from_snapshot,
     job_to_snapshot,
 )
-from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, JobResult
+from oqc_provider.engine.outputs import JobOutput, JobOutputProxy
 from oqc_provider.engine.queues import QueueStatus
 from oqc_provider.engine.snapshots import JobSnapshot, write_atomic
-from oqc_provider.engine.states import EXPIRED_ERROR_CODE, STATE_OF_TASK_STATUS, JobState
+from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
-from oqc_provider.qcaas.errors import ServerError
-from oqc_provider.qcaas.models import TaskInfo, TaskPayload, TaskStatus
+from oqc_provider.qcaas.models import TaskPayload
 
 if TYPE_CHECKING:
     from oqc_provider.engine.dispatch import Dispatcher
@@ -52,13 +50,12 @@ RECONFIGURABLE = (
     "raise_on_error",
 )
 
-StateListener = Callable[["Job", JobState, JobState], None]
 
-
-class Job:
+class Job(JobOutcomes):
     """One quantum program submitted to one QPU, re-runnable, with its full history.
 
-    Create jobs with ``OqcSdk.create_job``; run them with ``await job.execute()``.
+    Create jobs with ``OqcSdk.create_job``; run them with ``await job.execute()``. Its state and
+    outcomes are kept by :class:`~oqc_provider.engine.job_outcomes.JobOutcomes`.
     """
 
     def __init__(
@@ -93,14 +90,9 @@ class Job:
         #: Free-form data a front end keeps with the job; persisted in snapshots.
         self.annotations: dict[str, Any] = {}
         self._client = _client
-        self._state = JobState.CREATED
-        self._result: JobResult | None = None
-        self._error: JobError | None = None
-        self._history: list[JobOutput] = []
-        self._recorded_task: UUID | None = None  # the task whose outcome is already in history
+        super().__init__()
         self._orphans: list[tuple[str, UUID]] = []  # runs replaced by reconfigure(), to cancel
         self._submit_lock: asyncio.Lock | None = None
-        self._listeners: list[StateListener] = []
         #: Called to save the job (the local job store sets it): once its task id is known and
         #: before it is sent, after submission, and when it ends.
         self.persist: Callable[[], None] | None = None
@@ -121,42 +113,6 @@ class Job:
     # --- state ---------------------------------------------------------------------------------
 
     @property
-    def state(self) -> JobState:
-        """Where the job is in its lifecycle."""
-        return self._state
-
-    @property
-    def result(self) -> JobResult | None:
-        """The latest run's result, or ``None``."""
-        return self._result
-
-    @property
-    def error(self) -> JobError | None:
-        """The latest run's error, or ``None``."""
-        return self._error
-
-    @property
-    def ended(self) -> bool:
-        """Whether the job is in a terminal state."""
-        return self._state.is_terminal
-
-    @property
-    def completed(self) -> bool:
-        """Whether the latest run completed without error."""
-        return self._state is JobState.COMPLETED and self._error is None
-
-    @property
-    def outputs(self) -> JobOutputProxy:
-        """The latest run's outcome: ``[result]``, ``[error]`` or ``[]``."""
-        latest = self._result if self._result is not None else self._error
-        return JobOutputProxy([latest] if latest is not None else [])
-
-    @property
-    def history(self) -> JobOutputProxy:
-        """Every completed or failed run, oldest first."""
-        return JobOutputProxy(self._history)
-
-    @property
     def estimated_cost(self) -> Decimal | None:
         """The latest run's estimated cost (credits as the registry priced them when it was submitted).
 
@@ -164,17 +120,6 @@ class Job:
         submitted, or saved by an older version). Kept in snapshots, so a resumed job reports it too.
         """
         return recorded_cost(self.annotations)
-
-    def add_listener(self, listener: StateListener) -> None:
-        """Call ``listener(job, old_state, new_state)`` on every state change (progress reporting)."""
-        self._listeners.append(listener)
-
-    def _set_state(self, new: JobState) -> None:
-        old, self._state = self._state, new
-        if old is not new:
-            logger.debug("Job %s: %s -> %s", self.task_id, old.value, new.value)
-            for listener in list(self._listeners):
-                listener(self, old, new)
 
     def waiting_reason(self, now: datetime | None = None) -> str | None:
         """Why the job waits, when it is queued and its QPU's queue was read, e.g. ``"queued (21
@@ -189,10 +134,6 @@ class Job:
         return self._client
 
     # --- submission ----------------------------------------------------------------------------
-
-    def config_to_send(self) -> CompilerConfig:
-        """The config that goes on the wire: the job's own, or the SDK default (1000 shots, BinaryCount)."""
-        return self.config if self.config is not None else CompilerConfig.sdk_default()
 
     def payload(self, config_json: str | None = None) -> TaskPayload:
         """The submit payload for this job (``config_json`` lets a batch encode a shared config once)."""
@@ -252,49 +193,8 @@ class Job:
     def submitted(self) -> None:
         """The server has this run's task: it is SUBMITTED, no longer uncertain."""
         self.submit_uncertain = False
-        #: The latest reading of the QPU's queue and windows while this job waited SUBMITTED
-        #: (information only: never saved, never changes the job's state).
-        self.queue: QueueStatus | None = None
+        self.queue = None  # a fresh run's queue is read afresh
         self._set_state(JobState.SUBMITTED)
-
-    def cancelled_locally(self) -> None:
-        """Record the run as cancelled on our side (the server took the request, but was not read)."""
-        self._result = self._error = None
-        self._recorded_task = self.task_id
-        self._set_state(JobState.CANCELLED)
-
-    def _fail(self, code: int | None, message: str) -> None:
-        """Record a failed run (a submission or polling error, or a FAILED/EXPIRED task)."""
-        error = JobError(
-            error_code=code,
-            error_message=message,
-            **self._output_fields(),
-        )
-        self._record(error)
-        self._set_state(JobState.FAILED)
-
-    def failed(self, exc: Exception) -> None:
-        """Record this run as failed because of ``exc`` (a refused submission, a request too large)."""
-        code = exc.server_error_code if isinstance(exc, ServerError) else code_for_exception(exc)
-        message = exc.message if isinstance(exc, ServerError) else str(exc)
-        self._fail(code, message)
-
-    def _output_fields(self) -> dict[str, Any]:
-        return {
-            "qpu_id": self.qpu_id,
-            "task_id": self.task_id,
-            "program": self.program,
-            "compiler_config": self.config_to_send(),
-            "job": self,
-        }
-
-    def _record(self, output: JobResult | JobError) -> None:
-        if isinstance(output, JobResult):
-            self._result, self._error = output, None
-        else:
-            self._result, self._error = None, output
-        self._history.append(output)
-        self._recorded_task = self.task_id
 
     def start_over(self) -> None:
         """Forget the latest run's task and outcome (history is kept): the job is CREATED again."""
@@ -329,55 +229,6 @@ class Job:
         info = await client.get_task(self.qpu_id, self.task_id, deadline=deadline)
         self.apply_task_info(info)
         return self
-
-    def apply_task_info(self, info: TaskInfo) -> None:
-        """Bring the job in line with the server's record of its task."""
-        status = info.task_status
-        state = STATE_OF_TASK_STATUS[status]
-        if not state.is_terminal:
-            if not self._state.is_terminal:
-                self._set_state(state)
-            return
-        if self._recorded_task == self.task_id and self._state.is_terminal:
-            return  # this run's outcome is already recorded: never duplicate history
-        if self.fetch_diagnostics:
-            self._take_diagnostics(info)
-        if status is TaskStatus.COMPLETED:
-            if info.results is None:
-                self._fail(-1, "The server reported the task COMPLETED but sent no results.")
-                return
-            self._record(
-                JobResult(
-                    data=info.results,
-                    timings=self.timings,
-                    metrics=self.metrics,
-                    metadata=self.metadata,
-                    received=completion_time(info),
-                    **self._output_fields(),
-                )
-            )
-            self._set_state(JobState.COMPLETED)
-        elif status is TaskStatus.FAILED:
-            error = info.task_error
-            self._fail(error.error_code if error else -1, error.error_message if error else "Unknown error.")
-        elif status is TaskStatus.EXPIRED:
-            self._fail(EXPIRED_ERROR_CODE, f"Task {self.task_id} expired on the server before it ran.")
-        else:  # CANCELLED: no outcome to keep
-            self._result = self._error = None
-            self._recorded_task = self.task_id
-            self._set_state(JobState.CANCELLED)
-
-    def _take_diagnostics(self, info: TaskInfo) -> None:
-        self.timings = info.timings
-        self.metrics = info.execution_metadata
-        # v4 sends an empty metadata document; rebuild it from the top-level fields, as the SDK.
-        self.metadata = info.metadata or {
-            "config": info.config,
-            "created_at": info.created_at,
-            "id": info.id,
-            "qpu_id": info.qpu_id,
-            "tag": info.tag,
-        }
 
     async def wait(self, timeout_s: float | None = 120.0) -> Job:
         """Poll until the job ends; submits first if it was never sent.
@@ -488,18 +339,6 @@ class Job:
 
     # --- snapshots -----------------------------------------------------------------------------
 
-    def export_outcomes(self) -> Outcomes:
-        """The state and outcomes a snapshot records (the history list is a copy)."""
-        return Outcomes(self._state, self._result, self._error, list(self._history))
-
-    def restore_outcomes(self, outcomes: Outcomes) -> None:
-        """Take the state and outcomes a snapshot recorded (a freshly rebuilt job, before any run)."""
-        self._history = list(outcomes.history)
-        self._result, self._error = outcomes.result, outcomes.error
-        self._state = outcomes.state
-        if self._state.is_terminal:
-            self._recorded_task = self.task_id
-
     def to_snapshot(self) -> JobSnapshot:
         """The job's whole state as a pydantic model (no network, no live client)."""
         return job_to_snapshot(self)
@@ -529,4 +368,4 @@ class Job:
         return text + ")"
 
 
-__all__ = ["RECONFIGURABLE", "Job", "Outcomes"]
+__all__ = ["RECONFIGURABLE", "Job", "Outcomes", "StateListener"]

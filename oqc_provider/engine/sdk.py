@@ -23,23 +23,20 @@ import asyncio
 import logging
 import os
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
-from uuid import UUID
 
 import httpx
 
 from oqc_provider.connection import Connection, resolve_connection
 from oqc_provider.engine import batch, queues
+from oqc_provider.engine.broadcast import broadcast, is_broadcast
 from oqc_provider.engine.composite import CompositeJob
-from oqc_provider.engine.cost import CostEstimate, QpuPrice
 from oqc_provider.engine.dispatch import AllocationHook
 from oqc_provider.engine.errors import JobStoreError
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.pricing import PriceBook
-from oqc_provider.engine.queues import QueueStatus
+from oqc_provider.engine.qpu_queries import QpuQueries
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, parse_snapshot, read_snapshot
 from oqc_provider.engine.store import JobStore, Record, StoreEntry, record, track
 from oqc_provider.errors import OqcProviderError
@@ -49,14 +46,14 @@ from oqc_provider.qcaas.retry import RetryPolicy
 
 logger = logging.getLogger("oqc_provider.engine")
 
-MAX_BROADCAST_ENV = "OQC_SDK_MAX_BROADCAST_JOBS"
-DEFAULT_MAX_BROADCAST = 200
-
 JobT = TypeVar("JobT", Job, CompositeJob)
 
 
-class OqcSdk:
+class OqcSdk(QpuQueries):
     """A session with QCaaS (or the built-in emulator): creates, runs, saves and loads jobs.
+
+    What it can ask about QPUs (features, prices, cost, queues) comes from
+    :class:`~oqc_provider.engine.qpu_queries.QpuQueries`.
 
     Args:
         url: the service URL; ``None`` reads ``OQC_URL``, and without it uses the built-in emulator.
@@ -220,88 +217,6 @@ class OqcSdk:
         logger.info("Resumed job %s from the local store (%s)", job_id, type(job).__name__)
         return job
 
-    # --- QPUs ------------------------------------------------------------------------------------
-
-    @property
-    def default_qpu_id(self) -> str | None:
-        """The QPU used when a job names none."""
-        return self._default_qpu_id
-
-    def set_default_qpu(self, qpu_id: str) -> None:
-        """Use ``qpu_id`` when a job names no QPU."""
-        self._default_qpu_id = qpu_id
-
-    def _resolve_qpu(self, qpu_id: str | None) -> str:
-        if qpu_id:
-            return qpu_id
-        if self._default_qpu_id:
-            return self._default_qpu_id
-        raise ValueError(
-            "No qpu_id given and no default QPU set.\n"
-            "  Pass qpu_id=... to create_job(), or\n"
-            "  pass default_qpu_id=... to OqcSdk(), or\n"
-            "  call sdk.set_default_qpu(...) (see `await sdk.list_qpus()` for ids)."
-        )
-
-    async def list_qpus(self) -> list[dict[str, Any]]:
-        """The QPUs this session may use, as dicts (``id``, ``name``, ``status``, ``feature_set``...)."""
-        records = await (await self.client()).list_qpus()
-        return [record.model_dump() for record in records]
-
-    async def get_features(self, qpu_id: str | None = None) -> dict[str, Any]:
-        """The QPU's features (qubit count, maximum shots, couplings...)."""
-        return await (await self.client()).get_features(self._resolve_qpu(qpu_id))
-
-    async def get_system_status(self, qpu_id: str | None = None) -> Any:
-        """The QPU's status document."""
-        return await (await self.client()).get_system_status(self._resolve_qpu(qpu_id))
-
-    async def get_calibration(
-        self, qpu_id: str | None = None, date_filter: date | datetime | str | None = None
-    ) -> Any:
-        """The QPU's calibration figures (optionally for one day, ``YYYY-MM-DD``)."""
-        return await (await self.client()).get_calibration(self._resolve_qpu(qpu_id), date_filter)
-
-    async def get_next_window(self, qpu_id: str | None = None) -> datetime | None:
-        """When the QPU's next execution window starts (legacy servers only)."""
-        return await (await self.client()).get_next_window(self._resolve_qpu(qpu_id))
-
-    async def prices(self, *, refresh: bool = False) -> dict[str, QpuPrice]:
-        """Each listed QPU's published prices, by id (reused for a minute unless ``refresh``)."""
-        return await self.pricing.prices(await self.client(), refresh=refresh)
-
-    async def estimate_cost(self, jobs: Job | CompositeJob | Sequence[Job]) -> CostEstimate:
-        """What running ``jobs`` would cost at the registry's prices; nothing is sent.
-
-        Example: ``print(await sdk.estimate_cost(sdk.create_job(program=[p1, p2])))``.
-        """
-        return await self.pricing.estimate(await self.client(), _as_jobs(jobs))
-
-    async def admit(
-        self, jobs: Job | CompositeJob | Sequence[Job], *, max_cost: Decimal | None = None
-    ) -> CostEstimate:
-        """Check ``jobs`` against ``max_cost`` and the active trackers' budgets, and charge the trackers.
-
-        Every submission does this just before sending; a front end calls it earlier to refuse in
-        its caller's thread. Jobs already admitted for their current run are skipped.
-
-        Raises:
-            BudgetExceededError: a budget would be crossed (nothing is sent).
-            PriceNotPublishedError: a budget is set and a QPU's price is not published.
-        """
-        return await self.pricing.admit(await self.client(), _as_jobs(jobs), max_cost=max_cost)
-
-    async def queue_status(self, qpu_ids: Sequence[str] | str | None = None) -> dict[str, QueueStatus]:
-        """Each QPU's queue and execution windows (``monitoring/qpu_wait_time``), by QPU id
-        (``None``: the default QPU's)."""
-        if qpu_ids is None or isinstance(qpu_ids, str):
-            qpu_ids = [self._resolve_qpu(qpu_ids)]
-        return await queues.queue_statuses(await self.client(), qpu_ids)
-
-    async def estimated_starts(self, jobs: Sequence[Job]) -> dict[UUID, datetime | None]:
-        """When the service expects each queued job's task to start (``monitoring/task_wait_time``)."""
-        return await queues.estimated_starts(await self.client(), jobs)
-
     # --- jobs ------------------------------------------------------------------------------------
 
     def create_job(
@@ -325,39 +240,14 @@ class OqcSdk:
             ValueError: lists of different lengths, an empty list, more children than
                 ``OQC_SDK_MAX_BROADCAST_JOBS`` (default 200), or no QPU.
         """
-        lists = {
-            name: value
-            for name, value in (("programs", program), ("qpu_ids", qpu_id), ("configs", config))
-            if isinstance(value, list | tuple)
-        }
-        if not lists:
+        if not is_broadcast(program, qpu_id, config):
             job = self.new_job(program, qpu_id, config, tag=tag, fetch_diagnostics=fetch_diagnostics)  # type: ignore[arg-type]
             return self._record(job, record)
-        lengths = {name: len(value) for name, value in lists.items()}
-        if 0 in lengths.values():
-            raise ValueError(f"Cannot create jobs from an empty list ({lengths}).")
-        size = max(lengths.values())
-        if any(n not in (1, size) for n in lengths.values()):
-            shape = ", ".join(f"{name}={n}" for name, n in lengths.items())
-            raise ValueError(f"Cannot broadcast: {shape}. Lengths must be equal or 1.")
-        limit = _max_broadcast()
-        if size > limit:
-            raise ValueError(f"Maximum broadcast length exceeded: {size} attempted. Limit is {limit}.")
-
-        def pick(value: Any, index: int) -> Any:
-            if isinstance(value, list | tuple):
-                return value[0] if len(value) == 1 else value[index]
-            return value
-
         jobs = [
-            self.new_job(
-                pick(program, i),
-                pick(qpu_id, i),
-                pick(config, i),
-                tag=tag,
-                fetch_diagnostics=fetch_diagnostics,
+            self.new_job(child_program, child_qpu, child_config, tag=tag, fetch_diagnostics=fetch_diagnostics)
+            for child_program, child_qpu, child_config in broadcast(
+                program=program, qpu_id=qpu_id, config=config
             )
-            for i in range(size)
         ]
         return self.create_batch(jobs, record=record)
 
@@ -534,17 +424,3 @@ class OqcSdk:
             f"OqcSdk(url={self.connection.url!r}, target={self.connection.describe()!r}, "
             f"initialized={self._opened}, default_qpu={self._default_qpu_id!r})"
         )
-
-
-def _as_jobs(jobs: Job | CompositeJob | Sequence[Job]) -> list[Job]:
-    return [jobs] if isinstance(jobs, Job) else list(jobs)
-
-
-def _max_broadcast() -> int:
-    raw = os.environ.get(MAX_BROADCAST_ENV)
-    if raw is None:
-        return DEFAULT_MAX_BROADCAST
-    try:
-        return max(1, int(raw))
-    except ValueError:
-        raise ConfigurationError(f"{MAX_BROADCAST_ENV} must be a whole number, got {raw!r}.") from None

@@ -17,8 +17,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import threading
-import warnings
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -35,15 +33,14 @@ from pytket.predicates import Predicate
 
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.cost import CostEstimate
-from oqc_provider.engine.errors import JobStoreError
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.queues import QueueStatus
-from oqc_provider.engine.snapshots import JobSnapshot
 from oqc_provider.engine.states import JobState
-from oqc_provider.engine.store import JobStore, Record, new_job_id
+from oqc_provider.engine.store import JobStore, new_job_id
 from oqc_provider.engine.tracker import budget_active
 from oqc_provider.preflight import check_program, check_request_sizes
 from oqc_provider.pytket import passes
+from oqc_provider.pytket.batches import STORE_KIND, BatchIndex
 from oqc_provider.pytket.device_info import (
     BACKEND_NAME,
     backend_info,
@@ -53,31 +50,20 @@ from oqc_provider.pytket.device_info import (
 )
 from oqc_provider.pytket.errors import (
     CircuitCancelledError,
-    HandleError,
     InvalidCircuitError,
     ResultTimeoutError,
 )
 from oqc_provider.pytket.handles import RESULT_ID_TYPE, HandleData
-from oqc_provider.pytket.programs import WireProgram, to_program
+from oqc_provider.pytket.preparation import Prepared, new_jobs, run_options, wire_programs
+from oqc_provider.pytket.programs import WireProgram
 from oqc_provider.pytket.results import backend_result
-from oqc_provider.pytket.validation import check_circuit
 from oqc_provider.pytket.waiting import read_queue, status_of, wait_for_job, wait_for_jobs
 from oqc_provider.qcaas.client import ServerMode
 from oqc_provider.qcaas.retry import RetryPolicy
-from oqc_provider.run_options import RunOptions, plain_int
+from oqc_provider.run_options import RunOptions
 from oqc_provider.session import ProviderSession, QpuInfo
 
 logger = logging.getLogger("oqc_provider.pytket")
-
-#: The store's ``kind`` for batches made by this front end.
-STORE_KIND = "pytket"
-#: Keyword arguments of ``get_result`` that ``run_circuits`` also hands to ``process_circuits``.
-_RESULT_KWARGS = frozenset({"timeout", "wait"})
-_SUBMIT_KWARGS = frozenset(
-    {"seed", "tag", "memory", "optimizations", "postprocess", "simplify_initial", "max_cost", "preflight"}
-)
-#: compiler-config 0.3 options ``process_circuits`` passes on (see :class:`RunOptions`).
-_SELECTION_KWARGS = frozenset({"pre_selection", "post_selection", "driven_reset", "passive_reset_time"})
 
 
 class OQCTketBackend(Backend):
@@ -138,10 +124,8 @@ class OQCTketBackend(Backend):
             self.close()
             raise
         self._options = options or RunOptions()
-        self._store = job_store if isinstance(job_store, JobStore) else JobStore(job_store)
-        self._batches: dict[str, CompositeJob] = {}
-        self._lone: dict[tuple[str, int], Job] = {}
-        self._lock = threading.RLock()
+        store = job_store if isinstance(job_store, JobStore) else JobStore(job_store)
+        self._batches = BatchIndex(self._session, self._qpu, store)
         self._info: BackendInfo | None = None
         self._warned_seed = False  # the "hardware gets no seed" warning is given once per backend
         logger.info("OQCTketBackend for %s via %s", self._qpu.name, self._session.sdk.connection.describe())
@@ -270,15 +254,14 @@ class OQCTketBackend(Backend):
             # Refused here, before the batch is recorded or anything is sent.
             self._session.run(self._session.sdk.admit(jobs, max_cost=base.max_cost))
         key = new_job_id()
-        composite = self._session.sdk.create_batch(jobs, record=self._record(key))
+        composite = self._session.sdk.create_batch(jobs, record=self._batches.record(key))
         composite.annotations[STORE_KIND] = {
             "backend": BACKEND_NAME,
             "qpu_id": self._qpu.qpu_id,
             "circuit_names": [circuit.name for circuit in circuits],
         }
         composite.save_state()  # recorded before anything is sent
-        with self._lock:
-            self._batches[key] = composite
+        self._batches.add(key, composite)
         self._session.run(composite.submit(recorded=True))
         if len(composite.failed_jobs) == len(composite.jobs):
             composite.raise_for_status()
@@ -298,44 +281,16 @@ class OQCTketBackend(Backend):
         n_shots: int | Sequence[int | None] | None,
         valid_check: bool,
         kwargs: dict[str, Any],
-    ) -> tuple[list[WireProgram], list[RunOptions], RunOptions]:
+    ) -> Prepared:
         """Check circuits and options as :meth:`process_circuits` does; each circuit's program and options."""
         shots = self._shots_list(n_shots, len(circuits))
-        for name in sorted(set(kwargs) - _SUBMIT_KWARGS - _RESULT_KWARGS - _SELECTION_KWARGS):
-            warnings.warn(f"OQCTketBackend ignores the unknown option {name}={kwargs[name]!r}.", stacklevel=3)
-        if kwargs.get("postprocess"):
-            warnings.warn("OQCTketBackend does not support contextual optimisation; ignored.", stacklevel=3)
-        spec = self._qpu.device
-        seed = kwargs.get("seed", self._options.seed)
-        base = self._options.merged(
-            seed=plain_int(seed),  # True and 1.5 are refused, not rounded
-            tag=kwargs.get("tag", self._options.tag),
-            max_cost=kwargs.get("max_cost", self._options.max_cost),
-            optimizations=kwargs.get("optimizations", self._options.optimizations),
-            preflight=bool(kwargs.get("preflight", self._options.preflight)),
-            # Every shot comes back (get_shots() works as on AerBackend) unless readout
-            # mitigation asks for the counts format, the only one it applies to.
-            memory=self._options.error_mitigation is None,
-            **{name: kwargs[name] for name in _SELECTION_KWARGS & set(kwargs)},
+        options, base = run_options(
+            shots, kwargs, defaults=self._options, qpu=self._qpu, warn_seed=not self._warned_seed
         )
-        options = []
-        for count in shots:
-            option = base.merged(shots=count)
-            option.check_device(spec)
-            options.append(option)
-        if base.seed_ignored_on(spec) and not self._warned_seed:
+        if base.seed_ignored_on(self._qpu.device):
             self._warned_seed = True
-            warnings.warn(
-                f"{self._qpu.name} is not a simulator: seed={base.seed} is not sent (QCaaS documents "
-                "seeds for simulators only), so its counts are not reproducible.",
-                stacklevel=3,
-            )
-        if valid_check:
-            predicates = self.required_predicates
-            for index, circuit in enumerate(circuits):
-                check_circuit(circuit, index, predicates, spec)
-        programs = [self._program(circuit, index) for index, circuit in enumerate(circuits)]
-        return programs, options, base
+        predicates = self.required_predicates if valid_check else None
+        return Prepared(wire_programs(circuits, self._qpu, predicates), options, base)
 
     def estimate_cost(
         self, circuits: Circuit | Sequence[Circuit], n_shots: int | Sequence[int | None] | None = None
@@ -354,78 +309,22 @@ class OQCTketBackend(Backend):
         jobs = self._new_jobs(programs, options)
         return self._session.run(self._session.sdk.estimate_cost(jobs))
 
-    def _program(self, circuit: Circuit, index: int) -> WireProgram:
-        try:
-            return to_program(circuit, self._qpu.device)
-        except InvalidCircuitError as exc:
-            raise InvalidCircuitError(f"Circuit {index}: {exc}", index, exc.predicate) from exc
-
     def _shots_list(self, n_shots: int | Sequence[int | None] | None, count: int) -> list[int]:
         values = self._get_n_shots_as_list(n_shots, count, optional=True)
         return [self._options.shots if value is None else value for value in values]
 
     def _new_jobs(self, programs: list[WireProgram], options: list[RunOptions]) -> list[Job]:
-        """One engine job per circuit (nothing is sent, nothing recorded)."""
-        sdk, spec = self._session.sdk, self._qpu.device
-        return [
-            sdk.new_job(
-                program.qasm,
-                self._qpu.qpu_id,
-                option.compiler_config(),
-                tag=options[0].tag,
-                fetch_diagnostics=options[0].fetch_diagnostics,
-                external_config=option.external_config(spec, seed_offset=index),
-            )
-            for index, (program, option) in enumerate(zip(programs, options, strict=True))
-        ]
-
-    def _record(self, key: str) -> Record:
-        """How this backend's batches are recorded (shots: the first circuit's)."""
-        return Record(self._store, kind=STORE_KIND, job_id=key, backend=self._qpu.name)
+        return new_jobs(self._session.sdk, self._qpu, programs, options)
 
     # --- finding a handle's job ----------------------------------------------------------------
 
     def _locate(self, handle: ResultHandle) -> tuple[HandleData, Job, CompositeJob | None]:
-        """The handle's job: from memory, else the local job store, else the server by task id.
+        """The handle's job (see :meth:`BatchIndex.locate`).
 
         Raises:
             HandleError: not a handle of this backend's QPU.
         """
-        data = HandleData.from_handle(handle)
-        if data.qpu_id != self._qpu.qpu_id:
-            raise HandleError(
-                f"This handle is for QPU {data.qpu_id!r}, but this backend runs {self._qpu.name!r} "
-                f"({self._qpu.qpu_id}): use OQCTketBackend({data.qpu_id!r}) to read it."
-            )
-        with self._lock:
-            composite = self._batches.get(data.store_key)
-            if composite is None:
-                composite = self._load_batch(data.store_key)
-            if composite is not None and 0 <= data.index < len(composite.jobs):
-                job = composite.jobs[data.index]
-                if not data.task_id or str(job.task_id) == data.task_id:
-                    return data, job, composite
-            if not data.task_id:
-                raise HandleError(f"{handle!r} names no task and is not in the local job store.")
-            lone = self._lone.get((data.store_key, data.index))
-            if lone is None:
-                snapshot = JobSnapshot(
-                    program="OPENQASM 2.0;", qpu_id=data.qpu_id, task_id=data.task_id, state="SUBMITTED"
-                )
-                lone = self._lone[(data.store_key, data.index)] = self._session.sdk.from_snapshot(snapshot)  # type: ignore[assignment]
-            return data, lone, None
-
-    def _load_batch(self, key: str) -> CompositeJob | None:
-        try:
-            snapshot = self._store.read(key)
-        except JobStoreError as exc:
-            logger.info("Batch %s is not in the local job store (%s); asking the server.", key, exc)
-            return None
-        batch = self._session.sdk.from_snapshot(snapshot, record=self._record(key))
-        if not isinstance(batch, CompositeJob):
-            return None
-        self._batches[key] = batch
-        return batch
+        return self._batches.locate(handle)
 
     # --- status, results, cancellation ---------------------------------------------------------
 
@@ -544,9 +443,7 @@ class OQCTketBackend(Backend):
     def empty_cache(self) -> None:
         """Forget cached results and batches (they stay in the local job store)."""
         super().empty_cache()
-        with self._lock:
-            self._batches.clear()
-            self._lone.clear()
+        self._batches.clear()
 
     # --- lifecycle -----------------------------------------------------------------------------
 

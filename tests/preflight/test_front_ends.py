@@ -136,7 +136,7 @@ def test_pytket_bell_on_toshiko_is_openqasm2_and_runs(url: str, tmp_path: Path) 
         counts = backend.get_result(handle, timeout=60).get_counts()
         assert sum(counts.values()) == 200
         assert task_count(url) == before + 1
-        batch = backend._batches[handle[0]]
+        batch = backend._batches.batches[handle[0]]
         sent = batch.jobs[0].program
         assert sent.startswith('OPENQASM 2.0;\ninclude "qelib1.inc";')
         assert observed_refusals(sent, "Toshiko", "qpu:jp:3:673b1ad43c") == []
