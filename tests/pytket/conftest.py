@@ -19,6 +19,9 @@ from pytket import Bit, Circuit, OpType, Qubit
 from oqc_provider.emulator import EmulatorSettings, create_app
 from oqc_provider.pytket import OQCTketBackend
 
+#: Run in a subprocess with qermit on PYTHONPATH (test_maps.py); importing it here would fail.
+collect_ignore = ["qermit_zne_program.py"]
+
 
 def make_backend(store: Path, device: str = "Lucy Simulator", **settings: Any) -> tuple[OQCTketBackend, Any]:
     """A backend over a fresh in-process emulator (and the app, to close it afterwards)."""
