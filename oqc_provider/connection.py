@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from oqc_provider import settings
 from oqc_provider.qcaas.client import QcaasClient, ServerMode, is_loopback
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qcaas.retry import RetryPolicy
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("oqc_provider")
 
-URL_ENV = "OQC_URL"
-TOKEN_ENV = "OQC_AUTHENTICATION_TOKEN"
+URL_ENV = settings.URL.name
+TOKEN_ENV = settings.AUTHENTICATION_TOKEN.name
 #: The base URL the in-process emulator is addressed by (never resolved: requests go to the app).
 IN_PROCESS_URL = "http://oqc-emulator.local"
 
@@ -95,7 +95,7 @@ class Connection:
         url: the service's base URL (a placeholder for the in-process emulator).
         token: the API token, if any.
         transport: the httpx transport requests go through (the in-process emulator's, or a caller's).
-        mode: the server's API layout (``OQC_SERVER_MODE`` when not given).
+        mode: the server's API layout (``OQC_QCAAS_V4`` / ``OQC_ENTRA_ENABLED`` when not given).
         timeout: httpx timeouts for each request (the client's default when ``None``).
         retry: the retry policy for idempotent requests (``OQC_SDK_MAX_TRANSPORT_RETRIES`` applied).
         allow_insecure: whether plain http to a non-loopback host is allowed.
@@ -148,14 +148,13 @@ def resolve_connection(
         InvalidUrlError: the URL has no http(s) scheme or no host.
         ConfigurationError: a remote URL without a token.
     """
-    env = os.environ if environ is None else environ
     if url:
         url = check_url(url, "The URL")
-    elif env.get(URL_ENV, "").strip():
-        url = check_url(env[URL_ENV], URL_ENV)
+    elif configured := settings.URL.read(environ):
+        url = check_url(configured, URL_ENV)
     else:
         url = None
-    token = token if token is not None else env.get(TOKEN_ENV)
+    token = token if token is not None else settings.AUTHENTICATION_TOKEN.read(environ)
     how = {
         "mode": ServerMode(mode) if mode is not None else ServerMode.from_env(),
         "timeout": timeout,

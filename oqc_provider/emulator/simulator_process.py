@@ -31,6 +31,7 @@ from oqc_provider.emulator.frames import (
     record_from_json,
     write_frame,
 )
+from oqc_provider.settings import EMULATOR_TEST_EXECUTION_LOG, EMULATOR_VERBOSE
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ EXECUTION_LOG_ENV = "OQC_EMULATOR_TEST_EXECUTION_LOG"
 def _log_executions(task_ids: list[str]) -> None:
     """Append ``task_ids`` to the execution log (TEST HOOK, see ``EXECUTION_LOG_ENV``), one write:
     ``O_APPEND`` keeps lines of concurrent simulator processes whole."""
-    path = os.environ.get(EXECUTION_LOG_ENV)
+    path = EMULATOR_TEST_EXECUTION_LOG.read()
     if path and task_ids:
         descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s [simulator %(process)d]: %(message)s"
     )
-    if os.environ.get(VERBOSE_ENV) != "1":
+    if not EMULATOR_VERBOSE.read():
         # qiskit.passmanager logs every pass at INFO: noise in a server log.
         logging.getLogger("qiskit").setLevel(max(logging.WARNING, logging.getLogger().level))
     # Ctrl-C in a terminal reaches the whole process group: it is the caller's to handle. A

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -24,6 +23,7 @@ from oqc_provider.emulator.prices import FREE, Price, resolve_prices
 from oqc_provider.emulator.store import TaskStore
 from oqc_provider.emulator.windows import Windows, WindowSpec, by_qpu_id
 from oqc_provider.emulator.worker import Worker
+from oqc_provider.settings import EMULATOR_TEST_CRASH_MARKER
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _default_devices() -> list[DeviceSpec]:
 
 
 def _crash_marker_from_environment() -> str | None:
-    return os.environ.get(CRASH_MARKER_ENV) or None
+    return EMULATOR_TEST_CRASH_MARKER.read()
 
 
 #: What a submit of a task id the server already took does (see EmulatorSettings.resubmit).

@@ -46,11 +46,10 @@ from oqc_provider.errors import OqcProviderError
 from oqc_provider.qcaas.client import QcaasClient, ServerMode
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qcaas.retry import RetryPolicy
+from oqc_provider.settings import MAX_BROADCAST_JOBS
 
 logger = logging.getLogger("oqc_provider.engine")
 
-MAX_BROADCAST_ENV = "OQC_SDK_MAX_BROADCAST_JOBS"
-DEFAULT_MAX_BROADCAST = 200
 
 JobT = TypeVar("JobT", Job, CompositeJob)
 
@@ -541,10 +540,4 @@ def _as_jobs(jobs: Job | CompositeJob | Sequence[Job]) -> list[Job]:
 
 
 def _max_broadcast() -> int:
-    raw = os.environ.get(MAX_BROADCAST_ENV)
-    if raw is None:
-        return DEFAULT_MAX_BROADCAST
-    try:
-        return max(1, int(raw))
-    except ValueError:
-        raise ConfigurationError(f"{MAX_BROADCAST_ENV} must be a whole number, got {raw!r}.") from None
+    return MAX_BROADCAST_JOBS.read()

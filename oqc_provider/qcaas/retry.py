@@ -13,15 +13,15 @@ Example:
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from dataclasses import dataclass
 
 from oqc_provider.qcaas.errors import ConfigurationError, ServiceUnavailableError, TransientServerError
+from oqc_provider.settings import MAX_TRANSPORT_RETRIES
 
 #: Environment variable OQC's SDK reads for its retry count; honoured here too.
-MAX_RETRIES_ENV = "OQC_SDK_MAX_TRANSPORT_RETRIES"
+MAX_RETRIES_ENV = MAX_TRANSPORT_RETRIES.name
 
 
 @dataclass(frozen=True)
@@ -52,14 +52,7 @@ class RetryPolicy:
     @classmethod
     def from_env(cls) -> RetryPolicy:
         """The default policy, with ``OQC_SDK_MAX_TRANSPORT_RETRIES`` applied when set."""
-        raw = os.environ.get(MAX_RETRIES_ENV)
-        if raw is None:
-            return cls()
-        try:
-            attempts = int(raw)
-        except ValueError:
-            raise ConfigurationError(f"{MAX_RETRIES_ENV} must be a whole number >= 1, got {raw!r}.") from None
-        return cls(max_attempts=attempts)
+        return cls(max_attempts=MAX_TRANSPORT_RETRIES.read())
 
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt number ``attempt`` (1-based), before jitter is capped."""
