@@ -87,8 +87,11 @@ def check_url(url: str, source: str = "The URL") -> str:
 class Connection:
     """Where requests go and how: every setting of one connection, resolved once.
 
-    The front ends and the engine take these as keyword conveniences and pass them here;
-    :meth:`client` builds the wire client from them. The token is kept out of ``repr``.
+    Build one with :func:`resolve_connection` and pass it as ``connection=`` to any entry point
+    (``OQCProvider``, ``OQCTketBackend``, ``OqcSdk``, ``SyncSdk``, ``ProviderSession``); their ``url``,
+    ``token``, ``mode``... keywords are a convenience that builds one the same way (see
+    :func:`connection_for`). :meth:`client` builds the wire client from it. The token is kept out of
+    ``repr``.
 
     Attributes:
         kind: which of the three destinations (or a caller's own transport) was chosen.
@@ -175,6 +178,79 @@ def resolve_connection(
             )
         connection = Connection("qcaas", url, token.strip(), **how)
     logger.info("oqc_provider is using %s", connection.describe())
+    return connection
+
+
+def connection_for(
+    connection: Connection | None,
+    url: str | None = None,
+    token: str | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    mode: ServerMode | str | None = None,
+    timeout: httpx.Timeout | float | None = None,
+    retry: RetryPolicy | None = None,
+    allow_insecure: bool = False,
+) -> Connection:
+    """``connection`` when given, else one resolved from the keywords (what every constructor calls).
+
+    The keywords stay as a convenience beside ``connection=``; one that says something else than the
+    connection is refused rather than silently dropped.
+
+    Example:
+        >>> served = resolve_connection("http://127.0.0.1:8000", environ={})
+        >>> connection_for(served, url="http://127.0.0.1:8000/") is served
+        True
+        >>> try:
+        ...     connection_for(served, url="http://127.0.0.1:9000")
+        ... except ConfigurationError as exc:
+        ...     print(exc)  # doctest: +NORMALIZE_WHITESPACE
+        connection=... already says url='http://127.0.0.1:8000', and url= says otherwise: pass either a
+        Connection or the keywords url=, token=, transport=, mode=, timeout=, retry=, allow_insecure=, or
+        keywords that agree with it.
+
+    Raises:
+        ConfigurationError: a keyword disagrees with ``connection``.
+        InvalidUrlError: ``url`` is not a URL.
+    """
+    if connection is None:
+        return resolve_connection(
+            url,
+            token,
+            transport=transport,
+            mode=mode,
+            timeout=timeout,
+            retry=retry,
+            allow_insecure=allow_insecure,
+        )
+    given: dict[str, object] = {
+        "url": check_url(url).rstrip("/") if url else None,
+        "token": token,
+        "transport": transport,
+        "mode": ServerMode(mode) if mode is not None else None,
+        "timeout": timeout,
+        "retry": retry,
+        "allow_insecure": allow_insecure or None,
+    }
+    held: dict[str, object] = {
+        "url": connection.url.rstrip("/"),
+        "token": connection.token,
+        "transport": connection.transport,
+        "mode": connection.mode,
+        "timeout": connection.timeout,
+        "retry": connection.retry,
+        "allow_insecure": connection.allow_insecure,
+    }
+    for name, value in given.items():
+        same = value is held[name] if name == "transport" else value == held[name]
+        if value is not None and not same:
+            # The token's value is never shown; the URL's is what a user needs to see the clash.
+            says = f"url={held['url']!r}" if name == "url" else f"{name}=..."
+            raise ConfigurationError(
+                f"connection=... already says {says}, and {name}= says otherwise: pass either a "
+                f"Connection or the keywords {', '.join(f'{key}=' for key in given)}, or keywords "
+                f"that agree with it."
+            )
     return connection
 
 

@@ -31,7 +31,7 @@ from uuid import UUID
 
 import httpx
 
-from oqc_provider.connection import Connection, resolve_connection
+from oqc_provider.connection import Connection, connection_for
 from oqc_provider.engine import batch, queues
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.cost import CostEstimate, QpuPrice
@@ -74,6 +74,9 @@ class OqcSdk:
             they move, so :meth:`jobs` and :meth:`resume` find them from any process. ``None`` or
             ``True``: a store under the provider's data folder; a :class:`JobStore`: that one;
             ``False``: no store.
+        connection: a :class:`~oqc_provider.connection.Connection` to use instead of ``url``,
+            ``authentication_token``, ``mode``, ``transport``, ``timeout``, ``retry`` and
+            ``allow_insecure`` (any of those also given must agree with it).
     """
 
     def __init__(
@@ -94,6 +97,7 @@ class OqcSdk:
         poll_schedule: batch.PollSchedule | None = None,
         on_allocated: AllocationHook | None = None,
         job_store: JobStore | bool | None = None,
+        connection: Connection | None = None,
     ) -> None:
         if credential is not None and (authentication_token or email):
             raise ConfigurationError("Pass either credential or authentication_token/email, not both.")
@@ -104,7 +108,8 @@ class OqcSdk:
             )
         if max_concurrent_requests < 1:
             raise ConfigurationError("max_concurrent_requests must be at least 1.")
-        self.connection: Connection = resolve_connection(
+        self.connection: Connection = connection_for(
+            connection,
             url,
             authentication_token,
             transport=transport,

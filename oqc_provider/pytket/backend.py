@@ -33,6 +33,7 @@ from pytket.circuit import Circuit
 from pytket.passes import BasePass
 from pytket.predicates import Predicate
 
+from oqc_provider.connection import Connection
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.cost import CostEstimate
 from oqc_provider.engine.errors import JobStoreError
@@ -90,6 +91,8 @@ class OQCTketBackend(Backend):
             ``timeout`` is the per-request HTTP timeout.
         job_store: the local job store (default: the provider's data folder).
         session: an existing session to share (the backend then does not close it).
+        connection: a :class:`~oqc_provider.connection.Connection` in place of the connection
+            keywords (any of them also given must agree with it).
         options: defaults for every run (shots when ``n_shots`` is None, ``seed``, result
             ``timeout``, ``tag``, QCaaS ``optimizations`` and error mitigation).
 
@@ -120,6 +123,7 @@ class OQCTketBackend(Backend):
         job_store: JobStore | str | Path | None = None,
         session: ProviderSession | None = None,
         options: RunOptions | None = None,
+        connection: Connection | None = None,
     ) -> None:
         super().__init__()
         self._owns_session = session is None
@@ -131,6 +135,7 @@ class OQCTketBackend(Backend):
             timeout=timeout,
             retry=retry,
             allow_insecure=allow_insecure,
+            connection=connection,
         )
         try:
             self._qpu: QpuInfo = self._session.resolve(device)
