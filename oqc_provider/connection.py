@@ -147,6 +147,10 @@ def resolve_connection(
 ) -> Connection:
     """Decide where requests go and how, from arguments first and the environment second.
 
+    ``environ`` stands in for ``os.environ`` for every setting read here (``OQC_URL``,
+    ``OQC_AUTHENTICATION_TOKEN``, ``OQC_QCAAS_V4`` / ``OQC_ENTRA_ENABLED``,
+    ``OQC_SDK_MAX_TRANSPORT_RETRIES``).
+
     Raises:
         InvalidUrlError: the URL has no http(s) scheme or no host.
         ConfigurationError: a remote URL without a token.
@@ -159,9 +163,9 @@ def resolve_connection(
         url = None
     token = token if token is not None else settings.AUTHENTICATION_TOKEN.read(environ)
     how = {
-        "mode": ServerMode(mode) if mode is not None else ServerMode.from_env(),
+        "mode": ServerMode(mode) if mode is not None else ServerMode.from_env(environ),
         "timeout": timeout,
-        "retry": retry or RetryPolicy.from_env(),
+        "retry": retry or RetryPolicy.from_env(environ),
         "allow_insecure": allow_insecure,
     }
     if transport is not None:

@@ -127,6 +127,26 @@ def test_values_are_read_when_asked_not_at_import(monkeypatch: pytest.MonkeyPatc
     assert settings.PROGRESS.read() is None  # blank: the terminal decides
 
 
+def test_resolve_connection_reads_every_setting_from_the_environ_it_is_given() -> None:
+    from oqc_provider.connection import resolve_connection
+
+    chosen = resolve_connection(
+        environ={
+            "OQC_URL": "http://127.0.0.1:8000",
+            "OQC_QCAAS_V4": "yes",
+            "OQC_SDK_MAX_TRANSPORT_RETRIES": "2",
+            "OQC_AUTHENTICATION_TOKEN": "t",
+        }
+    )
+    assert (chosen.url, chosen.token, chosen.mode, chosen.retry.max_attempts) == (
+        "http://127.0.0.1:8000",
+        "t",
+        ServerMode.V4,
+        2,
+    )
+    assert resolve_connection("http://127.0.0.1:8000", environ={}).mode is ServerMode.LEGACY
+
+
 def test_the_front_ends_report_a_malformed_setting_before_sending(monkeypatch: pytest.MonkeyPatch) -> None:
     from oqc_provider.qiskit import OQCProvider
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any
@@ -77,9 +77,12 @@ class ServerMode(str, Enum):
     V4 = "v4"
 
     @classmethod
-    def from_env(cls) -> ServerMode:
-        """v4 when ``OQC_QCAAS_V4`` or ``OQC_ENTRA_ENABLED`` is 1/true/yes, else legacy (as OQC's SDK)."""
-        return cls.V4 if QCAAS_V4.read() or ENTRA_ENABLED.read() else cls.LEGACY
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerMode:
+        """v4 when ``OQC_QCAAS_V4`` or ``OQC_ENTRA_ENABLED`` is 1/true/yes, else legacy (as OQC's SDK).
+
+        ``environ`` defaults to ``os.environ``.
+        """
+        return cls.V4 if QCAAS_V4.read(environ) or ENTRA_ENABLED.read(environ) else cls.LEGACY
 
 
 #: How the command line says ``allow_insecure=True`` (``oqc-provider``'s option, on any command).

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from oqc_provider.qcaas.errors import ConfigurationError, ServiceUnavailableError, TransientServerError
@@ -50,9 +51,12 @@ class RetryPolicy:
             raise ConfigurationError("Retry waits must not be negative.")
 
     @classmethod
-    def from_env(cls) -> RetryPolicy:
-        """The default policy, with ``OQC_SDK_MAX_TRANSPORT_RETRIES`` applied when set."""
-        return cls(max_attempts=MAX_TRANSPORT_RETRIES.read())
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RetryPolicy:
+        """The default policy, with ``OQC_SDK_MAX_TRANSPORT_RETRIES`` applied when set.
+
+        ``environ`` defaults to ``os.environ``.
+        """
+        return cls(max_attempts=MAX_TRANSPORT_RETRIES.read(environ))
 
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt number ``attempt`` (1-based), before jitter is capped."""
