@@ -90,7 +90,7 @@ class Connection:
     Build one with :func:`resolve_connection` and pass it as ``connection=`` to any entry point
     (``OQCProvider``, ``OQCTketBackend``, ``OqcSdk``, ``SyncSdk``, ``ProviderSession``); their ``url``,
     ``token``, ``mode``... keywords are a convenience that builds one the same way (see
-    :func:`connection_for`). :meth:`client` builds the wire client from it. The token is kept out of
+    :func:`resolve_connection`). :meth:`client` builds the wire client from it. The token is kept out of
     ``repr``.
 
     Attributes:
@@ -144,17 +144,44 @@ def resolve_connection(
     timeout: httpx.Timeout | float | None = None,
     retry: RetryPolicy | None = None,
     allow_insecure: bool = False,
+    connection: Connection | None = None,
 ) -> Connection:
     """Decide where requests go and how, from arguments first and the environment second.
 
     ``environ`` stands in for ``os.environ`` for every setting read here (``OQC_URL``,
     ``OQC_AUTHENTICATION_TOKEN``, ``OQC_QCAAS_V4`` / ``OQC_ENTRA_ENABLED``,
-    ``OQC_SDK_MAX_TRANSPORT_RETRIES``).
+    ``OQC_SDK_MAX_TRANSPORT_RETRIES``). A ``connection`` already resolved is returned as it is (what
+    every entry point's ``connection=`` does); the other keywords stay a convenience beside it, and
+    one that says something else than the connection is refused rather than silently dropped.
+
+    Example:
+        >>> served = resolve_connection("http://127.0.0.1:8000", environ={})
+        >>> resolve_connection(url="http://127.0.0.1:8000/", connection=served) is served
+        True
+        >>> try:
+        ...     resolve_connection(url="http://127.0.0.1:9000", connection=served)
+        ... except ConfigurationError as exc:
+        ...     print(exc)  # doctest: +NORMALIZE_WHITESPACE
+        connection=... already says url='http://127.0.0.1:8000', and url= says otherwise: pass either a
+        Connection or the keywords url=, token=, transport=, mode=, timeout=, retry=, allow_insecure=, or
+        keywords that agree with it.
 
     Raises:
         InvalidUrlError: the URL has no http(s) scheme or no host.
-        ConfigurationError: a remote URL without a token.
+        ConfigurationError: a remote URL without a token; a keyword that disagrees with ``connection``.
     """
+    if connection is not None:
+        given = {
+            "url": check_url(url).rstrip("/") if url else None,
+            "token": token,
+            "transport": transport,
+            "mode": ServerMode(mode) if mode is not None else None,
+            "timeout": timeout,
+            "retry": retry,
+            "allow_insecure": allow_insecure or None,
+        }
+        _check_agrees(connection, given)
+        return connection
     if url:
         url = check_url(url, "The URL")
     elif configured := settings.URL.read(environ):
@@ -185,57 +212,8 @@ def resolve_connection(
     return connection
 
 
-def connection_for(
-    connection: Connection | None,
-    url: str | None = None,
-    token: str | None = None,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    mode: ServerMode | str | None = None,
-    timeout: httpx.Timeout | float | None = None,
-    retry: RetryPolicy | None = None,
-    allow_insecure: bool = False,
-) -> Connection:
-    """``connection`` when given, else one resolved from the keywords (what every constructor calls).
-
-    The keywords stay as a convenience beside ``connection=``; one that says something else than the
-    connection is refused rather than silently dropped.
-
-    Example:
-        >>> served = resolve_connection("http://127.0.0.1:8000", environ={})
-        >>> connection_for(served, url="http://127.0.0.1:8000/") is served
-        True
-        >>> try:
-        ...     connection_for(served, url="http://127.0.0.1:9000")
-        ... except ConfigurationError as exc:
-        ...     print(exc)  # doctest: +NORMALIZE_WHITESPACE
-        connection=... already says url='http://127.0.0.1:8000', and url= says otherwise: pass either a
-        Connection or the keywords url=, token=, transport=, mode=, timeout=, retry=, allow_insecure=, or
-        keywords that agree with it.
-
-    Raises:
-        ConfigurationError: a keyword disagrees with ``connection``.
-        InvalidUrlError: ``url`` is not a URL.
-    """
-    if connection is None:
-        return resolve_connection(
-            url,
-            token,
-            transport=transport,
-            mode=mode,
-            timeout=timeout,
-            retry=retry,
-            allow_insecure=allow_insecure,
-        )
-    given: dict[str, object] = {
-        "url": check_url(url).rstrip("/") if url else None,
-        "token": token,
-        "transport": transport,
-        "mode": ServerMode(mode) if mode is not None else None,
-        "timeout": timeout,
-        "retry": retry,
-        "allow_insecure": allow_insecure or None,
-    }
+def _check_agrees(connection: Connection, given: Mapping[str, object]) -> None:
+    """Raise if a keyword given (not None) says something else than ``connection`` does."""
     held: dict[str, object] = {
         "url": connection.url.rstrip("/"),
         "token": connection.token,
@@ -255,7 +233,6 @@ def connection_for(
                 f"Connection or the keywords {', '.join(f'{key}=' for key in given)}, or keywords "
                 f"that agree with it."
             )
-    return connection
 
 
 _apps: dict[Path, Starlette] = {}

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from qiskit import QuantumCircuit
 
-from oqc_provider.connection import Connection, connection_for, resolve_connection
+from oqc_provider.connection import Connection, resolve_connection
 from oqc_provider.emulator import EmulatorSettings, create_app
 from oqc_provider.engine import OqcSdk, SyncSdk
 from oqc_provider.qcaas.errors import AuthenticationError, ConfigurationError
@@ -108,8 +108,8 @@ def test_a_keyword_that_disagrees_with_the_connection_is_refused(
 
 
 def test_keywords_that_agree_with_the_connection_are_accepted(connection: Connection) -> None:
-    same = connection_for(
-        connection,
+    same = resolve_connection(
+        connection=connection,
         token=TOKEN,
         transport=connection.transport,
         mode="legacy",

@@ -31,7 +31,7 @@ from uuid import UUID
 
 import httpx
 
-from oqc_provider.connection import Connection, connection_for
+from oqc_provider.connection import Connection, resolve_connection
 from oqc_provider.engine import batch, queues
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.cost import CostEstimate, QpuPrice
@@ -108,8 +108,7 @@ class OqcSdk:
             )
         if max_concurrent_requests < 1:
             raise ConfigurationError("max_concurrent_requests must be at least 1.")
-        self.connection: Connection = connection_for(
-            connection,
+        self.connection: Connection = resolve_connection(
             url,
             authentication_token,
             transport=transport,
@@ -117,6 +116,7 @@ class OqcSdk:
             timeout=timeout,
             retry=retry,
             allow_insecure=allow_insecure,
+            connection=connection,
         )
         self._default_qpu_id = default_qpu_id
         self.max_concurrent_requests = max_concurrent_requests
