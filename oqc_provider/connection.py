@@ -226,8 +226,10 @@ def _check_agrees(connection: Connection, given: Mapping[str, object]) -> None:
     for name, value in given.items():
         same = value is held[name] if name == "transport" else value == held[name]
         if value is not None and not same:
-            # The token's value is never shown; the URL's is what a user needs to see the clash.
-            says = f"url={held['url']!r}" if name == "url" else f"{name}=..."
+            # The token is never shown (nor a transport, whose repr says nothing); the rest helps
+            # a user see the clash.
+            shown = held[name].value if isinstance(held[name], ServerMode) else held[name]
+            says = f"{name}=..." if name in ("token", "transport") else f"{name}={shown!r}"
             raise ConfigurationError(
                 f"connection=... already says {says}, and {name}= says otherwise: pass either a "
                 f"Connection or the keywords {', '.join(f'{key}=' for key in given)}, or keywords "
