@@ -91,10 +91,10 @@ class OQCTketBackend(Backend):
             ``timeout`` is the per-request HTTP timeout.
         job_store: the local job store (default: the provider's data folder).
         session: an existing session to share (the backend then does not close it).
-        connection: a :class:`~oqc_provider.connection.Connection` in place of the connection
-            keywords (any of them also given must agree with it).
         options: defaults for every run (shots when ``n_shots`` is None, ``seed``, result
             ``timeout``, ``tag``, QCaaS ``optimizations`` and error mitigation).
+        connection: a :class:`~oqc_provider.connection.Connection` in place of the connection
+            keywords (any of them also given must agree with it).
 
     Results carry every shot (``get_shots()``) and the counts made from them, as with pytket's
     AerBackend, except with readout error mitigation, which the service applies to counts only.
