@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from oqc_provider import settings
 from oqc_provider.qcaas.client import QcaasClient, ServerMode, is_loopback
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qcaas.retry import RetryPolicy
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("oqc_provider")
 
-URL_ENV = "OQC_URL"
-TOKEN_ENV = "OQC_AUTHENTICATION_TOKEN"
+URL_ENV = settings.URL.name
+TOKEN_ENV = settings.AUTHENTICATION_TOKEN.name
 #: The base URL the in-process emulator is addressed by (never resolved: requests go to the app).
 IN_PROCESS_URL = "http://oqc-emulator.local"
 
@@ -87,15 +87,18 @@ def check_url(url: str, source: str = "The URL") -> str:
 class Connection:
     """Where requests go and how: every setting of one connection, resolved once.
 
-    The front ends and the engine take these as keyword conveniences and pass them here;
-    :meth:`client` builds the wire client from them. The token is kept out of ``repr``.
+    Build one with :func:`resolve_connection` and pass it as ``connection=`` to any entry point
+    (``OQCProvider``, ``OQCTketBackend``, ``OqcSdk``, ``SyncSdk``, ``ProviderSession``); their ``url``,
+    ``token``, ``mode``... keywords are a convenience that builds one the same way (see
+    :func:`resolve_connection`). :meth:`client` builds the wire client from it. The token is kept out of
+    ``repr``.
 
     Attributes:
         kind: which of the three destinations (or a caller's own transport) was chosen.
         url: the service's base URL (a placeholder for the in-process emulator).
         token: the API token, if any.
         transport: the httpx transport requests go through (the in-process emulator's, or a caller's).
-        mode: the server's API layout (``OQC_SERVER_MODE`` when not given).
+        mode: the server's API layout (``OQC_QCAAS_V4`` / ``OQC_ENTRA_ENABLED`` when not given).
         timeout: httpx timeouts for each request (the client's default when ``None``).
         retry: the retry policy for idempotent requests (``OQC_SDK_MAX_TRANSPORT_RETRIES`` applied).
         allow_insecure: whether plain http to a non-loopback host is allowed.
@@ -141,25 +144,55 @@ def resolve_connection(
     timeout: httpx.Timeout | float | None = None,
     retry: RetryPolicy | None = None,
     allow_insecure: bool = False,
+    connection: Connection | None = None,
 ) -> Connection:
     """Decide where requests go and how, from arguments first and the environment second.
 
+    ``environ`` stands in for ``os.environ`` for every setting read here (``OQC_URL``,
+    ``OQC_AUTHENTICATION_TOKEN``, ``OQC_QCAAS_V4`` / ``OQC_ENTRA_ENABLED``,
+    ``OQC_SDK_MAX_TRANSPORT_RETRIES``). A ``connection`` already resolved is returned as it is (what
+    every entry point's ``connection=`` does); the other keywords stay a convenience beside it, and
+    one that says something else than the connection is refused rather than silently dropped.
+
+    Example:
+        >>> served = resolve_connection("http://127.0.0.1:8000", environ={})
+        >>> resolve_connection(url="http://127.0.0.1:8000/", connection=served) is served
+        True
+        >>> try:
+        ...     resolve_connection(url="http://127.0.0.1:9000", connection=served)
+        ... except ConfigurationError as exc:
+        ...     print(exc)  # doctest: +NORMALIZE_WHITESPACE
+        connection=... already says url='http://127.0.0.1:8000', and url= says otherwise: pass either a
+        Connection or the keywords url=, token=, transport=, mode=, timeout=, retry=, allow_insecure=, or
+        keywords that agree with it.
+
     Raises:
         InvalidUrlError: the URL has no http(s) scheme or no host.
-        ConfigurationError: a remote URL without a token.
+        ConfigurationError: a remote URL without a token; a keyword that disagrees with ``connection``.
     """
-    env = os.environ if environ is None else environ
+    if connection is not None:
+        given = {
+            "url": check_url(url).rstrip("/") if url else None,
+            "token": token,
+            "transport": transport,
+            "mode": ServerMode(mode) if mode is not None else None,
+            "timeout": timeout,
+            "retry": retry,
+            "allow_insecure": allow_insecure or None,
+        }
+        _check_agrees(connection, given)
+        return connection
     if url:
         url = check_url(url, "The URL")
-    elif env.get(URL_ENV, "").strip():
-        url = check_url(env[URL_ENV], URL_ENV)
+    elif configured := settings.URL.read(environ):
+        url = check_url(configured, URL_ENV)
     else:
         url = None
-    token = token if token is not None else env.get(TOKEN_ENV)
+    token = token if token is not None else settings.AUTHENTICATION_TOKEN.read(environ)
     how = {
-        "mode": ServerMode(mode) if mode is not None else ServerMode.from_env(),
+        "mode": ServerMode(mode) if mode is not None else ServerMode.from_env(environ),
         "timeout": timeout,
-        "retry": retry or RetryPolicy.from_env(),
+        "retry": retry or RetryPolicy.from_env(environ),
         "allow_insecure": allow_insecure,
     }
     if transport is not None:
@@ -177,6 +210,31 @@ def resolve_connection(
         connection = Connection("qcaas", url, token.strip(), **how)
     logger.info("oqc_provider is using %s", connection.describe())
     return connection
+
+
+def _check_agrees(connection: Connection, given: Mapping[str, object]) -> None:
+    """Raise if a keyword given (not None) says something else than ``connection`` does."""
+    held: dict[str, object] = {
+        "url": connection.url.rstrip("/"),
+        "token": connection.token,
+        "transport": connection.transport,
+        "mode": connection.mode,
+        "timeout": connection.timeout,
+        "retry": connection.retry,
+        "allow_insecure": connection.allow_insecure,
+    }
+    for name, value in given.items():
+        same = value is held[name] if name == "transport" else value == held[name]
+        if value is not None and not same:
+            # The token is never shown (nor a transport, whose repr says nothing); the rest helps
+            # a user see the clash.
+            shown = held[name].value if isinstance(held[name], ServerMode) else held[name]
+            says = f"{name}=..." if name in ("token", "transport") else f"{name}={shown!r}"
+            raise ConfigurationError(
+                f"connection=... already says {says}, and {name}= says otherwise: pass either a "
+                f"Connection or the keywords {', '.join(f'{key}=' for key in given)}, or keywords "
+                f"that agree with it."
+            )
 
 
 _apps: dict[Path, Starlette] = {}

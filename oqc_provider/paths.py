@@ -15,15 +15,16 @@ Example:
 from __future__ import annotations
 
 import logging
-import os
 import stat
 from pathlib import Path
 
 import platformdirs
 
+from oqc_provider.settings import PROVIDER_HOME
+
 logger = logging.getLogger("oqc_provider")
 
-HOME_ENV = "OQC_PROVIDER_HOME"
+HOME_ENV = PROVIDER_HOME.name
 
 
 def provider_home() -> Path:
@@ -34,7 +35,7 @@ def provider_home() -> Path:
     When others can read it, a warning says so once; what the provider keeps there stays private
     anyway (the job store's folder is 0700, its files and the emulator's database 0600).
     """
-    configured = os.environ.get(HOME_ENV)
+    configured = PROVIDER_HOME.read()
     home = Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir("oqc-provider"))
     if not home.is_dir():
         home.mkdir(parents=True, exist_ok=True, mode=0o700)

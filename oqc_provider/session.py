@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import ValidationError
 
+from oqc_provider.connection import Connection
 from oqc_provider.devices import Calibration, DeviceSpec, device_for
 from oqc_provider.engine.queues import QueueStatus, least_busy
 from oqc_provider.engine.sync import LoopThread, SyncSdk
@@ -67,7 +68,8 @@ class ProviderSession(SyncSdk):
     A :class:`~oqc_provider.engine.SyncSdk` (one engine session driven from a background loop thread)
     plus what the front ends share: the QPU list, names resolved to ids, calibrations read once.
     Takes the connection arguments of :class:`~oqc_provider.engine.OqcSdk`: ``url`` and ``token``
-    (or ``OQC_URL`` / ``OQC_AUTHENTICATION_TOKEN``; with neither, the built-in emulator).
+    (or ``OQC_URL`` / ``OQC_AUTHENTICATION_TOKEN``; with neither, the built-in emulator), or a
+    ``connection=`` (:class:`~oqc_provider.connection.Connection`) in their place.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class ProviderSession(SyncSdk):
         timeout: httpx.Timeout | float | None = None,
         retry: RetryPolicy | None = None,
         allow_insecure: bool = False,
+        connection: Connection | None = None,
     ) -> None:
         super().__init__(
             url,
@@ -89,6 +92,7 @@ class ProviderSession(SyncSdk):
             timeout=timeout,
             retry=retry,
             allow_insecure=allow_insecure,
+            connection=connection,
         )
         self._qpus: list[QpuInfo] | None = None
         self._calibrations: dict[str, Calibration] = {}

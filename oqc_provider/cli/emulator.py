@@ -7,7 +7,6 @@ share one emulator and its task database; loopback is the default so nothing is 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -127,13 +126,13 @@ def serve(
     from oqc_provider.emulator import EmulatorSettings, create_app
     from oqc_provider.emulator.faults import FaultPlan, FaultPlanError
     from oqc_provider.emulator.pool import shared_pool
-    from oqc_provider.emulator.simulator_process import VERBOSE_ENV
     from oqc_provider.emulator.state import RESUBMIT_POLICIES
     from oqc_provider.emulator.testing import bound_port
+    from oqc_provider.settings import EMULATOR_VERBOSE
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if verbose:
-        os.environ[VERBOSE_ENV] = "1"  # inherited by the simulator processes
+        EMULATOR_VERBOSE.export("1")  # inherited by the simulator processes
     else:
         logging.getLogger("qiskit").setLevel(max(logging.WARNING, logging.getLogger().level))
     faults = None
@@ -210,7 +209,7 @@ def serve(
 def _required_token(token: str | None, token_file: Path | None) -> str | None:
     """The token to require: ``--token``, else the first line of ``--token-file``, else the
     ``OQC_EMULATOR_TOKEN`` environment variable; None (any token) when none is given."""
-    from oqc_provider.emulator.state import TOKEN_ENV
+    from oqc_provider.settings import EMULATOR_TOKEN
 
     if token is not None and token_file is not None:
         raise typer.BadParameter("Give --token or --token-file, not both.")
@@ -226,4 +225,4 @@ def _required_token(token: str | None, token_file: Path | None) -> str | None:
         return lines[0].strip()
     if token is not None:
         return token
-    return os.environ.get(TOKEN_ENV, "").strip() or None
+    return EMULATOR_TOKEN.read()

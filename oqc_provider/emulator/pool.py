@@ -52,6 +52,7 @@ from oqc_provider.emulator.frames import (
 )
 from oqc_provider.emulator.store_rows import TaskRecord
 from oqc_provider.errors import OqcProviderError
+from oqc_provider.settings import EMULATOR_WORKERS
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +64,8 @@ MAX_DEFAULT_WORKERS = 4
 
 def default_workers() -> int:
     """``OQC_EMULATOR_WORKERS`` when set, else the machine's cores, at most 4."""
-    configured = os.environ.get(WORKERS_ENV, "").strip()
-    if configured.isascii() and configured.isdigit() and int(configured) > 0:
-        return int(configured)
+    if configured := EMULATOR_WORKERS.read():
+        return configured
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
 

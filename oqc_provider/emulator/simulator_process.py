@@ -32,6 +32,7 @@ from oqc_provider.emulator.frames import (
     record_from_json,
     write_frame,
 )
+from oqc_provider.settings import EMULATOR_TEST_DIE_STARTING, EMULATOR_TEST_EXECUTION_LOG, EMULATOR_VERBOSE
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ EXECUTION_LOG_ENV = "OQC_EMULATOR_TEST_EXECUTION_LOG"
 def _log_executions(task_ids: list[str]) -> None:
     """Append ``task_ids`` to the execution log (TEST HOOK, see ``EXECUTION_LOG_ENV``), one write:
     ``O_APPEND`` keeps lines of concurrent simulator processes whole."""
-    path = os.environ.get(EXECUTION_LOG_ENV)
+    path = EMULATOR_TEST_EXECUTION_LOG.read()
     if path and task_ids:
         descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -58,7 +59,7 @@ def _log_executions(task_ids: list[str]) -> None:
 #: TEST HOOK: a folder of files naming when a simulator process kills itself with SIGKILL: one named
 #: ``start-*`` kills a process while it starts (before it is ready), one named ``chunk-*`` kills it as
 #: it receives a chunk (before it says it took it). Each file is removed by the process it kills.
-DIE_STARTING_ENV = "OQC_EMULATOR_TEST_DIE_STARTING"
+DIE_STARTING_ENV = EMULATOR_TEST_DIE_STARTING.name
 _PR_SET_PDEATHSIG = 1
 
 
@@ -75,7 +76,7 @@ def _die_with_parent() -> None:
 
 def _die_if_asked(stage: str) -> None:
     """TEST HOOK (:data:`DIE_STARTING_ENV`): die at ``stage`` (``start``/``chunk``), once per file."""
-    folder = os.environ.get(DIE_STARTING_ENV)
+    folder = EMULATOR_TEST_DIE_STARTING.read()
     if not folder:
         return
     with contextlib.suppress(OSError):
@@ -234,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s [simulator %(process)d]: %(message)s"
     )
-    if os.environ.get(VERBOSE_ENV) != "1":
+    if not EMULATOR_VERBOSE.read():
         # qiskit.passmanager logs every pass at INFO: noise in a server log.
         logging.getLogger("qiskit").setLevel(max(logging.WARNING, logging.getLogger().level))
     # Ctrl-C in a terminal reaches the whole process group: it is the caller's to handle. A

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -32,6 +31,7 @@ from oqc_provider.emulator.store import TaskStore
 from oqc_provider.emulator.windows import Windows, WindowSpec, by_qpu_id
 from oqc_provider.emulator.worker import Worker
 from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
+from oqc_provider.settings import EMULATOR_TEST_CRASH_MARKER, EMULATOR_TEST_HANG_MARKER
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +51,11 @@ TOKEN_ENV = "OQC_EMULATOR_TOKEN"
 
 
 #: TEST HOOK: the default of ``EmulatorSettings.hang_marker`` (see there).
-HANG_MARKER_ENV = "OQC_EMULATOR_TEST_HANG_MARKER"
+HANG_MARKER_ENV = EMULATOR_TEST_HANG_MARKER.name
 
 
 def _hang_marker_from_environment() -> str | None:
-    return os.environ.get(HANG_MARKER_ENV) or None
+    return EMULATOR_TEST_HANG_MARKER.read() or None
 
 
 def _default_devices() -> list[DeviceSpec]:
@@ -63,7 +63,7 @@ def _default_devices() -> list[DeviceSpec]:
 
 
 def _crash_marker_from_environment() -> str | None:
-    return os.environ.get(CRASH_MARKER_ENV) or None
+    return EMULATOR_TEST_CRASH_MARKER.read()
 
 
 #: What a submit of a task id the server already took does (see EmulatorSettings.resubmit).

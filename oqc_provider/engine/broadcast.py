@@ -11,13 +11,11 @@ Example:
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from oqc_provider.qcaas.errors import ConfigurationError
+from oqc_provider.settings import MAX_BROADCAST_JOBS
 
-MAX_BROADCAST_ENV = "OQC_SDK_MAX_BROADCAST_JOBS"
-DEFAULT_MAX_BROADCAST = 200
+MAX_BROADCAST_ENV = MAX_BROADCAST_JOBS.name
 
 
 def is_broadcast(*values: Any) -> bool:
@@ -58,14 +56,12 @@ def broadcast(*, program: Any, qpu_id: Any, config: Any) -> list[tuple[Any, Any,
 
 
 def max_broadcast() -> int:
-    """The most children one broadcast may make (``OQC_SDK_MAX_BROADCAST_JOBS``, default 200)."""
-    raw = os.environ.get(MAX_BROADCAST_ENV)
-    if raw is None:
-        return DEFAULT_MAX_BROADCAST
-    try:
-        return max(1, int(raw))
-    except ValueError:
-        raise ConfigurationError(f"{MAX_BROADCAST_ENV} must be a whole number, got {raw!r}.") from None
+    """The most children one broadcast may make (``OQC_SDK_MAX_BROADCAST_JOBS``, default 200).
+
+    Raises:
+        ConfigurationError: the variable is set to something other than a whole number >= 1.
+    """
+    return MAX_BROADCAST_JOBS.read()
 
 
-__all__ = ["DEFAULT_MAX_BROADCAST", "MAX_BROADCAST_ENV", "broadcast", "is_broadcast", "max_broadcast"]
+__all__ = ["MAX_BROADCAST_ENV", "broadcast", "is_broadcast", "max_broadcast"]

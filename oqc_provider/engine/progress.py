@@ -28,13 +28,14 @@ Example:
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
+
+from oqc_provider.settings import PROGRESS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -45,9 +46,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("oqc_provider")
 
-PROGRESS_ENV = "OQC_PROVIDER_PROGRESS"
-_OFF = {"0", "false", "no", "off"}
-_ON = {"1", "true", "yes", "on"}
+PROGRESS_ENV = PROGRESS.name
 #: Batches that have a bar on screen: a nested bar for the same batch (a CLI bar around
 #: ``execute``, which shows its own) stays hidden rather than drawing twice.
 _SHOWN: weakref.WeakSet[CompositeJob] = weakref.WeakSet()
@@ -63,11 +62,9 @@ def progress_enabled(enabled: bool | None = None, stream: TextIO | None = None) 
     """
     if enabled is not None:
         return bool(enabled)
-    setting = os.environ.get(PROGRESS_ENV, "").strip().lower()
-    if setting in _OFF:
-        return False
-    if setting in _ON:
-        return True
+    setting = PROGRESS.read()
+    if setting is not None:
+        return setting
     stream = stream if stream is not None else sys.stderr
     try:
         return bool(stream.isatty())

@@ -72,6 +72,9 @@ class OqcSdk(QpuQueries):
             they move, so :meth:`jobs` and :meth:`resume` find them from any process. ``None`` or
             ``True``: a store under the provider's data folder; a :class:`JobStore`: that one;
             ``False``: no store.
+        connection: a :class:`~oqc_provider.connection.Connection` to use instead of ``url``,
+            ``authentication_token``, ``mode``, ``transport``, ``timeout``, ``retry`` and
+            ``allow_insecure`` (any of those also given must agree with it).
     """
 
     def __init__(
@@ -92,6 +95,7 @@ class OqcSdk(QpuQueries):
         poll_schedule: batch.PollSchedule | None = None,
         on_allocated: AllocationHook | None = None,
         job_store: JobStore | bool | None = None,
+        connection: Connection | None = None,
     ) -> None:
         if credential is not None and (authentication_token or email):
             raise ConfigurationError("Pass either credential or authentication_token/email, not both.")
@@ -110,6 +114,7 @@ class OqcSdk(QpuQueries):
             timeout=timeout,
             retry=retry,
             allow_insecure=allow_insecure,
+            connection=connection,
         )
         self._default_qpu_id = default_qpu_id
         self.max_concurrent_requests = max_concurrent_requests

@@ -109,7 +109,8 @@ async def _as_coroutine(awaitable: Awaitable[T]) -> T:
 class SyncSdk:
     """A blocking :class:`OqcSdk`: the same jobs, run from ordinary synchronous code.
 
-    Takes the same arguments as :class:`OqcSdk`. Jobs it creates are ordinary engine jobs; their
+    Takes the same arguments as :class:`OqcSdk` (``connection=`` included: ``SyncSdk(connection=
+    resolve_connection(...))``). Jobs it creates are ordinary engine jobs; their
     async methods are wrapped here (``sdk.execute(job)`` instead of ``await job.execute()``).
     """
 

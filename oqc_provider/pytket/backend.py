@@ -31,6 +31,7 @@ from pytket.circuit import Circuit
 from pytket.passes import BasePass
 from pytket.predicates import Predicate
 
+from oqc_provider.connection import Connection
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.cost import CostEstimate
 from oqc_provider.engine.job import Job
@@ -78,6 +79,8 @@ class OQCTketBackend(Backend):
         session: an existing session to share (the backend then does not close it).
         options: defaults for every run (shots when ``n_shots`` is None, ``seed``, result
             ``timeout``, ``tag``, QCaaS ``optimizations`` and error mitigation).
+        connection: a :class:`~oqc_provider.connection.Connection` in place of the connection
+            keywords (any of them also given must agree with it).
 
     Results carry every shot (``get_shots()``) and the counts made from them, as with pytket's
     AerBackend, except with readout error mitigation, which the service applies to counts only.
@@ -106,6 +109,7 @@ class OQCTketBackend(Backend):
         job_store: JobStore | str | Path | None = None,
         session: ProviderSession | None = None,
         options: RunOptions | None = None,
+        connection: Connection | None = None,
     ) -> None:
         super().__init__()
         self._owns_session = session is None
@@ -117,6 +121,7 @@ class OQCTketBackend(Backend):
             timeout=timeout,
             retry=retry,
             allow_insecure=allow_insecure,
+            connection=connection,
         )
         try:
             self._qpu: QpuInfo = self._session.resolve(device)

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any
@@ -63,10 +62,11 @@ from oqc_provider.qcaas.models import (
     VersionInfo,
 )
 from oqc_provider.qcaas.retry import RetryPolicy
+from oqc_provider.settings import ENTRA_ENABLED, QCAAS_V4
 
 logger = logging.getLogger("oqc_provider.qcaas")
 
-V4_ENV_VARS = ("OQC_QCAAS_V4", "OQC_ENTRA_ENABLED")
+V4_ENV_VARS = (QCAAS_V4.name, ENTRA_ENABLED.name)
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
@@ -77,12 +77,12 @@ class ServerMode(str, Enum):
     V4 = "v4"
 
     @classmethod
-    def from_env(cls) -> ServerMode:
-        """v4 when ``OQC_QCAAS_V4`` or ``OQC_ENTRA_ENABLED`` is 1/true/yes, else legacy (as OQC's SDK)."""
-        for name in V4_ENV_VARS:
-            if os.environ.get(name, "").strip().lower() in ("1", "true", "yes"):
-                return cls.V4
-        return cls.LEGACY
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerMode:
+        """v4 when ``OQC_QCAAS_V4`` or ``OQC_ENTRA_ENABLED`` is 1/true/yes, else legacy (as OQC's SDK).
+
+        ``environ`` defaults to ``os.environ``.
+        """
+        return cls.V4 if QCAAS_V4.read(environ) or ENTRA_ENABLED.read(environ) else cls.LEGACY
 
 
 #: How the command line says ``allow_insecure=True`` (``oqc-provider``'s option, on any command).

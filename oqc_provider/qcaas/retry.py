@@ -13,15 +13,16 @@ Example:
 
 from __future__ import annotations
 
-import os
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from oqc_provider.qcaas.errors import ConfigurationError, ServiceUnavailableError, TransientServerError
+from oqc_provider.settings import MAX_TRANSPORT_RETRIES
 
 #: Environment variable OQC's SDK reads for its retry count; honoured here too.
-MAX_RETRIES_ENV = "OQC_SDK_MAX_TRANSPORT_RETRIES"
+MAX_RETRIES_ENV = MAX_TRANSPORT_RETRIES.name
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,12 @@ class RetryPolicy:
             raise ConfigurationError("Retry waits must not be negative.")
 
     @classmethod
-    def from_env(cls) -> RetryPolicy:
-        """The default policy, with ``OQC_SDK_MAX_TRANSPORT_RETRIES`` applied when set."""
-        raw = os.environ.get(MAX_RETRIES_ENV)
-        if raw is None:
-            return cls()
-        try:
-            attempts = int(raw)
-        except ValueError:
-            raise ConfigurationError(f"{MAX_RETRIES_ENV} must be a whole number >= 1, got {raw!r}.") from None
-        return cls(max_attempts=attempts)
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RetryPolicy:
+        """The default policy, with ``OQC_SDK_MAX_TRANSPORT_RETRIES`` applied when set.
+
+        ``environ`` defaults to ``os.environ``.
+        """
+        return cls(max_attempts=MAX_TRANSPORT_RETRIES.read(environ))
 
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt number ``attempt`` (1-based), before jitter is capped."""

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from oqc_provider.connection import Connection
 from oqc_provider.engine.snapshots import CompositeJobSnapshot
 from oqc_provider.engine.store import JobStore, StoreEntry
 from oqc_provider.qcaas.client import ServerMode
@@ -64,6 +65,8 @@ class OQCProvider:
         allow_insecure: allow plain http to a non-loopback host.
         job_store: the local job store (or its folder); default: ``jobs`` in the provider's folder.
         session: an existing :class:`ProviderSession` to share (the other arguments are then unused).
+        connection: a :class:`~oqc_provider.connection.Connection` in place of the connection
+            keywords above (any of them also given must agree with it).
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class OQCProvider:
         allow_insecure: bool = False,
         job_store: JobStore | str | Path | None = None,
         session: ProviderSession | None = None,
+        connection: Connection | None = None,
     ) -> None:
         self.session = session or ProviderSession(
             url,
@@ -87,6 +91,7 @@ class OQCProvider:
             timeout=timeout,
             retry=retry,
             allow_insecure=allow_insecure,
+            connection=connection,
         )
         self.job_store = job_store if isinstance(job_store, JobStore) else JobStore(job_store)
         self._backends: dict[str, OQCBackend] = {}
