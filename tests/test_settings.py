@@ -87,7 +87,12 @@ def test_the_isolation_plugin_clears_exactly_the_declared_settings() -> None:
 
 def test_test_hooks_are_marked() -> None:
     hooks = {s.name for s in settings.SETTINGS if s.test_hook}
-    assert hooks == {"OQC_EMULATOR_TEST_CRASH_MARKER", "OQC_EMULATOR_TEST_EXECUTION_LOG"}
+    assert hooks == {
+        "OQC_EMULATOR_TEST_CRASH_MARKER",
+        "OQC_EMULATOR_TEST_EXECUTION_LOG",
+        "OQC_EMULATOR_TEST_HANG_MARKER",
+        "OQC_EMULATOR_TEST_DIE_STARTING",
+    }
     assert all(s.doc.startswith("TEST HOOK") == s.test_hook for s in settings.SETTINGS)
 
 
