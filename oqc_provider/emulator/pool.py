@@ -223,13 +223,19 @@ class _Slot:
         try:
             self._ensure()
         except Exception:  # the next chunk tries again, and reports it
+            if self._pool.closing:  # shut down while it started: killing it was the point
+                logger.debug("A replacement simulator process was stopped by the shutdown", exc_info=True)
+                return
             logger.warning("A replacement simulator process failed to start", exc_info=True)
 
     def _serve(self) -> None:
         try:
             self._ensure()  # warm up in the background, before any task arrives
         except Exception:
-            logger.exception("A simulator process failed to start")
+            if self._pool.closing:  # shut down while it started: killing it was the point
+                logger.debug("A simulator process was stopped by the shutdown as it started", exc_info=True)
+            else:
+                logger.exception("A simulator process failed to start")
         while True:
             job = self._pool.next_job()
             if job is _STOP:

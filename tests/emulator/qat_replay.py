@@ -219,10 +219,17 @@ def _tvd(a: dict[str, int], b: dict[str, int]) -> float:
 
 
 def _tvd_bound(a: dict[str, int], b: dict[str, int]) -> float:
-    """A generous bound on the TVD of two samples of one distribution (grows with outcomes)."""
+    """A generous bound on the TVD of two samples of one distribution (grows with outcomes).
+
+    Hundreds of registers are compared per replay, each on fresh shots (seeds follow task ids), so
+    the bound must hold for all of them at once: for two outcomes of 1,000 shots the TVD of two
+    samples has a standard deviation of at most 0.022, and 0.07 + sqrt(2/1000) = 0.115 is 5 of them
+    (a 0.05 offset, 4.2 of them, failed once in a few full runs on a 50/50 GHZ). A wrong answer
+    (a bit order, a lost gate) moves the TVD by far more: the replay's counts are noiseless.
+    """
     outcomes = len(set(a) | set(b))
     shots = min(sum(a.values()), sum(b.values())) or 1
-    return min(1.0, 0.05 + math.sqrt(outcomes / shots))
+    return min(1.0, 0.07 + math.sqrt(outcomes / shots))
 
 
 def _marginals(counts: dict[str, int]) -> list[float]:
