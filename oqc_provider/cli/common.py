@@ -29,7 +29,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Exit codes: 1 for a failure the user can act on, 2 for bad usage (as click), 130 on Ctrl-C.
 EXIT_FAILURE = 1
-EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 #: Width used when output is not a terminal, so tables piped to a file are not cut short.

@@ -99,9 +99,6 @@ def parse_model(model: type[Model], data: Any, ctx: Ctx) -> Model:
 
 
 Handler = Callable[[Request, Ctx], Awaitable[Response]]
-
-
-Handler = Callable[[Request, Ctx], Awaitable[Response]]
 RouteSpec = tuple[str, list[str], Handler, bool]  # path, methods, handler, authenticated
 
 

@@ -7,7 +7,6 @@ batch, and it keeps every child's error.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -309,14 +308,3 @@ class CompositeJob:
         p = self.progress
         active = p.total - p.done
         return f"CompositeJob(jobs={p.total}, completed={p.completed}, failed={p.failed}, active={active})"
-
-
-async def gather_limited(limit: int, *awaitables: Any) -> list[Any]:
-    """``asyncio.gather`` with at most ``limit`` awaitables running at once."""
-    gate = asyncio.Semaphore(limit)
-
-    async def run(awaitable: Any) -> Any:
-        async with gate:
-            return await awaitable
-
-    return await asyncio.gather(*(run(a) for a in awaitables))

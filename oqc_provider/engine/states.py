@@ -41,7 +41,6 @@ class JobState(str, Enum):
 
 
 TERMINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
-ACTIVE_STATES = frozenset({JobState.CREATED, JobState.SUBMITTED, JobState.RUNNING})
 
 #: The one place where server statuses become job states.
 STATE_OF_TASK_STATUS: dict[TaskStatus, JobState] = {

@@ -205,10 +205,6 @@ class JobStore:
             raise JobStoreError(f"The store entry for {job_id!r} ({path}) is damaged: {exc}") from None
         return snapshot
 
-    def delete(self, job_id: str) -> None:
-        """Forget ``job_id`` locally (the tasks on the server are untouched)."""
-        self.path_for(job_id).unlink(missing_ok=True)
-
     def list(self) -> list[StoreEntry]:
         """Every readable entry, newest first; damaged entries are logged and skipped."""
         entries = []
