@@ -13,18 +13,18 @@ that the tests read: the clients stay exactly as OQC ships them.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from tests.build_once import build_once
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,7 @@ def _run(command: list[str], what: str) -> None:
 def clients_python() -> Path:
     """The Python of a venv with OQC's legacy client and PennyLane plugin; built on first use.
 
-    A file lock makes concurrent test runs wait for one build instead of racing; a half-built venv
-    (no completion marker) is removed and built again.
+    Built once and reused (:func:`tests.build_once.build_once`).
 
     Raises:
         UnsupportedPythonError: this Python is one the clients' requirements do not support.
@@ -80,21 +79,14 @@ def clients_python() -> Path:
         raise UnsupportedPythonError(
             f"OQC's legacy client and PennyLane plugin install on Python {supported} only."
         )
-    root = _venv_root()
-    python = root / "bin" / "python"
-    marker = root / ".complete"
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with open(root.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.exists():
-            return python
-        shutil.rmtree(root, ignore_errors=True)
-        logger.warning("Building the OQC clients' venv in %s (first run only; a few minutes).", root)
-        _run([sys.executable, "-m", "venv", str(root)], "python -m venv")
-        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-        _run([*pip, "-r", str(REQUIREMENTS)], f"pip install -r {REQUIREMENTS.name}")
-        marker.write_text(REQUIREMENTS.read_text())
-    return python
+    return build_once(_venv_root(), _build_venv, REQUIREMENTS.read_text()) / "bin" / "python"
+
+
+def _build_venv(root: Path) -> None:
+    logger.warning("Building the OQC clients' venv in %s (first run only; a few minutes).", root)
+    _run([sys.executable, "-m", "venv", str(root)], "python -m venv")
+    pip = [str(root / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    _run([*pip, "-r", str(REQUIREMENTS)], f"pip install -r {REQUIREMENTS.name}")
 
 
 def run_in_clients_venv(python: Path, args: list[str], stdin: str = "", timeout: float = 600.0) -> str:

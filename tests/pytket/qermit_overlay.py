@@ -9,14 +9,14 @@ brings can change the modules the rest of the suite imports.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import platformdirs
+
+from tests.build_once import build_once
 
 #: Pinned together: the versions the ZNE test was written against.
 REQUIREMENTS = ("qermit==0.9.3", "pytket-quantinuum==0.58.1", "pytket-qir==2.0.2", "pyqir==0.12.7")
@@ -28,21 +28,16 @@ class OverlayError(RuntimeError):
 
 
 def qermit_overlay() -> Path:
-    """The folder holding qermit and its Quantinuum modules, installed on first use (file-locked)."""
+    """The folder holding qermit and its Quantinuum modules, installed on first use."""
     digest = hashlib.sha256(("\n".join(REQUIREMENTS) + sys.version).encode()).hexdigest()[:12]
     root = Path(platformdirs.user_cache_dir("oqc-provider")) / "test-overlays" / f"qermit-{digest}"
-    marker = root / ".complete"
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with open(root.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.exists():
-            return root
-        shutil.rmtree(root, ignore_errors=True)
-        command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-        command += ["--no-deps", "--target", str(root), *REQUIREMENTS]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False)
-        if done.returncode != 0:
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-            raise OverlayError(f"pip install --no-deps --target {root} failed:\n{tail}")
-        marker.write_text("\n".join(REQUIREMENTS))
-    return root
+    return build_once(root, _install, "\n".join(REQUIREMENTS))
+
+
+def _install(root: Path) -> None:
+    command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    command += ["--no-deps", "--target", str(root), *REQUIREMENTS]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise OverlayError(f"pip install --no-deps --target {root} failed:\n{tail}")
