@@ -184,17 +184,22 @@ async def test_limits_are_settings():
         world.close()
 
 
-async def test_a_program_wider_than_its_qpu_but_within_the_limit_fails_as_qcaas_fails_it(emulator):
-    nine = 'OPENQASM 2.0; include "qelib1.inc"; qreg q[9]; creg c[1]; x q[8]; measure q[8] -> c[0];'
-    answer = await _post(emulator, "/tasks/submit", {"tasks": [_task(nine)]}, headers=AUTH)
-    assert answer.status_code == 200  # taken: QAT refuses it when compiling, so the task FAILS
-    task_id = answer.json()[0]["task_id"]
+async def _finished(emulator, task_id: str) -> dict:
+    """The task's ``all_info`` once it has ended (polled with a deadline: 600 reads, 0.05 s apart)."""
     async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator") as http:
         for _ in range(600):
             info = (await http.get(f"/tasks/{task_id}/all_info", headers=AUTH)).json()
             if info["status"] in ("COMPLETED", "FAILED"):
-                break
-            await asyncio.sleep(0.05)  # polling a task's status, bounded by the loop count
+                return info
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"task {task_id} did not end: {info}")
+
+
+async def test_a_program_wider_than_its_qpu_but_within_the_limit_fails_as_qcaas_fails_it(emulator):
+    nine = 'OPENQASM 2.0; include "qelib1.inc"; qreg q[9]; creg c[1]; x q[8]; measure q[8] -> c[0];'
+    answer = await _post(emulator, "/tasks/submit", {"tasks": [_task(nine)]}, headers=AUTH)
+    assert answer.status_code == 200  # taken: QAT refuses it when compiling, so the task FAILS
+    info = await _finished(emulator, answer.json()[0]["task_id"])
     assert info["status"] == "FAILED" and "9 qubits" in info["task_error"]["error_message"]
 
 
@@ -236,13 +241,7 @@ async def test_a_result_size_submit_cannot_read_is_refused_once_the_program_is_p
     )
     answer = await _post(emulator, "/tasks/submit", {"tasks": [_task(program_text)]}, headers=AUTH)
     assert answer.status_code == 200, answer.text
-    task_id = answer.json()[0]["task_id"]
-    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://emulator") as http:
-        for _ in range(600):
-            info = (await http.get(f"/tasks/{task_id}/all_info", headers=AUTH)).json()
-            if info["status"] in ("COMPLETED", "FAILED"):
-                break
-            await asyncio.sleep(0.05)  # polling a task's status, bounded by the loop count
+    info = await _finished(emulator, answer.json()[0]["task_id"])
     assert info["status"] == "FAILED", info
     assert info["task_error"]["error_code"] == 413, info["task_error"]
     assert "100 shots x 101 classical bits" in info["task_error"]["error_message"]
