@@ -8,7 +8,7 @@ those catches them too. Messages say what was wrong and what to do; none ever co
 The tree (each class lives with the layer that raises it)::
 
     OqcProviderError                          oqc_provider.errors
-    ├── ConfigurationError (ValueError)       oqc_provider.qcaas.errors: a missing token, a bad URL or option
+    ├── ConfigurationError (ValueError)       oqc_provider.errors: a missing token, a bad URL or option
     ├── ConfigDecodeError (ValueError)        oqc_provider.qcaas.errors: an unreadable compiler config
     ├── UnknownQpuError (ValueError)          oqc_provider.qcaas.errors
     ├── RequestTooLargeError (ValueError)     oqc_provider.qcaas.errors: over 128 KiB, not sent
@@ -57,4 +57,12 @@ class OqcProviderError(Exception):
     """Base class of every error raised by ``oqc_provider``."""
 
 
-__all__ = ["OqcProviderError"]
+class ConfigurationError(OqcProviderError, ValueError):
+    """The provider was set up wrongly: a missing token, a malformed or insecure URL, a bad option.
+
+    Defined here rather than with the wire because every layer raises it, down to
+    :mod:`oqc_provider.settings` (a malformed ``OQC_*`` variable).
+    """
+
+
+__all__ = ["ConfigurationError", "OqcProviderError"]

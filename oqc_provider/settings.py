@@ -1,7 +1,7 @@
 """Every ``OQC_*`` environment variable the package reads: its type, default and meaning, in one place.
 
 Each variable is a :class:`Setting`; :meth:`Setting.read` reads it when called (never at import, so a
-test's ``monkeypatch.setenv`` counts) and raises :class:`~oqc_provider.qcaas.errors.ConfigurationError`
+test's ``monkeypatch.setenv`` counts) and raises :class:`~oqc_provider.errors.ConfigurationError`
 naming the variable when its value is malformed. No other module reads an ``OQC_*`` variable itself
 (``tests/test_settings.py`` checks), the docs' table is checked against :data:`SETTINGS`, and the test
 isolation plugin clears exactly :data:`SETTINGS`.
@@ -25,6 +25,8 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from oqc_provider.errors import ConfigurationError
 
 T = TypeVar("T")
 
@@ -101,10 +103,6 @@ class Setting(Generic[T]):
         try:
             value = self.parse(raw)
         except _Malformed as exc:
-            # Imported here: the wire's ConfigurationError is the public one, and the wire itself
-            # reads its settings from this module (an import at the top would be a circle).
-            from oqc_provider.qcaas.errors import ConfigurationError
-
             shown = "(hidden)" if "TOKEN" in self.name else repr(raw)
             raise ConfigurationError(f"{self.name} {exc}, got {shown}.") from None
         return self.default if value is None else value

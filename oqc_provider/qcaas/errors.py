@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from oqc_provider.errors import OqcProviderError
-
-
-class ConfigurationError(OqcProviderError, ValueError):
-    """The provider was set up wrongly: a missing token, a malformed or insecure URL, a bad option."""
+# ConfigurationError is raised by every layer (the settings module included), so it lives with the base.
+from oqc_provider.errors import ConfigurationError, OqcProviderError
 
 
 class ConfigDecodeError(OqcProviderError, ValueError):
