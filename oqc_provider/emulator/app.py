@@ -23,8 +23,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from oqc_provider.emulator import routes_qpus, routes_tasks
+from oqc_provider.emulator.api_errors import ApiError
 from oqc_provider.emulator.faults import is_slow_placeholder
-from oqc_provider.emulator.http import ApiError, Ctx, Handler, RouteSpec, error_response
+from oqc_provider.emulator.http import Ctx, Handler, RouteSpec, error_response
 from oqc_provider.emulator.limits import BodyLimit
 
 # Re-exported: ``oqc_provider.emulator.app`` was where these were defined, and callers import them from here.

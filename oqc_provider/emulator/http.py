@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from oqc_provider.devices import DeviceSpec
+from oqc_provider.emulator.api_errors import ApiError
 from oqc_provider.emulator.limits import error_body
 
 if TYPE_CHECKING:
@@ -26,20 +27,6 @@ LEGACY_VERSION = "3.22.1-emulator"
 V4_VERSION = "4.0.0-emulator"
 
 Model = TypeVar("Model", bound=BaseModel)
-
-
-class ApiError(Exception):
-    """An HTTP error answer; rendered in the legacy or v4 error shape by the route wrapper."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def qpu_hex(qpu_id: str) -> str:
-    """The 10 hex characters ending a QPU id: its per-QPU URL prefix in legacy mode."""
-    return qpu_id.rsplit(":", 1)[-1]
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from oqc_provider.devices import DeviceSpec
+from oqc_provider.emulator.api_errors import ApiError, qpu_hex
 from oqc_provider.emulator.http import (
     LEGACY_VERSION,
     V4_VERSION,
-    ApiError,
     Ctx,
     RouteSpec,
     parse_model,
-    qpu_hex,
     read_json,
 )
 from oqc_provider.emulator.prices import FREE, Price

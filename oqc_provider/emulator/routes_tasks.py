@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from oqc_provider.devices import DeviceSpec
+from oqc_provider.emulator.api_errors import ApiError
 from oqc_provider.emulator.http import (
-    ApiError,
     Ctx,
     RouteSpec,
     json_with_raw,

@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from oqc_provider.devices import CATALOGUE, Calibration, DeviceSpec, reference_calibration
+from oqc_provider.emulator.api_errors import ApiError, qpu_hex
 from oqc_provider.emulator.faults import FaultPlan, PlannedFaults, quiet_injected_drops
 from oqc_provider.emulator.frames import ExecutorConfig
-from oqc_provider.emulator.http import ApiError, qpu_hex
 from oqc_provider.emulator.limits import (
     DEFAULT_MAX_PROGRAM_QUBITS,
     DEFAULT_MAX_RESULT_BITS,
