@@ -144,7 +144,7 @@ def emulator_stages(loop: cProfile.Profile, simulation: cProfile.Profile) -> lis
         ("[sim] parse_program", cumulative(simulation, (programs, "parse_program"))),
         (
             "[sim] compile+validate",
-            cumulative(simulation, (programs, "compile_to_native"), (programs, "validate")),
+            cumulative(simulation, ("oqc_provider/emulator/lowering.py", "lower_circuit")),
         ),
         (
             "[sim] Aer run+result",

@@ -59,7 +59,8 @@ def stage_timings(backend: Any, circuits: list[Any]) -> dict[str, float]:
     """Each of the provider's per-circuit stages timed alone, in this thread, without a profiler."""
     from qiskit import qasm2
 
-    from oqc_provider.emulator.programs import compile_to_native, parse_program, validate
+    from oqc_provider.emulator.lowering import lower_circuit
+    from oqc_provider.emulator.programs import parse_program
     from oqc_provider.qiskit.translate import check_circuit, checked_wire, to_wire
 
     target, device = backend.target, backend.device
@@ -76,8 +77,8 @@ def stage_timings(backend: Any, circuits: list[Any]) -> dict[str, float]:
     programs = [to_wire(c, device.dt, i).program for i, c in enumerate(circuits)]
     parsed: list[Any] = []
     times["emulator parse_program"] = timed(lambda: parsed.extend(parse_program(p) for p in programs))
-    times["emulator compile+validate"] = timed(
-        lambda: [validate(compile_to_native(c, device), device) for c in parsed]
+    times["emulator lower_circuit (compile + validate)"] = timed(
+        lambda: [lower_circuit(c, device) for c in parsed]
     )
     try:  # the emulator's fast path for native programs (reads and checks in one pass)
         from oqc_provider.emulator.native_programs import parse_native

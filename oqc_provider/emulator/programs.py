@@ -180,21 +180,3 @@ def native_operations(spec: DeviceSpec) -> list[str]:
     if spec.supports_reset:
         names.append("reset")
     return names
-
-
-def compile_to_native(circuit: QuantumCircuit, spec: DeviceSpec) -> QuantumCircuit:
-    """``circuit`` in ``spec``'s native gates on its own qubits (see :func:`lowering.lower_circuit`)."""
-    from oqc_provider.emulator.lowering import lower_circuit
-
-    return lower_circuit(circuit, spec)[0]
-
-
-def validate(circuit: QuantumCircuit, spec: DeviceSpec) -> Layout:
-    """Check a circuit against ``spec`` and describe its classical layout.
-
-    Raises:
-        ProgramError: the device cannot run it on these qubits.
-    """
-    from oqc_provider.emulator.lowering import lower_circuit
-
-    return lower_circuit(circuit, spec)[1]
