@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from oqc_provider.devices import CATALOGUE, Calibration, DeviceSpec, reference_calibration
 from oqc_provider.emulator.api_errors import ApiError, qpu_hex
+from oqc_provider.emulator.dispatcher import Worker
 from oqc_provider.emulator.faults import FaultPlan, PlannedFaults, quiet_injected_drops
 from oqc_provider.emulator.frames import ExecutorConfig
 from oqc_provider.emulator.limits import (
@@ -29,7 +30,6 @@ from oqc_provider.emulator.pool import shared_pool
 from oqc_provider.emulator.prices import FREE, Price, resolve_prices
 from oqc_provider.emulator.store import TaskStore
 from oqc_provider.emulator.windows import Windows, WindowSpec, by_qpu_id
-from oqc_provider.emulator.worker import Worker
 from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
 from oqc_provider.settings import EMULATOR_TEST_CRASH_MARKER, EMULATOR_TEST_HANG_MARKER
 
