@@ -9,6 +9,7 @@ The tree (each class lives with the layer that raises it)::
 
     OqcProviderError                          oqc_provider.errors
     ├── ConfigurationError (ValueError)       oqc_provider.errors: a missing token, a bad URL or option
+    │   └── InvalidUrlError                   oqc_provider.connection: a malformed or insecure URL
     ├── ConfigDecodeError (ValueError)        oqc_provider.qcaas.errors: an unreadable compiler config
     ├── UnknownQpuError (ValueError)          oqc_provider.qcaas.errors
     ├── RequestTooLargeError (ValueError)     oqc_provider.qcaas.errors: over 128 KiB, not sent
@@ -32,13 +33,17 @@ The tree (each class lives with the layer that raises it)::
     ├── CircuitValidationError (ValueError)   oqc_provider.qiskit
     │   └── ConditionalOperationError
     ├── OQCJobTimeoutError (JobTimeoutError)  oqc_provider.qiskit
+    │   └── OQCServiceUnreachableError        the service could not be read while waiting
+    ├── PrimitiveCircuitError                 oqc_provider.qiskit.primitives
     ├── PreflightError (ValueError)           oqc_provider.preflight: a known refusal or limit; not sent
     ├── InvalidCircuitError (CircuitNotValidError)        oqc_provider.pytket
     ├── HandleError (ResultHandleTypeError)   oqc_provider.pytket
     ├── ResultTimeoutError (TimeoutError)     oqc_provider.pytket
+    │   └── ServiceUnreachableError           the service could not be read while waiting
     ├── CircuitCancelledError                 oqc_provider.pytket
     ├── PlotDependencyError (ImportError)     oqc_provider.plots: matplotlib is not installed
     ├── FaultPlanError (ValueError)           oqc_provider.emulator.faults: a bad fault plan
+    ├── WindowSpecError (ValueError)          oqc_provider.emulator.windows: a bad execution window
     ├── WorkerStartError (RuntimeError)       oqc_provider.emulator.pool: a simulator process did not start
     ├── ServerStartError (RuntimeError)       oqc_provider.emulator.testing: the served emulator did not start
     └── TaskStoreError (RuntimeError)         oqc_provider.emulator.store: a damaged task database (named)
@@ -47,14 +52,98 @@ Not in the tree, on purpose: the emulator's internal signals (``ApiError``, ``Pr
 ``WorkerCrashed``, ``SimulationInterrupted``) never leave the server -- they become HTTP answers or failed
 tasks -- and an injected ``DroppedConnection`` is an ``httpx`` error because it stands for a broken network.
 
-This module imports nothing from the package, so every layer (the emulator included) can import it.
+Every error of the tree reports itself as ``oqc_provider.errors.<Name>`` wherever it is defined (as
+``httpx`` errors report ``httpx.<Name>``), so a traceback shows the one public path, and each can be
+imported from here (:data:`DEFINED_IN`; those of the upper layers load on first use). A saved or
+pickled error names that path too, and errors pickle whatever their constructor's signature: they cross
+process boundaries (a simulator process, a test's served emulator).
+
+Example:
+    >>> import pickle
+    >>> from oqc_provider.errors import UnknownQpuError
+    >>> error = UnknownQpuError("No QPU called 'Lucky'.")
+    >>> type(error)
+    <class 'oqc_provider.errors.UnknownQpuError'>
+    >>> pickle.loads(pickle.dumps(error)).args
+    ("No QPU called 'Lucky'.",)
+
+This module imports nothing from the package at import time, so every layer (the emulator included)
+can import it.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
+#: Every error of the tree: its name -> the module that defines it (where it lives, with the layer that
+#: raises it). ``tests/test_errors.py`` checks that every subclass of OqcProviderError is listed.
+DEFINED_IN: dict[str, str] = {
+    "OqcProviderError": __name__,
+    "ConfigurationError": __name__,
+    "InvalidUrlError": "oqc_provider.connection",
+    "ConfigDecodeError": "oqc_provider.qcaas.errors",
+    "UnknownQpuError": "oqc_provider.qcaas.errors",
+    "RequestTooLargeError": "oqc_provider.qcaas.errors",
+    "UnsupportedOperationError": "oqc_provider.qcaas.errors",
+    "QcaasError": "oqc_provider.qcaas.errors",
+    "ServerError": "oqc_provider.qcaas.errors",
+    "AuthenticationError": "oqc_provider.qcaas.errors",
+    "NotFoundError": "oqc_provider.qcaas.errors",
+    "RequestRejectedError": "oqc_provider.qcaas.errors",
+    "TransientServerError": "oqc_provider.qcaas.errors",
+    "ServiceUnavailableError": "oqc_provider.qcaas.errors",
+    "ProtocolError": "oqc_provider.qcaas.errors",
+    "JobFailed": "oqc_provider.engine.errors",
+    "JobNotSubmittedError": "oqc_provider.engine.errors",
+    "SnapshotError": "oqc_provider.engine.errors",
+    "JobStoreError": "oqc_provider.engine.errors",
+    "SubmissionIncomplete": "oqc_provider.engine.errors",
+    "JobStillActive": "oqc_provider.engine.errors",
+    "BudgetExceededError": "oqc_provider.engine.errors",
+    "PriceNotPublishedError": "oqc_provider.engine.errors",
+    "CircuitValidationError": "oqc_provider.qiskit.translate",
+    "ConditionalOperationError": "oqc_provider.qiskit.translate",
+    "OQCJobTimeoutError": "oqc_provider.qiskit.job",
+    "OQCServiceUnreachableError": "oqc_provider.qiskit.job",
+    "PrimitiveCircuitError": "oqc_provider.qiskit.primitives",
+    "PreflightError": "oqc_provider.preflight",
+    "InvalidCircuitError": "oqc_provider.pytket.errors",
+    "HandleError": "oqc_provider.pytket.errors",
+    "ResultTimeoutError": "oqc_provider.pytket.errors",
+    "ServiceUnreachableError": "oqc_provider.pytket.errors",
+    "CircuitCancelledError": "oqc_provider.pytket.errors",
+    "PlotDependencyError": "oqc_provider.plots",
+    "FaultPlanError": "oqc_provider.emulator.faults",
+    "WindowSpecError": "oqc_provider.emulator.windows",
+    "WorkerStartError": "oqc_provider.emulator.pool",
+    "ServerStartError": "oqc_provider.emulator.testing",
+    "TaskStoreError": "oqc_provider.emulator.store",
+}
+
+
+def _rebuilt(cls: type[OqcProviderError], args: tuple[Any, ...]) -> OqcProviderError:
+    """An error unpickled without calling its ``__init__`` (whose signature differs from ``args``);
+    pickle then restores its attributes."""
+    error = cls.__new__(cls, *args)
+    error.args = args  # (OSError's subclasses, TimeoutError's among them, set them in __init__ only)
+    return error
+
 
 class OqcProviderError(Exception):
     """Base class of every error raised by ``oqc_provider``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The public path, set where the class is defined (a subclass elsewhere, a test's, keeps its own).
+        if DEFINED_IN.get(cls.__qualname__) == cls.__module__:
+            cls.__module__ = __name__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own pickling calls ``type(self)(*self.args)``, which fails for the errors whose
+        # constructor takes keyword-only or extra arguments; the attributes are restored as they are.
+        # (The attributes go third, set once the error exists: some refer to it, e.g. JobFailed.failures.)
+        return (_rebuilt, (type(self), self.args), self.__dict__)
 
 
 class ConfigurationError(OqcProviderError, ValueError):
@@ -65,4 +154,19 @@ class ConfigurationError(OqcProviderError, ValueError):
     """
 
 
-__all__ = ["ConfigurationError", "OqcProviderError"]
+def __getattr__(name: str) -> type[OqcProviderError]:
+    """An error of an upper layer, imported from where it is defined on first use (by name: this module
+    stays below every layer)."""
+    module = DEFINED_IN.get(name)
+    if module is None or module == __name__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    error: type[OqcProviderError] = getattr(importlib.import_module(module), name)
+    globals()[name] = error
+    return error
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *DEFINED_IN})
+
+
+__all__ = ["DEFINED_IN", "ConfigurationError", "OqcProviderError"]
