@@ -72,7 +72,7 @@ def crash_message(reason: str, crashes: int) -> str:
     )
 
 
-class Worker:
+class Dispatcher:
     """Runs queued tasks from ``store`` on ``pool`` with the executor ``config``, from a daemon thread."""
 
     def __init__(
@@ -101,7 +101,7 @@ class Worker:
         with self._wake:
             if self._stopping or self.running:
                 return
-            self._thread = threading.Thread(target=self._loop, name="oqc-emulator-worker", daemon=True)
+            self._thread = threading.Thread(target=self._loop, name="oqc-emulator-dispatcher", daemon=True)
             self._thread.start()
 
     def notify(self) -> None:
@@ -203,7 +203,7 @@ class Worker:
         return [record for record in chunk if known.get(record.id, (None,))[0] is TaskStatus.RUNNING]
 
     def _redispatch(self, records: list[TaskRecord], *, alone: bool) -> None:
-        """Run ``records`` again (each alone, or as one chunk), unless this worker is stopping."""
+        """Run ``records`` again (each alone, or as one chunk), unless this dispatcher is stopping."""
         with self._wake:
             stopping = self._stopping
         if stopping or not records:

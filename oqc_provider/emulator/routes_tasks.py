@@ -206,7 +206,7 @@ async def submit(request: Request, ctx: Ctx) -> Response:
     answer = [{"task_id": outcome.task_id} for outcome in outcomes]
     queued = any(outcome.queued for outcome in outcomes)
     if queued:
-        ctx.state.worker.notify()
+        ctx.state.dispatcher.notify()
     return JSONResponse(answer)
 
 
@@ -260,7 +260,7 @@ async def cancel_many(request: Request, ctx: Ctx) -> Response:
         except ValueError:
             continue  # never a task of ours: nothing to cancel
     if ctx.state.store.cancel(canonical):
-        ctx.state.worker.cancel_running()  # a RUNNING task's simulation stops now, not when it ends
+        ctx.state.dispatcher.cancel_running()  # a RUNNING task's simulation stops now, not when it ends
     return PlainTextResponse("OK")
 
 

@@ -1,4 +1,4 @@
-"""One emulator's settings and state: devices, calibrations, the task store, the worker, counters."""
+"""One emulator's settings and state: devices, calibrations, the task store, the dispatcher, counters."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from oqc_provider.devices import CATALOGUE, Calibration, DeviceSpec, reference_calibration
 from oqc_provider.emulator.api_errors import ApiError, qpu_hex
-from oqc_provider.emulator.dispatcher import Worker
+from oqc_provider.emulator.dispatcher import Dispatcher
 from oqc_provider.emulator.faults import FaultPlan, PlannedFaults, quiet_injected_drops
 from oqc_provider.emulator.frames import ExecutorConfig
 from oqc_provider.emulator.limits import (
@@ -170,7 +170,7 @@ class EmulatorState:
             time_limit=settings.task_time_limit,
             max_result_bits=settings.max_result_bits,
         )
-        self.worker = Worker(self.store, self.executor_config, self.pool, self.windows)
+        self.dispatcher = Dispatcher(self.store, self.executor_config, self.pool, self.windows)
         self.requests: Counter[str] = Counter()
         self.faults = PlannedFaults(settings.faults) if settings.faults is not None else None
         if self.faults is not None:
@@ -182,7 +182,7 @@ class EmulatorState:
             # A previous process left work queued: finish it without waiting for a new submit. On a
             # file, a sibling process may die with tasks RUNNING: the dispatcher's heartbeat takes
             # them back, so it runs from the start, even while nobody submits here.
-            self.worker.ensure_started()
+            self.dispatcher.ensure_started()
 
     def calibration(self, spec: DeviceSpec) -> Calibration:
         """The device's calibration: what the monitoring routes serve and the noise model uses."""
@@ -213,8 +213,8 @@ class EmulatorState:
         return self.prices.get(spec.qpu_id, FREE)
 
     def close(self) -> None:
-        """Stop the worker and close the store."""
-        self.worker.stop()
+        """Stop the dispatcher and close the store."""
+        self.dispatcher.stop()
         self.store.close()
 
 
