@@ -203,7 +203,7 @@ def format_counts(data: Any) -> list[tuple[str, dict[str, int]]]:
 
 def outcome(job: Any, label: object) -> dict[str, Any]:
     """One child's task id, state, counts or error, as ``--json`` prints it."""
-    from oqc_provider.results_format import as_counts
+    from oqc_provider.qat_results import as_counts
 
     error = job.error
     return {

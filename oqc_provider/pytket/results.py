@@ -6,7 +6,7 @@ Programs measure every bit of the circuit into one register ``c`` (see
 * BinaryCount: ``{"c": {"0110": 12, ...}}``, ``c[0]`` the leftmost character, joint over all bits;
 * raw (per-shot, what the backend asks for unless readout mitigation is on):
   ``{"c": [[readout of bit 0 in each shot], [bit 1 ...], ...]}``, QAT's readout values, read as 0
-  when above zero and 1 otherwise (:mod:`oqc_provider.results_format`).
+  when above zero and 1 otherwise (:mod:`oqc_provider.qat_results`).
 
 Both become a ``BackendResult`` whose ``c_bits`` are the circuit's own bits, so
 ``result.get_counts(circuit.bits)`` and ``result.get_counts([Bit("d", 1)])`` work as on any backend.
@@ -34,8 +34,8 @@ from pytket.circuit import Bit
 from pytket.utils.outcomearray import OutcomeArray
 
 from oqc_provider.pytket.programs import WIRE_CREG
+from oqc_provider.qat_results import register_shots
 from oqc_provider.qcaas.errors import ProtocolError
-from oqc_provider.results_format import register_shots
 
 logger = logging.getLogger("oqc_provider.pytket")
 

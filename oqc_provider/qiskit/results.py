@@ -37,8 +37,8 @@ from qiskit.result.models import ExperimentResult, ExperimentResultData
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.states import JobState
+from oqc_provider.qat_results import register_shots
 from oqc_provider.qcaas.errors import ProtocolError
-from oqc_provider.results_format import register_shots
 
 logger = logging.getLogger("oqc_provider.qiskit")
 

@@ -22,9 +22,9 @@ import httpx
 
 from oqc_provider.devices import LUCY_SIMULATOR, TOSHIKO, DeviceSpec
 from oqc_provider.emulator import EmulatorSettings, create_app
+from oqc_provider.qat_results import as_counts
 from oqc_provider.qcaas.compiler_config import CompilerConfig, MetricsType
 from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
-from oqc_provider.results_format import as_counts
 from oqc_provider.service_observations import Observation, catalogue
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "qat"
