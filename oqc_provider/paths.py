@@ -24,8 +24,6 @@ from oqc_provider.settings import PROVIDER_HOME
 
 logger = logging.getLogger("oqc_provider")
 
-HOME_ENV = PROVIDER_HOME.name
-
 
 def provider_home() -> Path:
     """The provider's data folder, created 0700 if missing.

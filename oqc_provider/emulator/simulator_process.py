@@ -38,7 +38,6 @@ logger = logging.getLogger(__name__)
 
 #: Executors kept per process (one per emulator configuration seen), least recently used dropped.
 _EXECUTORS_KEPT = 8
-VERBOSE_ENV = "OQC_EMULATOR_VERBOSE"
 #: TEST HOOK: a file to which each simulator process appends one line (the task id) per task it
 #: simulated, so tests and the soak count executions from the simulators' side, not the store's.
 EXECUTION_LOG_ENV = "OQC_EMULATOR_TEST_EXECUTION_LOG"

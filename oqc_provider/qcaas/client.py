@@ -66,7 +66,6 @@ from oqc_provider.settings import ENTRA_ENABLED, QCAAS_V4
 
 logger = logging.getLogger("oqc_provider.qcaas")
 
-V4_ENV_VARS = (QCAAS_V4.name, ENTRA_ENABLED.name)
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 

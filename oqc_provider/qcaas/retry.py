@@ -21,9 +21,6 @@ from dataclasses import dataclass
 from oqc_provider.qcaas.errors import ConfigurationError, ServiceUnavailableError, TransientServerError
 from oqc_provider.settings import MAX_TRANSPORT_RETRIES
 
-#: Environment variable OQC's SDK reads for its retry count; honoured here too.
-MAX_RETRIES_ENV = MAX_TRANSPORT_RETRIES.name
-
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -86,6 +83,3 @@ class RetryPolicy:
 def provably_unsent(error: BaseException) -> bool:
     """Whether ``error`` shows the request never reached the server (safe to resend anything)."""
     return isinstance(error, ServiceUnavailableError) and error.connect_failed
-
-
-NO_RETRY = RetryPolicy(max_attempts=1)

@@ -168,9 +168,3 @@ def qasm3_nanoseconds(nanoseconds: Decimal) -> str:
     an exponent, as ``qiskit.qasm3.dumps`` writes them)."""
     text = format(nanoseconds.normalize(), "f")
     return f"{text if '.' in text else text + '.0'}ns"
-
-
-def seconds_of(operation: object, dt: float | None) -> float | None:
-    """A Delay's duration in seconds (the nearest float), or ``None`` when it cannot be known here."""
-    nanoseconds = nanoseconds_of(operation, dt)
-    return None if nanoseconds is None else float(nanoseconds / NANOSECONDS["s"])

@@ -160,7 +160,6 @@ def test_delay_durations_are_exact_decimals() -> None:
     assert native_qasm.nanoseconds_of(Delay(3, "dt"), 0.5e-9) == Decimal("1.5")
     assert native_qasm.nanoseconds_of(Delay(0.1, "us"), None) == Decimal("100")
     assert native_qasm.nanoseconds_of(Delay(7, "dt"), None) is None
-    assert native_qasm.seconds_of(Delay(800, "dt"), 0.5e-9) == 4e-07
 
 
 @pytest.mark.parametrize("kind", ["h", "unitary-free-gate"])
