@@ -93,12 +93,6 @@ class FeaturesV4(_Wire):
     data: dict[str, Any]
 
 
-class DataEnvelope(_Wire):
-    """``{"data": ...}``: v4 benchmarks (calibration)."""
-
-    data: Any
-
-
 # --- tasks ---------------------------------------------------------------------------------------
 
 
@@ -211,43 +205,6 @@ _STATUS_SYNONYMS: dict[str, TaskStatus] = {
 }
 
 
-class TaskStatusResponse(_Wire):
-    """``GET /tasks/{id}/status``."""
-
-    status: str = "UNKNOWN"
-
-
-class TaskResultsResponse(_Wire):
-    """``GET /tasks/{id}/results``."""
-
-    results: Any = None
-    metrics: dict[str, Any] | None = None
-
-
-class TaskErrorResponse(_Wire):
-    """``GET /tasks/{id}/error``."""
-
-    task_error: TaskError | None = None
-
-
-class ExecutionMetadataResponse(_Wire):
-    """``GET /tasks/{id}/execution_metadata``."""
-
-    execution_metadata: dict[str, Any] | None = None
-
-
-class MetadataResponse(_Wire):
-    """``GET /tasks/{id}/metadata``."""
-
-    metadata: dict[str, Any] | None = None
-
-
-class TimingsResponse(_Wire):
-    """``GET /tasks/{id}/timings``."""
-
-    timings: dict[str, Any] | None = None
-
-
 class CancelRequest(_Wire):
     """``POST /tasks/cancel_many`` body."""
 
@@ -307,27 +264,3 @@ class NextWindowResponse(_Wire):
     """``GET {QPU}/windows/next``; an empty object means no window."""
 
     next_window: NextWindow | None = None
-
-
-# --- errors --------------------------------------------------------------------------------------
-
-
-class LegacyErrorMeta(_Wire):
-    code: int
-
-
-class LegacyErrorResponse(_Wire):
-    errors: list[str]
-
-
-class LegacyErrorBody(_Wire):
-    """Error body of the legacy (Flask) service."""
-
-    meta: LegacyErrorMeta
-    response: LegacyErrorResponse
-
-
-class V4ErrorBody(_Wire):
-    """Error body of the v4 (FastAPI) gateway; ``detail`` may also be a validation list."""
-
-    detail: Any
