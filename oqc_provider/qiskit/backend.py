@@ -52,7 +52,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qiskit import QuantumCircuit
 from qiskit.providers import BackendV2, Options
@@ -69,15 +69,13 @@ from oqc_provider.engine.tracker import budget_active
 from oqc_provider.preflight import check_program, check_request_sizes
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qiskit.job import ANNOTATION_KEY, ANNOTATION_SCHEMA, OQCJob
+from oqc_provider.qiskit.provider_services import ProviderServices
 from oqc_provider.qiskit.results import CircuitRecord
 from oqc_provider.qiskit.target import build_target
 from oqc_provider.qiskit.translate import checked_wire, circuit_label, wire_hint
 from oqc_provider.run_options import DEFAULT_SHOTS, DEFAULT_TIMEOUT_S, KEEP_LAYOUT, RunOptions, plain_int
 from oqc_provider.service_observations import refuses_openqasm3_multi_qubit_gates
 from oqc_provider.session import QpuInfo
-
-if TYPE_CHECKING:
-    from oqc_provider.qiskit.provider import OQCProvider
 
 logger = logging.getLogger("oqc_provider.qiskit")
 
@@ -90,7 +88,7 @@ STORE_KIND = "qiskit"
 class OQCBackend(BackendV2):
     """An OQC QPU as a Qiskit backend. Get one from :meth:`OQCProvider.get_backend`."""
 
-    def __init__(self, provider: OQCProvider, qpu: QpuInfo) -> None:
+    def __init__(self, provider: ProviderServices, qpu: QpuInfo) -> None:
         super().__init__(
             provider=provider,
             name=qpu.name,

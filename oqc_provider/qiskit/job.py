@@ -2,7 +2,7 @@
 
 One child task per circuit. The batch is recorded in the local job store before anything is sent
 (write-ahead), with everything needed to rebuild its Result in another process, so
-``backend.retrieve_job(job.job_id())`` and ``OQCJob.load(path)`` work after a restart.
+``backend.retrieve_job(job.job_id())`` and ``OQCJob.load(path, provider)`` work after a restart.
 
 Example:
     >>> from qiskit import QuantumCircuit, transpile
@@ -27,9 +27,9 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from qiskit.providers import JobStatus, JobTimeoutError, JobV1
+from qiskit.providers import BackendV2, JobStatus, JobTimeoutError, JobV1
 from qiskit.result import Result
 
 from oqc_provider.engine.composite import CompositeJob
@@ -40,12 +40,9 @@ from oqc_provider.engine.snapshots import CompositeJobSnapshot, read_snapshot
 from oqc_provider.engine.states import JobState
 from oqc_provider.errors import OqcProviderError
 from oqc_provider.qcaas.errors import ConfigurationError
+from oqc_provider.qiskit.provider_services import ProviderServices
 from oqc_provider.qiskit.results import CircuitRecord, build_result
 from oqc_provider.unreachable import unreachable_message
-
-if TYPE_CHECKING:
-    from oqc_provider.qiskit.backend import OQCBackend
-    from oqc_provider.qiskit.provider import OQCProvider
 
 logger = logging.getLogger("oqc_provider.qiskit")
 
@@ -99,7 +96,7 @@ class OQCJob(JobV1):
 
     def __init__(
         self,
-        backend: OQCBackend,
+        backend: BackendV2,
         job_id: str,
         composite: CompositeJob,
         *,
@@ -335,11 +332,9 @@ class OQCJob(JobV1):
         self.composite.save(str(path))
 
     @classmethod
-    def load(cls, path: str | Path, source: OQCProvider | OQCBackend | None = None) -> OQCJob:
-        """A job saved with :meth:`save`, attached to a provider (or backend); no network call.
-
-        With no ``source`` a new :class:`OQCProvider` is made from the environment (nothing
-        configured: the built-in emulator).
+    def load(cls, path: str | Path, source: ProviderServices | BackendV2) -> OQCJob:
+        """A job saved with :meth:`save`, attached to a provider (an ``OQCProvider()``, or the backend
+        of its QPU or of another); no network call.
 
         Raises:
             ConfigurationError: the file is not a Qiskit job.
@@ -363,13 +358,10 @@ def _merged(first: JobStillActive, latest: JobStillActive) -> JobStillActive:
     )
 
 
-def _backend_for(source: OQCProvider | OQCBackend | None, qpu_id: str) -> OQCBackend:
-    from oqc_provider.qiskit.backend import OQCBackend
-    from oqc_provider.qiskit.provider import OQCProvider
-
-    if isinstance(source, OQCBackend):
-        if source.qpu_id == qpu_id:
+def _backend_for(source: ProviderServices | BackendV2, qpu_id: str) -> Any:
+    """The backend of ``qpu_id``: ``source`` itself when it is that backend, else its provider's."""
+    if isinstance(source, BackendV2):
+        if getattr(source, "qpu_id", None) == qpu_id:
             return source
         source = source.provider
-    provider = source if isinstance(source, OQCProvider) else OQCProvider()
-    return provider.get_backend(qpu_id)
+    return source.get_backend(qpu_id)
