@@ -325,7 +325,6 @@ class OqcSdk(QpuQueries):
         timeout_s: float | None = None,
         deadline: float | None = None,
         on_allocated: AllocationHook | None = None,
-        job_store: JobStore | bool | None = None,
     ) -> None:
         """Submit jobs in batched requests; failures are stored on the jobs.
 
