@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import pickle
 import pkgutil
+import re
 import subprocess
 import sys
 import traceback
@@ -77,6 +78,8 @@ def _package_errors() -> set[type[OqcProviderError]]:
 def test_every_error_the_package_defines_is_listed_and_public() -> None:
     defined = _package_errors()
     assert {cls.__name__ for cls in defined} == set(DEFINED_IN)
+    tree = errors.__doc__ or ""  # the map of the tree, for readers, names each one too
+    assert [name for name in DEFINED_IN if not re.search(rf"\b{name}\b", tree)] == []
     for cls in defined:
         assert cls.__module__ == "oqc_provider.errors", cls
         assert getattr(errors, cls.__name__) is cls
