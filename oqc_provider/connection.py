@@ -19,7 +19,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -189,7 +189,7 @@ def resolve_connection(
     else:
         url = None
     token = token if token is not None else settings.AUTHENTICATION_TOKEN.read(environ)
-    how = {
+    how: dict[str, Any] = {
         "mode": ServerMode(mode) if mode is not None else ServerMode.from_env(environ),
         "timeout": timeout,
         "retry": retry or RetryPolicy.from_env(environ),
@@ -228,7 +228,8 @@ def _check_agrees(connection: Connection, given: Mapping[str, object]) -> None:
         if value is not None and not same:
             # The token is never shown (nor a transport, whose repr says nothing); the rest helps
             # a user see the clash.
-            shown = held[name].value if isinstance(held[name], ServerMode) else held[name]
+            kept = held[name]
+            shown = kept.value if isinstance(kept, ServerMode) else kept
             says = f"{name}=..." if name in ("token", "transport") else f"{name}={shown!r}"
             raise ConfigurationError(
                 f"connection=... already says {says}, and {name}= says otherwise: pass either a "

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,7 +72,7 @@ class EdgeCalibration(BaseModel):
 
 def calibration_timestamp() -> str:
     """Now, in UTC, as the ISO 8601 ``date`` a freshly made calibration carries."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 class Calibration(BaseModel):

@@ -105,7 +105,7 @@ def device_layout(device: DeviceSpec) -> dict[int, tuple[float, float]]:
 
     graph = rustworkx.PyGraph()
     graph.add_nodes_from(range(device.qubit_count))
-    graph.add_edges_from_no_data(sorted({tuple(sorted(edge)) for edge in device.couplings}))
+    graph.add_edges_from_no_data(sorted({(min(a, b), max(a, b)) for a, b in device.couplings}))
     positions = rustworkx.spring_layout(graph, seed=LAYOUT_SEED, num_iter=300)
     return _level({q: (float(positions[q][0]), float(positions[q][1])) for q in range(device.qubit_count)})
 
@@ -166,8 +166,8 @@ def plot_device_map(
     span = max(max(abs(x), abs(y)) for x, y in layout.values()) or 1.0
     scale = 1.0 / span
     for (control, target), error in ecr.items():
-        start = [v * scale for v in layout[control]]
-        end = [v * scale for v in layout[target]]
+        start = (layout[control][0] * scale, layout[control][1] * scale)
+        end = (layout[target][0] * scale, layout[target][1] * scale)
         axes.annotate(
             "",
             xy=end,

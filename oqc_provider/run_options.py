@@ -78,7 +78,7 @@ def parse_optimizations(value: Any) -> Optimizations | None:
         ValueError: anything else (the message lists the names).
     """
     if value is None or isinstance(value, (Tket, *_OTHER_OPTIMIZATIONS)):
-        return value  # type: ignore[no-any-return]
+        return value
     if isinstance(value, TketOptimizations):
         return Tket(tket_optimizations=value)
     if isinstance(value, str) and value.strip().lower() in OPTIMIZATION_CHOICES:

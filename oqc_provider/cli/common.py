@@ -190,7 +190,7 @@ def format_counts(data: Any) -> list[tuple[str, dict[str, int]]]:
         [('c', {'11': 520, '00': 480}), ('flag', {'1': 1000})]
     """
     if not isinstance(data, dict):
-        return [("result", {"value": data})]  # type: ignore[dict-item]
+        return [("result", {"value": data})]
     rows = []
     for register, counts in data.items():
         if isinstance(counts, dict):

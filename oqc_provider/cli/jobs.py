@@ -9,6 +9,7 @@ was still running, saved back, and each circuit's counts are printed.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -147,13 +148,14 @@ def list_jobs(
         out.print("[dim]No jobs yet: try 'oqc-provider demo'.[/]")
 
 
-def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> Any:
+def _table(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> Any:
     from rich.table import Table
 
     table = Table()
     for column in columns:
-        justify = "right" if column in ("circuits", "shots", "cost") else "left"
-        table.add_column(column, justify=justify, no_wrap=True)
+        table.add_column(
+            column, justify="right" if column in ("circuits", "shots", "cost") else "left", no_wrap=True
+        )
     for row in rows:
         table.add_row(*row[:5], _state(row[5]), *row[6:])
     return table
@@ -206,7 +208,7 @@ def show(
     entry = _entry(store, job_id)  # after any refresh: its state as now saved
     snapshot = store.read(job_id)
     children = snapshot.jobs if isinstance(snapshot, CompositeJobSnapshot) else [snapshot]
-    tasks = [
+    tasks: list[dict[str, Any]] = [
         {
             "index": index,
             "task_id": None if child.task_id is None else str(child.task_id),
@@ -228,8 +230,8 @@ def show(
         out.print(f"  [yellow]{waiting}[/]")
     out.print(f"  created {entry.created}, updated {entry.updated}, state {_state(entry.state)}")
     out.print(f"  {entry.circuits} circuit(s), {entry.shots or '-'} shots, stored at {entry.path}")
-    cost = "not known" if entry.cost is None else f"{entry.cost:f} {UNIT}"
-    out.print(f"  estimated cost when submitted: {cost}")
+    estimate = "not known" if entry.cost is None else f"{entry.cost:f} {UNIT}"
+    out.print(f"  estimated cost when submitted: {estimate}")
     table = Table()
     for column in ("#", "task id", "QPU", "state", "tag", "cost"):
         table.add_column(column, no_wrap=column == "task id", min_width=36 if column == "task id" else None)

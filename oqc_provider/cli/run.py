@@ -85,7 +85,7 @@ def run(
                 "gates are refused), 'one', or 'two' (One plus peephole optimisation)."
             ),
         ),
-    ] = Optimization.service,
+    ] = Optimization["service"],  # a member made from a dict: mypy knows no attribute names
     tag: Annotated[str | None, typer.Option(help="A label stored with each task.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for results.")] = 600.0,
     plot: Annotated[Path | None, typer.Option(help="Also draw a histogram of the counts (PNG).")] = None,

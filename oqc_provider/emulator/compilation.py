@@ -267,7 +267,7 @@ def _run_tket(tk: Circuit, flags: TketOptimizations, spec: DeviceSpec) -> Circui
     from pytket.architecture import Architecture, RingArch
 
     couplings = list(spec.couplings)
-    architecture = None
+    architecture: Architecture | None = None
     failed = False
     if not couplings:
         architecture = RingArch(spec.qubit_count)
@@ -369,7 +369,8 @@ def _lower_tket(tk: Circuit, program: QuantumCircuit, spec: DeviceSpec) -> tuple
         kind = command.op.type
         qubits = [physical[q] for q in command.qubits]
         if kind == OpType.U3:
-            builder.u3(*(float(p) * math.pi for p in command.op.params), qubits[0])
+            theta, phi, lam = (float(p) * math.pi for p in command.op.params)
+            builder.u3(theta, phi, lam, qubits[0])
         elif kind == OpType.CX:
             builder.cx(qubits[0], qubits[1])
         elif kind == OpType.ECR:

@@ -339,7 +339,8 @@ def _walk(builder: NativeBuilder, op: object, qubits: list[int], clbits: tuple[C
     elif isinstance(op, CXGate):
         builder.cx(qubits[0], qubits[1])
     elif isinstance(op, UGate):
-        builder.u3(*(float(p) for p in op.params), qubits[0])
+        theta, phi, lam = (float(p) for p in op.params)
+        builder.u3(theta, phi, lam, qubits[0])
     elif isinstance(op, Measure):
         builder.measure(qubits[0], clbits[0])
     elif isinstance(op, Barrier):

@@ -166,8 +166,8 @@ def build_results(
     wanted = ErrorMitigationConfig.MatrixMitigation | ErrorMitigationConfig.LinearMitigation
     if mode is not None and mode & wanted:
         ((name, indices),) = layout.registers  # validated: exactly one register
-        errors = [
-            calibration.qubits[layout.clbit_qubits[i]].readout_error
+        errors = [  # a qubit with no published readout error gets no correction
+            calibration.qubits[layout.clbit_qubits[i]].readout_error or 0.0
             if i in layout.clbit_qubits and layout.clbit_qubits[i] in calibration.qubits
             else 0.0
             for i in indices

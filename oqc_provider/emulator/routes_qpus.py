@@ -109,7 +109,10 @@ async def login(request: Request, ctx: Ctx) -> Response:
         body = None
     email = body.get("email") if isinstance(body, dict) else None
     password = body.get("password") if isinstance(body, dict) else None
-    expected = settings.accounts.get(email) if settings.accounts else settings.required_token
+    if settings.accounts:  # an email that is not a string (a list, say) is no account's
+        expected = settings.accounts.get(email) if isinstance(email, str) else None
+    else:
+        expected = settings.required_token
     if (
         not isinstance(password, str)
         or expected is None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from oqc_provider.engine.job_snapshots import Outcomes, code_for_exception, completion_time
@@ -102,8 +102,9 @@ class JobOutcomes:
         old, self._state = self._state, new
         if old is not new:
             logger.debug("Job %s: %s -> %s", self.task_id, old.value, new.value)
+            job = cast("Job", self)  # JobOutcomes is only ever the base of a Job
             for listener in list(self._listeners):
-                listener(self, old, new)
+                listener(job, old, new)
 
     def config_to_send(self) -> CompilerConfig:
         """The config that goes on the wire: the job's own, or the SDK default (1000 shots, BinaryCount)."""

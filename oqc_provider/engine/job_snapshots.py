@@ -6,10 +6,11 @@ Kept apart from :mod:`oqc_provider.engine.job` so that module stays about the jo
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+from oqc_provider.engine.errors import SnapshotError
 from oqc_provider.engine.outputs import JobError, JobOutput, JobResult
-from oqc_provider.engine.snapshots import JobErrorSnapshot, JobResultSnapshot, JobSnapshot, SnapshotError
+from oqc_provider.engine.snapshots import JobErrorSnapshot, JobResultSnapshot, JobSnapshot, SnapshotState
 from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
 from oqc_provider.qcaas.errors import ConfigDecodeError
@@ -82,7 +83,7 @@ def _config_json(config: CompilerConfig | None, encoded: ConfigCache | None) -> 
 def output_snapshot(output: JobOutput | None, encoded: ConfigCache | None = None) -> Any:
     if output is None:
         return None
-    common = {
+    common: dict[str, Any] = {
         "qpu_id": output.qpu_id,
         "task_id": output.task_id,
         "program": output.program,
@@ -152,7 +153,7 @@ def job_to_snapshot(job: Job, encoded: ConfigCache | None = None) -> JobSnapshot
         metrics=job.metrics,
         metadata=job.metadata,
         task_id=job.task_id,
-        state=state.value,
+        state=cast("SnapshotState", state.value),  # UNKNOWN, the one it has no name for, is mapped above
         raise_on_error=job.raise_on_error,
         fetch_diagnostics=job.fetch_diagnostics,
         result=output_snapshot(result, encoded),

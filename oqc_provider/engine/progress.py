@@ -33,7 +33,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING
 
 from oqc_provider.settings import PROGRESS
 
@@ -53,7 +53,7 @@ _SHOWN: weakref.WeakSet[CompositeJob] = weakref.WeakSet()
 _SHOWN_LOCK = threading.Lock()
 
 
-def progress_enabled(enabled: bool | None = None, stream: TextIO | None = None) -> bool:
+def progress_enabled(enabled: bool | None = None, stream: IO[str] | None = None) -> bool:
     """Whether to show a bar: ``enabled`` if given, else ``OQC_PROVIDER_PROGRESS``, else a terminal test.
 
     Example:

@@ -120,7 +120,8 @@ def track(
     """
     job_id = job_id or new_job_id()
     store.path_for(job_id)  # reject a bad id now, not at the first save
-    previous = job.annotations.get("store") if isinstance(job.annotations.get("store"), dict) else {}
+    stored = job.annotations.get("store")
+    previous = stored if isinstance(stored, dict) else {}
     job.annotations["store"] = {
         **previous,
         "job_id": job_id,

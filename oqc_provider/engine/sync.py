@@ -122,6 +122,10 @@ class SyncSdk:
         """Run any engine coroutine to completion."""
         return self.loop_thread.run(coroutine, timeout)
 
+    def _run_job(self, running: Awaitable[Job | CompositeJob]) -> Job | CompositeJob:
+        # One type for both kinds: `self.run(job.submit())` on a `Job | CompositeJob` infers `object`.
+        return self.loop_thread.run(running)
+
     def create_job(self, **kwargs: Any) -> Job | CompositeJob:
         """See :meth:`OqcSdk.create_job`."""
         return self.sdk.create_job(**kwargs)
@@ -144,19 +148,19 @@ class SyncSdk:
 
     def submit(self, job: Job | CompositeJob) -> Job | CompositeJob:
         """Submit without waiting."""
-        return self.run(job.submit())
+        return self._run_job(job.submit())
 
     def wait(self, job: Job | CompositeJob, timeout_s: float | None = 120.0) -> Job | CompositeJob:
         """Wait for a submitted job to end."""
-        return self.run(job.wait(timeout_s))
+        return self._run_job(job.wait(timeout_s))
 
     def refresh(self, job: Job | CompositeJob) -> Job | CompositeJob:
         """Read the job's state from the server once."""
-        return self.run(job.refresh())
+        return self._run_job(job.refresh())
 
     def cancel(self, job: Job | CompositeJob) -> Job | CompositeJob:
         """Cancel the job's run(s) on the server."""
-        return self.run(job.cancel())
+        return self._run_job(job.cancel())
 
     def load(self, path: str) -> Job | CompositeJob:
         """See :meth:`OqcSdk.load`."""

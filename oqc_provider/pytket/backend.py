@@ -201,7 +201,7 @@ class OQCTketBackend(Backend):
         )
 
     @property
-    def _result_id_type(self) -> tuple[type, ...]:  # type: ignore[override]
+    def _result_id_type(self) -> tuple[type, ...]:
         return RESULT_ID_TYPE
 
     # --- submitting ----------------------------------------------------------------------------
@@ -382,7 +382,7 @@ class OQCTketBackend(Backend):
         """
         cached = self._cache.get(handle)
         if cached is not None and "result" in cached:
-            return cached["result"]  # type: ignore[no-any-return]
+            return cached["result"]
         data, job, composite = self._locate(handle)
         if not job.state.is_terminal:
             timeout = kwargs.get("timeout", self._options.timeout)

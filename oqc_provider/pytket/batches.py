@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from uuid import UUID
 
 from pytket.backends import ResultHandle
 
@@ -71,10 +72,19 @@ class BatchIndex:
                 raise HandleError(f"{handle!r} names no task and is not in the local job store.")
             lone = self._lone.get((data.store_key, data.index))
             if lone is None:
+                try:
+                    task_id = UUID(data.task_id)
+                except ValueError:
+                    raise HandleError(
+                        f"{handle!r} names the task {data.task_id!r}, which is not a task id (a UUID): "
+                        "pass a handle that process_circuits returned."
+                    ) from None
                 snapshot = JobSnapshot(
-                    program="OPENQASM 2.0;", qpu_id=data.qpu_id, task_id=data.task_id, state="SUBMITTED"
+                    program="OPENQASM 2.0;", qpu_id=data.qpu_id, task_id=task_id, state="SUBMITTED"
                 )
-                lone = self._lone[(data.store_key, data.index)] = self._session.sdk.from_snapshot(snapshot)  # type: ignore[assignment]
+                restored = self._session.sdk.from_snapshot(snapshot)
+                assert isinstance(restored, Job)  # a JobSnapshot is always rebuilt as a Job
+                lone = self._lone[(data.store_key, data.index)] = restored
             return data, lone, None
 
     def clear(self) -> None:

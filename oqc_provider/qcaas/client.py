@@ -26,11 +26,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
+from pydantic import BaseModel
 
 from oqc_provider._version import __version__
 from oqc_provider.qcaas._http import RequestSender
@@ -406,15 +407,15 @@ class QcaasClient:
 
     async def get_task_execution_metadata(self, qpu_id: str, task_id: UUID | str) -> dict[str, Any] | None:
         """Compiler metrics of the run (optimised circuit, instruction count, physical qubits)."""
-        return await self._task_field(qpu_id, task_id, "execution_metadata")
+        return await self._task_object(qpu_id, task_id, "execution_metadata")
 
     async def get_task_metadata(self, qpu_id: str, task_id: UUID | str) -> dict[str, Any] | None:
         """The task's metadata (config, creation time, tag)."""
-        return await self._task_field(qpu_id, task_id, "metadata")
+        return await self._task_object(qpu_id, task_id, "metadata")
 
     async def get_task_timings(self, qpu_id: str, task_id: UUID | str) -> dict[str, Any] | None:
         """Server-side timestamps of the task's progress."""
-        return await self._task_field(qpu_id, task_id, "timings")
+        return await self._task_object(qpu_id, task_id, "timings")
 
     async def cancel_tasks(self, qpu_id: str, task_ids: Sequence[UUID | str]) -> None:
         """Ask the service to cancel tasks (idempotent: cancelling twice is harmless)."""
@@ -430,6 +431,14 @@ class QcaasClient:
         path = await self._qpu_path(qpu_id, f"/tasks/{task_id}/{endpoint}")
         body = await self._send.request_json("GET", path, idempotent=True)
         return body.get(key or endpoint) if isinstance(body, dict) else None
+
+    async def _task_object(self, qpu_id: str, task_id: UUID | str, endpoint: str) -> dict[str, Any] | None:
+        value = await self._task_field(qpu_id, task_id, endpoint)
+        if value is None or isinstance(value, dict):
+            return value
+        raise ProtocolError(
+            f"GET .../tasks/{task_id}/{endpoint} answered {value!r}, expected an object or null"
+        )
 
     async def _qpu_path(self, qpu_id: str, suffix: str) -> str:
         """Where ``qpu_id``'s endpoints live: the gateway (v4) or the QPU's own URL (legacy)."""
@@ -464,7 +473,10 @@ def _in_process(transport: httpx.AsyncBaseTransport | None) -> bool:
     return isinstance(transport, httpx.ASGITransport | httpx.MockTransport)
 
 
-def _parse(model: type[Any], body: Any, where: str) -> Any:
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _parse(model: type[ModelT], body: Any, where: str) -> ModelT:
     try:
         return model.model_validate(body)
     except ValueError as exc:

@@ -57,7 +57,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt number ``attempt`` (1-based), before jitter is capped."""
-        base = min(self.max_wait, self.initial_wait * 2 ** (attempt - 1))
+        base = min(self.max_wait, self.initial_wait * 2.0 ** (attempt - 1))
         return base * (1 + random.uniform(0, self.jitter))
 
     def wait_before_retry(self, attempt: int, error: BaseException, deadline: float | None) -> float | None:

@@ -89,7 +89,9 @@ async def test_login_answers_flask_security_shape(make_api):
 
 async def test_login_refuses_wrong_credentials_when_a_token_is_required(make_api):
     api = await make_api(required_token="secret", accounts={"ada@oqc.tech": "pw"})
-    for body in ({"email": "a@b.c", "password": "x"}, {"email": "ada@oqc.tech", "password": "secret"}, {}):
+    wrong = [{"email": "a@b.c", "password": "x"}, {"email": "ada@oqc.tech", "password": "secret"}, {}]
+    wrong.append({"email": ["ada@oqc.tech"], "password": "pw"})  # not a string: no account, not a crash
+    for body in wrong:
         refused = await api.client.post("/admin/login", json=body)
         assert refused.status_code == 400 and "secret" not in refused.text
         assert refused.json()["response"]["errors"] == ["Invalid email or password."]

@@ -167,6 +167,9 @@ def test_handles_of_another_qpu_or_backend_are_refused(lucy_sim: OQCTketBackend)
         lucy_sim.get_result(foreign)
     with pytest.raises(HandleError):
         lucy_sim.circuit_status(ResultHandle("job-id", 3))
+    damaged = ResultHandle("no-such-job", 0, handle[2], "not-a-task-id", handle[4])
+    with pytest.raises(HandleError, match="'not-a-task-id', which is not a task id"):
+        lucy_sim.get_result(damaged)
 
 
 def test_available_devices_and_backend_info(lucy_sim: OQCTketBackend) -> None:
