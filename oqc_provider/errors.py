@@ -31,11 +31,17 @@ The tree (each class lives with the layer that raises it)::
     │   └── PriceNotPublishedError            a budget is set and a price is unknown
     ├── CircuitValidationError (ValueError)   oqc_provider.qiskit
     │   └── ConditionalOperationError
-    ├── OQCJobTimeoutError (JobTimeoutError)  oqc_provider.qiskit
+    ├── OQCJobTimeoutError (JobTimeoutError)  oqc_provider.qiskit.waiting: a wait ended, the job goes on
+    │   └── OQCServiceUnreachableError        the service stopped answering
+    │       └── OQCJobNotSentError            circuits could not be sent
+    ├── OQCTaskUnknownError (JobError)        oqc_provider.qiskit.waiting: the service does not know the tasks
     ├── PreflightError (ValueError)           oqc_provider.preflight: a known refusal or limit; not sent
     ├── InvalidCircuitError (CircuitNotValidError)        oqc_provider.pytket
     ├── HandleError (ResultHandleTypeError)   oqc_provider.pytket
     ├── ResultTimeoutError (TimeoutError)     oqc_provider.pytket
+    │   └── ServiceUnreachableError           the service stopped answering
+    │       └── CircuitsNotSentError          circuits could not be sent
+    ├── TaskUnknownError (RuntimeError)       oqc_provider.pytket: the service does not know the tasks
     ├── CircuitCancelledError                 oqc_provider.pytket
     ├── PlotDependencyError (ImportError)     oqc_provider.plots: matplotlib is not installed
     ├── FaultPlanError (ValueError)           oqc_provider.emulator.faults: a bad fault plan

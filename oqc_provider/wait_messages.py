@@ -53,7 +53,7 @@ def wait_message(outcome: WaitOutcome, steps: NextSteps) -> str:
         return (
             f"{steps.subject} is still active, but the service at {outcome.url} cannot be reached: reading "
             f"its task(s) failed since {_clock(outcome.since)} ({outcome.attempts} failed read(s), retried "
-            f"with backoff; last error: {outcome.last_error}). Nothing was failed or resent. {steps.saved} "
+            f"with backoff{_last(outcome.last_error)}). Nothing was failed or resent. {steps.saved} "
             f"Once the service is back, {steps.resume}"
         )
     if outcome.end is WaitEnd.UNKNOWN_TASK:
@@ -62,8 +62,8 @@ def wait_message(outcome: WaitOutcome, steps: NextSteps) -> str:
         )
         return (
             f"{steps.subject}: the service at {outcome.url} does not know task(s) {ids}: every read since "
-            f"{_clock(outcome.since)} was answered 404 Not Found ({outcome.attempts} read(s); last: "
-            f"{outcome.last_error}). The service lost or purged them (an emulator that keeps tasks in "
+            f"{_clock(outcome.since)} was answered 404 Not Found ({outcome.attempts} read(s)"
+            f"{_last(outcome.last_error)}). The service lost or purged them (an emulator that keeps tasks in "
             "memory forgets them when it restarts; QCaaS scrubs old tasks), so waiting longer will not "
             f"help. {steps.saved} To let them go, {steps.drop} To get results, {steps.resubmit}"
         )
@@ -80,9 +80,9 @@ def wait_message(outcome: WaitOutcome, steps: NextSteps) -> str:
             else ""
         )
         return (
-            f"{steps.subject}: {count} were never sent: {why}; last error: {outcome.last_error}.{doubt} "
-            f"{steps.saved} Once the service is back, {steps.resume} (only tasks the service does not "
-            "have are sent)."
+            f"{steps.subject}: {count} were never sent: {why}{_last(outcome.last_error)}.{doubt} "
+            f"{steps.saved} Once the service is back, {steps.resume} Only tasks the service does not "
+            "have are sent."
         )
     if outcome.end is WaitEnd.STILL_RUNNING:
         waited = (
@@ -96,6 +96,12 @@ def wait_message(outcome: WaitOutcome, steps: NextSteps) -> str:
             f"{steps.saved} It goes on: {steps.resume}"
         )
     return ""
+
+
+def _last(error: BaseException | None) -> str:
+    """``"; last error: ..."`` (nothing for an error with no words, such as a bare deadline)."""
+    text = str(error or "").strip().rstrip(".")
+    return f"; last error: {text}" if text else ""
 
 
 def _clock(moment: datetime | None) -> str:

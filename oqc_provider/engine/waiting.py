@@ -166,6 +166,9 @@ def outcome_of(
             attempts=1,
             last_error=error,
         )
+    if isinstance(error, ServiceUnavailableError) and unsent:  # the first contact, before sending
+        since = unreachable_since or datetime.now(timezone.utc)
+        return _never_sent(base, unsent, since=since, attempts=1, last_error=error)
     if isinstance(error, ServiceUnavailableError):  # one read, or the first contact, got no answer
         return replace(
             base,
@@ -181,22 +184,13 @@ def outcome_of(
     errors = [job.last_submit_error for job in unsent if job.last_submit_error is not None]
     failing = isinstance(error, SubmissionIncomplete) or bool(errors) or unreachable_since is not None
     if unsent and error is not None and not failing:  # a submission still under way, and answered
-        reason = f"{len(unsent)} task(s) still being submitted"
-        return replace(base, end=WaitEnd.STILL_RUNNING, state=JobState.CREATED, reason=reason)
+        submitting = f"{len(unsent)} task(s) still being submitted"
+        return replace(base, end=WaitEnd.STILL_RUNNING, state=JobState.CREATED, reason=submitting)
     if unsent and (error is not None or len(unsent) == len(active)):
         # Submission did not go through (SubmissionIncomplete, or a deadline that passed while
         # sending): the jobs wait CREATED, each with the reason its latest send failed.
         last: BaseException | None = errors[-1] if errors else error
-        return replace(
-            base,
-            end=WaitEnd.NEVER_SENT,
-            jobs=tuple(unsent),
-            state=JobState.CREATED,
-            since=unreachable_since,
-            attempts=len(errors),
-            last_error=last,
-            uncertain=sum(job.submit_uncertain for job in unsent),
-        )
+        return _never_sent(base, unsent, since=unreachable_since, attempts=len(errors), last_error=last)
     if not active:
         return base
     closed = closed_window_text(active) if timeout else None  # the QPU is outside its window
@@ -223,6 +217,26 @@ async def wait_outcome(
         error = exc
     since = service.unreachable_since
     return outcome_of(error, jobs, url=service.url, timeout=timeout, unreachable_since=since)
+
+
+def _never_sent(
+    base: WaitOutcome,
+    unsent: Sequence[Job],
+    *,
+    since: datetime | None,
+    attempts: int,
+    last_error: BaseException | None,
+) -> WaitOutcome:
+    return replace(
+        base,
+        end=WaitEnd.NEVER_SENT,
+        jobs=tuple(unsent),
+        state=JobState.CREATED,
+        since=since,
+        attempts=attempts,
+        last_error=last_error,
+        uncertain=sum(job.submit_uncertain for job in unsent),
+    )
 
 
 def _least_advanced(jobs: Sequence[Job]) -> JobState | None:

@@ -115,7 +115,7 @@ def wait_for_job(
         await session.sdk.wait_for([job], timeout, deadline=deadline, schedule=schedule)
 
     outcome = session.run(wait_outcome(wait(), [job], service=session.sdk, timeout=timeout))
-    raise_for(outcome, f"Task {job.task_id} on {qpu_name}")
+    raise_for(outcome, f"Task {job.task_id} on {qpu_name}" if job.task_id else f"A circuit for {qpu_name}")
 
 
 def read_queue(session: ProviderSession, job: Job) -> None:

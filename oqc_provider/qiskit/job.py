@@ -166,10 +166,9 @@ class OQCJob(JobV1):
         waiting = wait_outcome(
             self.composite.wait(timeout_s=left), self.composite.jobs, service=sdk, timeout=wait_s
         )
-        if not bar:
-            return self._session.run(waiting)  # type: ignore[no-any-return]
-        with progress_for(self.composite, description=self._backend.name):
-            return self._session.run(waiting)  # type: ignore[no-any-return]
+        with progress_for(self.composite, enabled=None if bar else False, description=self._backend.name):
+            outcome: WaitOutcome = self._session.run(waiting)
+        return outcome
 
     # --- state ---------------------------------------------------------------------------------
 
