@@ -72,7 +72,7 @@ def wait_message(outcome: WaitOutcome, steps: NextSteps) -> str:
         if outcome.since is not None:
             why = f"the service at {outcome.url} cannot be reached (no answer since {_clock(outcome.since)})"
         else:
-            why = f"the service at {outcome.url} did not take them in time"
+            why = f"the service at {outcome.url} did not take them"
         doubt = (
             f" {outcome.uncertain} of them may have reached it (its answer was lost); they are asked about "
             "before anything is resent, so nothing runs twice."
