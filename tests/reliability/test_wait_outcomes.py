@@ -183,6 +183,22 @@ def test_a_purged_task_says_the_task_is_unknown(servers, tmp_path) -> None:
     assert f"oqc-provider jobs cancel {job.job_id()}" in _line(done)
 
 
+def test_run_json_keeps_the_job_id_when_its_circuits_are_never_sent(servers, tmp_path) -> None:
+    """A service that refuses every submit (503): ``run --json`` still prints the job id and state."""
+    server, url = serve_cli_emulator("--fault-rate", "1", "--fault-routes", "submit", "--fault-kinds", "503")
+    servers.append(server)
+    flip = tmp_path / "flip.qasm"
+    flip.write_text(QASM)
+    ran = _cli(url, "run", str(flip), "--timeout", str(TIMEOUT), "--json", "--no-progress")
+    assert ran.exit_code == EXIT_UNREACHABLE, ran.output
+    report = json.loads(ran.stdout)
+    assert report["state"] == "CREATED" and report["outcome"] == "never sent"
+    assert [circuit["state"] for circuit in report["circuits"]] == ["CREATED"]
+    line = _line(ran)
+    assert "never sent" in line and "503" in line, line
+    assert f"oqc-provider jobs result {report['job_id']} --wait 60" in line, line
+
+
 def test_jobs_result_on_a_failed_job_exits_as_run_does(tmp_path) -> None:
     server, url = serve_cli_emulator()
     try:
