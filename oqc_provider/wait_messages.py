@@ -69,20 +69,25 @@ def wait_message(outcome: WaitOutcome, steps: NextSteps) -> str:
         )
     if outcome.end is WaitEnd.NEVER_SENT:
         count = f"{len(outcome.jobs)} of {outcome.total} task(s)"
-        if outcome.since is not None:
-            why = f"the service at {outcome.url} cannot be reached (no answer since {_clock(outcome.since)})"
-        else:
-            why = f"the service at {outcome.url} did not take them"
         doubt = (
             f" {outcome.uncertain} of them may have reached it (its answer was lost); they are asked about "
             "before anything is resent, so nothing runs twice."
             if outcome.uncertain
             else ""
         )
+        if outcome.since is not None:
+            why = f"were never sent: the service at {outcome.url} cannot be reached (no answer since "
+            why += f"{_clock(outcome.since)}){_last(outcome.last_error)}"
+            then = "Once the service is back,"
+        elif outcome.last_error is not None:
+            why = f"were never sent: the service at {outcome.url} did not take them"
+            why += _last(outcome.last_error)
+            then = "To send them,"
+        else:
+            why, then = "have not been sent yet", "To send them,"
         return (
-            f"{steps.subject}: {count} were never sent: {why}{_last(outcome.last_error)}.{doubt} "
-            f"{steps.saved} Once the service is back, {steps.resume} Only tasks the service does not "
-            "have are sent."
+            f"{steps.subject}: {count} {why}.{doubt} {steps.saved} {then} {steps.resume} Only tasks the "
+            "service does not have are sent."
         )
     if outcome.end is WaitEnd.STILL_RUNNING:
         waited = (

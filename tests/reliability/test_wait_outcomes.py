@@ -27,6 +27,9 @@ from typer.testing import CliRunner
 
 from oqc_provider.cli import app
 from oqc_provider.cli.common import EXIT_FAILURE, EXIT_TASK_UNKNOWN, EXIT_UNREACHABLE
+from oqc_provider.emulator import EmulatorSettings
+from oqc_provider.emulator.faults import FaultPlan
+from oqc_provider.emulator.testing import serve_in_thread
 from oqc_provider.pytket import (
     CircuitsNotSentError,
     OQCTketBackend,
@@ -109,13 +112,18 @@ def test_an_emulator_killed_before_submission_says_never_sent(servers, monkeypat
         message = str(caught.value)
         assert "never sent" in message and f"the service at {url} cannot be reached" in message, message
         assert "get_result(s) again" in message, message
-    tket.close()
 
     done = _cli(url, "jobs", "result", job.job_id(), "--wait", str(TIMEOUT))
     assert done.exit_code == EXIT_UNREACHABLE, done.output
     line = _line(done)
     assert "never sent" in line and f"the service at {url} cannot be reached" in line, line
     assert f"oqc-provider jobs result {job.job_id()} --wait 3" in line, line
+
+    # The way out the messages give: once the service is back, waiting again sends them.
+    servers.append(start_cli_emulator(int(url.rsplit(":", 1)[1])))
+    assert job.result(timeout=120).get_counts("flip") == {"1": 10}
+    assert tket.get_result(handles[0], timeout=120).get_counts() == {(1,): 10}
+    tket.close()
 
 
 def test_an_in_memory_emulator_restarted_says_the_task_is_unknown(servers, tmp_path, monkeypatch) -> None:
@@ -183,19 +191,20 @@ def test_a_purged_task_says_the_task_is_unknown(servers, tmp_path) -> None:
     assert f"oqc-provider jobs cancel {job.job_id()}" in _line(done)
 
 
-def test_run_json_keeps_the_job_id_when_its_circuits_are_never_sent(servers, tmp_path) -> None:
-    """A service that refuses every submit (503): ``run --json`` still prints the job id and state."""
-    server, url = serve_cli_emulator("--fault-rate", "1", "--fault-routes", "submit", "--fault-kinds", "503")
-    servers.append(server)
+def test_run_json_keeps_the_job_id_when_its_circuits_are_never_sent(tmp_path) -> None:
+    """A service that refuses every submit (503, before storing anything): ``run --json`` still prints
+    the job id and its state, and says the circuits were never sent."""
+    refuse = FaultPlan(rate=1.0, seed=1, kinds=("503",), routes=frozenset({"submit"}), phases=("before",))
     flip = tmp_path / "flip.qasm"
     flip.write_text(QASM)
-    ran = _cli(url, "run", str(flip), "--timeout", str(TIMEOUT), "--json", "--no-progress")
+    with serve_in_thread(EmulatorSettings(faults=refuse)) as url:
+        ran = _cli(url, "run", str(flip), "--timeout", str(TIMEOUT), "--json", "--no-progress")
     assert ran.exit_code == EXIT_UNREACHABLE, ran.output
     report = json.loads(ran.stdout)
     assert report["state"] == "CREATED" and report["outcome"] == "never sent"
     assert [circuit["state"] for circuit in report["circuits"]] == ["CREATED"]
     line = _line(ran)
-    assert "never sent" in line and "503" in line, line
+    assert "never sent" in line and "did not take them" in line and "503" in line, line
     assert f"oqc-provider jobs result {report['job_id']} --wait 60" in line, line
 
 
