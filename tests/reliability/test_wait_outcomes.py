@@ -150,6 +150,8 @@ def test_an_in_memory_emulator_restarted_says_the_task_is_unknown(servers, tmp_p
     assert f"oqc-provider jobs cancel {job.job_id()}" in message and "backend.run()" in message, message
     assert "Once the service is back" not in message, message
     assert caught.value.task_ids == [str(child.task_id) for child in job.composite.jobs]
+    with pytest.raises(OQCTaskUnknownError):
+        job.wait_for_final_state(timeout=1, wait=0.5)  # the same outcome, through Qiskit's other wait
 
     with pytest.raises(TaskUnknownError) as caught_tket:
         tket.get_result(handle, timeout=TIMEOUT)
