@@ -32,14 +32,17 @@ The tree (each class lives with the layer that raises it)::
     │   └── PriceNotPublishedError            a budget is set and a price is unknown
     ├── CircuitValidationError (ValueError)   oqc_provider.qiskit
     │   └── ConditionalOperationError
-    ├── OQCJobTimeoutError (JobTimeoutError)  oqc_provider.qiskit
-    │   └── OQCServiceUnreachableError        the service could not be read while waiting
-    ├── PrimitiveCircuitError                 oqc_provider.qiskit.primitives
+    ├── OQCJobTimeoutError (JobTimeoutError)  oqc_provider.qiskit.waiting: a wait ended, the job goes on
+    │   └── OQCServiceUnreachableError        the service stopped answering
+    │       └── OQCJobNotSentError            circuits could not be sent
+    ├── OQCTaskUnknownError (JobError)        oqc_provider.qiskit.waiting: the service does not know the tasks
     ├── PreflightError (ValueError)           oqc_provider.preflight: a known refusal or limit; not sent
     ├── InvalidCircuitError (CircuitNotValidError)        oqc_provider.pytket
     ├── HandleError (ResultHandleTypeError)   oqc_provider.pytket
     ├── ResultTimeoutError (TimeoutError)     oqc_provider.pytket
-    │   └── ServiceUnreachableError           the service could not be read while waiting
+    │   └── ServiceUnreachableError           the service stopped answering
+    │       └── CircuitsNotSentError          circuits could not be sent
+    ├── TaskUnknownError (RuntimeError)       oqc_provider.pytket: the service does not know the tasks
     ├── CircuitCancelledError                 oqc_provider.pytket
     ├── PlotDependencyError (ImportError)     oqc_provider.plots: matplotlib is not installed
     ├── FaultPlanError (ValueError)           oqc_provider.emulator.faults: a bad fault plan
@@ -104,14 +107,18 @@ DEFINED_IN: dict[str, str] = {
     "PriceNotPublishedError": "oqc_provider.engine.errors",
     "CircuitValidationError": "oqc_provider.qiskit.translate",
     "ConditionalOperationError": "oqc_provider.qiskit.translate",
-    "OQCJobTimeoutError": "oqc_provider.qiskit.job",
-    "OQCServiceUnreachableError": "oqc_provider.qiskit.job",
+    "OQCJobTimeoutError": "oqc_provider.qiskit.waiting",
+    "OQCServiceUnreachableError": "oqc_provider.qiskit.waiting",
+    "OQCJobNotSentError": "oqc_provider.qiskit.waiting",
+    "OQCTaskUnknownError": "oqc_provider.qiskit.waiting",
     "PrimitiveCircuitError": "oqc_provider.qiskit.primitives",
     "PreflightError": "oqc_provider.preflight",
     "InvalidCircuitError": "oqc_provider.pytket.errors",
     "HandleError": "oqc_provider.pytket.errors",
     "ResultTimeoutError": "oqc_provider.pytket.errors",
     "ServiceUnreachableError": "oqc_provider.pytket.errors",
+    "CircuitsNotSentError": "oqc_provider.pytket.errors",
+    "TaskUnknownError": "oqc_provider.pytket.errors",
     "CircuitCancelledError": "oqc_provider.pytket.errors",
     "PlotDependencyError": "oqc_provider.plots",
     "FaultPlanError": "oqc_provider.emulator.faults",

@@ -30,6 +30,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Exit codes: 1 for a failure the user can act on, 2 for bad usage (as click), 130 on Ctrl-C.
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
+#: A wait that ended short of every result (``run``, ``jobs result``): the tasks are still running
+#: (ask again later); the service cannot be reached, or tasks were never sent (ask again once it
+#: is back); the service does not know the tasks (cancel the job and run it again). A circuit
+#: that FAILED exits with ``EXIT_FAILURE``.
+EXIT_STILL_RUNNING = 3
+EXIT_UNREACHABLE = 4
+EXIT_TASK_UNKNOWN = 5
 
 #: Width used when output is not a terminal, so tables piped to a file are not cut short.
 PIPE_WIDTH = 200

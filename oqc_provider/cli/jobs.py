@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from oqc_provider.engine.composite import CompositeJob
     from oqc_provider.engine.job import Job
     from oqc_provider.engine.store import JobStore, StoreEntry
+    from oqc_provider.engine.waiting import WaitOutcome
     from oqc_provider.session import ProviderSession
 
 jobs_app = typer.Typer(
@@ -254,15 +255,21 @@ def result(
     allow_insecure: AllowInsecure = False,
 ) -> None:
     """Fetch a job's results: refresh unfinished tasks from the service, then print each circuit's counts."""
+    from dataclasses import replace
+
+    from oqc_provider.cli.waiting import fail_if_failed, fail_wait
+    from oqc_provider.engine.waiting import WaitEnd
+
     store = _store()
     job_id = _resolve(store, job_id)
-    reason = None
     with open_session(ctx, allow_insecure) as session:
         entry, job = _load(session, store, job_id)
-        if not job.state.is_terminal and any(child.task_id for child in _children(job)):
-            _update(session, entry, job, wait, progress)
+        looked = not job.state.is_terminal
+        ended = _update(session, job, wait, progress)
+        if looked:
             job.save_state()
-            reason = None if job.state.is_terminal else _waiting_reason(session, job)
+        if ended.end is WaitEnd.STILL_RUNNING and not ended.timeout:  # why it waits: one more request
+            ended = replace(ended, reason=_waiting_reason(session, job) or ended.reason)
     children = _children(job)
     outcomes = [
         outcome(child, child.annotations.get("file", f"circuit {index}"))
@@ -274,57 +281,29 @@ def result(
         out = console()
         for item in outcomes:
             print_outcome(out, item)
-    if not job.state.is_terminal:
-        done = sum(child.state.is_terminal for child in children)
-        raise fail(
-            f"job {job_id} is still {job.state.value} ({done}/{len(children)} tasks done"
-            f"{'; ' + reason if reason else ''}); run this again later, or pass --wait SECONDS"
-        )
+    if not ended.finished:
+        raise fail_wait(ended, job_id=entry.job_id, saved_at=entry.path, wait=wait if wait > 0 else 60)
+    fail_if_failed(outcomes)
 
 
 def _update(
-    session: ProviderSession, entry: StoreEntry, job: Job | CompositeJob, wait: float, progress: bool | None
-) -> None:
-    """Read the job once (``wait`` 0) or wait up to ``wait`` seconds for it to end.
+    session: ProviderSession, job: Job | CompositeJob, wait: float, progress: bool | None
+) -> WaitOutcome:
+    """Read the job once (``wait`` 0) or wait up to ``wait`` seconds for it to end (sending tasks
+    that were never sent); how that ended."""
+    from oqc_provider.engine.waiting import outcome_of, wait_outcome
 
-    A slow queue is reported by the caller, with the job's state; a service that cannot be
-    reached (now, or since some moment of the wait) is reported here, with how to resume.
-
-    Raises:
-        typer.Exit: the service could not be reached.
-    """
-    from datetime import datetime, timezone
-
-    from oqc_provider.engine.errors import JobStillActive
-    from oqc_provider.qcaas.errors import ServiceUnavailableError
-    from oqc_provider.unreachable import unreachable_message
-
-    started = datetime.now(timezone.utc)
-    try:
-        if wait > 0:
-            with _progress(job, progress):
-                session.run(job.wait(timeout_s=wait))
-        else:
-            session.run(job.refresh())
-    except JobStillActive as exc:
-        unreachable = exc
-    except ServiceUnavailableError as exc:  # the first contact failed (after its retries)
-        url = session.sdk.connection.url
-        unreachable = JobStillActive(_children(job), url=url, since=started, attempts=1, last_error=exc)
-    except TimeoutError:
-        return  # the queue is slow: reported by the caller with the job's state
-    else:
-        return
-    job.save_state()
-    again = f" --wait {wait:g}" if wait > 0 else " --wait 60"
-    raise fail(
-        unreachable_message(
-            unreachable,
-            subject=f"job {entry.job_id}",
-            saved=f"It is saved at {entry.path}.",
-            resume=f"run: oqc-provider jobs result {entry.job_id}{again}",
-        )
-    )
+    children = _children(job)
+    if job.state.is_terminal:
+        return outcome_of(None, children, url=session.sdk.url, timeout=wait)
+    if wait > 0:
+        with _progress(job, progress):
+            return session.run(
+                wait_outcome(job.wait(timeout_s=wait), children, service=session.sdk, timeout=wait)
+            )
+    if any(child.task_id is not None for child in children):
+        return session.run(wait_outcome(job.refresh(), children, service=session.sdk, timeout=0))
+    return outcome_of(None, children, url=session.sdk.url, timeout=0)
 
 
 def _progress(job: Job | CompositeJob, enabled: bool | None) -> contextlib.AbstractContextManager[object]:

@@ -21,13 +21,12 @@ from oqc_provider.cli.common import (
     AllowInsecure,
     cli_errors,
     console,
-    fail,
     format_counts,
     open_session,
-    outcome,
     print_json,
     print_outcome,
 )
+from oqc_provider.cli.common import outcome as outcome_of_circuit
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.run_options import OPTIMIZATION_CHOICES
 
@@ -135,13 +134,12 @@ def run(
 
     With --estimate, print the run's estimated cost (credits as the registry prices them) instead.
     """
-    from oqc_provider.engine.errors import JobStillActive, SubmissionIncomplete
+    from oqc_provider.cli.waiting import fail_if_failed, fail_wait
     from oqc_provider.engine.progress import progress_for
-    from oqc_provider.engine.queues import closed_window_text
     from oqc_provider.engine.store import JobStore, Record, new_job_id
+    from oqc_provider.engine.waiting import WaitEnd, wait_outcome
     from oqc_provider.preflight import check_program, check_request_sizes
     from oqc_provider.run_options import RunOptions
-    from oqc_provider.unreachable import unreachable_message
 
     programs = [read_program(path) for path in files]
     options = RunOptions.build(
@@ -194,35 +192,27 @@ def run(
         for job, path in zip(jobs, files, strict=True):
             job.annotations["file"] = str(path)
         jobs.save_state()
-        try:
-            with progress_for(jobs, enabled=progress, description=f"{info.name}"):
-                session.run(jobs.execute(timeout_s=timeout))
-        except JobStillActive as exc:
-            raise fail(
-                unreachable_message(
-                    exc,
-                    subject=f"job {job_id}",
-                    saved=f"It is saved at {store.path_for(job_id)}.",
-                    resume=f"run: oqc-provider jobs result {job_id} --wait 60",
-                )
-            ) from None
-        except TimeoutError as exc:
-            if isinstance(exc, SubmissionIncomplete):
-                raise
-            done = sum(job.state.is_terminal for job in jobs)
-            closed = closed_window_text(jobs.jobs)  # the QPU is outside its execution window
-            raise fail(
-                f"job {job_id} is still running after {timeout:g} s ({done}/{len(jobs)} tasks done); "
-                f"{closed + ' ' if closed else ''}it is "
-                f"saved at {store.path_for(job_id)}: run 'oqc-provider jobs result {job_id} --wait 600' later"
-            ) from None
-    results = [outcome(job, path) for job, path in zip(jobs, files, strict=True)]
+        with progress_for(jobs, enabled=progress, description=f"{info.name}"):
+            waiting = jobs.execute(timeout_s=timeout)
+            outcome = session.run(wait_outcome(waiting, jobs.jobs, service=session.sdk, timeout=timeout))
+    results = [outcome_of_circuit(job, path) for job, path in zip(jobs, files, strict=True)]
+    report: dict[str, Any] = {
+        "job_id": job_id,
+        "qpu": info.qpu_id,
+        "backend": info.name,
+        "state": jobs.state.value,
+    }
+    if not outcome.finished:  # the job id first, so a script can collect the job later
+        if as_json:
+            print_json({**report, "outcome": outcome.end.value, "circuits": results})
+        again = 600 if outcome.end is WaitEnd.STILL_RUNNING else 60
+        raise fail_wait(outcome, job_id=job_id, saved_at=store.path_for(job_id), wait=again)
     if options.selects_shots:
         for item in results:
             item["shots_kept"] = _shots_kept(item["counts"])
     drawn = None if plot is None else _plot_all(results, plot)
     if as_json:
-        report = {"job_id": job_id, "qpu": info.qpu_id, "backend": info.name, "circuits": results}
+        report["circuits"] = results
         print_json(report if drawn is None else {**report, "plot": drawn})
     else:
         out = console()
@@ -233,10 +223,7 @@ def run(
         out.print(f"Saved as job [bold]{job_id}[/] ({store.path_for(job_id)})")
         if drawn is not None:
             out.print(drawn, markup=False, highlight=False)
-    failed = [item for item in results if item["error"]]
-    if failed:
-        first = failed[0]
-        raise fail(f"{len(failed)} of {len(results)} circuit(s) failed; {first['circuit']}: {first['error']}")
+    fail_if_failed(results)
 
 
 def _print_estimate(estimate: CostEstimate, as_json: bool) -> None:

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -180,6 +181,16 @@ class OqcSdk(QpuQueries):
     def retry_count(self) -> int:
         """Requests this session resent after a failure so far."""
         return self._qcaas.retry_count
+
+    @property
+    def url(self) -> str:
+        """The service's base URL."""
+        return self.connection.url
+
+    @property
+    def unreachable_since(self) -> datetime | None:
+        """When the service stopped answering this session (UTC), or ``None`` while it answers."""
+        return self._qcaas.unreachable_since
 
     # --- the local job store ---------------------------------------------------------------------
 
@@ -362,11 +373,17 @@ class OqcSdk(QpuQueries):
         self.pricing.settle(jobs)
 
     async def wait_for(
-        self, jobs: Sequence[Job], timeout_s: float | None, *, deadline: float | None = None
+        self,
+        jobs: Sequence[Job],
+        timeout_s: float | None,
+        *,
+        deadline: float | None = None,
+        schedule: batch.PollSchedule | None = None,
     ) -> None:
         """Poll until every job has ended.
 
-        ``deadline`` (a ``time.monotonic()`` instant), when given, wins over ``timeout_s``.
+        ``deadline`` (a ``time.monotonic()`` instant), when given, wins over ``timeout_s``;
+        ``schedule``, when given, paces this wait instead of the session's ``poll_schedule``.
 
         Raises:
             JobStillActive: the deadline passed while some tasks could not be read.
@@ -380,7 +397,7 @@ class OqcSdk(QpuQueries):
         await batch.wait_for(
             jobs,
             deadline=deadline,
-            schedule=self.poll_schedule,
+            schedule=schedule or self.poll_schedule,
             concurrency=self.max_concurrent_requests,
             url=self.connection.url,
             read_queues=lambda queued: queues.read_queues(client, queued),

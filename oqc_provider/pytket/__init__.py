@@ -12,17 +12,21 @@ Example:
 from oqc_provider.pytket.backend import OQCTketBackend
 from oqc_provider.pytket.errors import (
     CircuitCancelledError,
+    CircuitsNotSentError,
     HandleError,
     InvalidCircuitError,
     ResultTimeoutError,
     ServiceUnreachableError,
+    TaskUnknownError,
 )
 
 __all__ = [
     "CircuitCancelledError",
+    "CircuitsNotSentError",
     "HandleError",
     "InvalidCircuitError",
     "OQCTketBackend",
     "ResultTimeoutError",
     "ServiceUnreachableError",
+    "TaskUnknownError",
 ]

@@ -53,17 +53,46 @@ class ServiceUnreachableError(ResultTimeoutError):
 
     Attributes:
         url: the service asked.
-        since: when reads of the tasks started failing (UTC).
-        attempts: how many reads failed.
+        since: when the service stopped answering (UTC; ``None`` when it answered, but refused).
+        attempts: how many requests failed.
         last_error: the last failure.
     """
 
-    def __init__(self, message: str, *, url: str, since: datetime, attempts: int, last_error: BaseException):
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        since: datetime | None,
+        attempts: int,
+        last_error: BaseException | None,
+    ):
         super().__init__(message)
         self.url = url
         self.since = since
         self.attempts = attempts
         self.last_error = last_error
+
+
+class CircuitsNotSentError(ServiceUnreachableError):
+    """Some circuits were never sent: the service could not be reached (or did not take them) while
+    submitting. Their handles stay valid: ``get_result`` again, once the service is back, sends
+    only what the service does not have."""
+
+
+class TaskUnknownError(OqcProviderError, RuntimeError):
+    """The service does not know the circuits' tasks (404): an in-memory emulator restarted, or the
+    tasks were purged. Waiting cannot help: cancel the handles and process the circuits again.
+
+    Attributes:
+        url: the service asked.
+        task_ids: the tasks it does not know.
+    """
+
+    def __init__(self, message: str, *, url: str, task_ids: list[str]) -> None:
+        super().__init__(message)
+        self.url = url
+        self.task_ids = task_ids
 
 
 class CircuitCancelledError(OqcProviderError):
@@ -72,8 +101,10 @@ class CircuitCancelledError(OqcProviderError):
 
 __all__ = [
     "CircuitCancelledError",
+    "CircuitsNotSentError",
     "HandleError",
     "InvalidCircuitError",
     "ResultTimeoutError",
     "ServiceUnreachableError",
+    "TaskUnknownError",
 ]

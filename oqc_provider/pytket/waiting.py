@@ -1,34 +1,38 @@
-"""Waiting for pytket handles' circuits: one polling loop for many, deadlines, a progress bar.
+"""Waiting for pytket handles' circuits: deadlines, a progress bar, and pytket's errors.
 
-``get_results`` over many handles follows every unfinished circuit with one engine polling loop
-(about one request per circuit) and shows a bar of circuits done in a terminal; ``get_result``
-on one handle waits for that circuit alone, on the engine's back-off schedule or at the
-caller's own polling interval (pytket's ``wait`` keyword).
+``get_results`` over many handles follows every unfinished circuit with the engine's one polling
+loop (about one request per circuit) and shows a bar of circuits done in a terminal;
+``get_result`` on one handle waits for that circuit alone, on the engine's back-off schedule or at
+the caller's own polling interval (pytket's ``wait`` keyword), through the same loop.
 
-A deadline that passes raises :class:`ResultTimeoutError` (:class:`ServiceUnreachableError` when
-the service could not be reached meanwhile); the circuits keep running and their handles stay
+A wait that ends short of the result raises, with the words of :mod:`oqc_provider.wait_messages`:
+:class:`ResultTimeoutError` for a slow queue, :class:`ServiceUnreachableError` when the service
+stopped answering, :class:`CircuitsNotSentError` when circuits could not be sent, and
+:class:`TaskUnknownError` when the service no longer knows the tasks. The circuits' handles stay
 valid, from any process.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from datetime import datetime, timezone
 
 from pytket.backends.status import CircuitStatus
 
 from oqc_provider.engine.composite import CompositeJob
-from oqc_provider.engine.errors import JobStillActive
 from oqc_provider.engine.job import Job
+from oqc_provider.engine.polling import PollSchedule, deadline_after, remaining
 from oqc_provider.engine.progress import progress_for
-from oqc_provider.engine.queues import closed_window_text
 from oqc_provider.engine.states import JobState
-from oqc_provider.pytket.errors import ResultTimeoutError, ServiceUnreachableError
+from oqc_provider.engine.waiting import WaitEnd, WaitOutcome, wait_outcome
+from oqc_provider.pytket.errors import (
+    CircuitsNotSentError,
+    ResultTimeoutError,
+    ServiceUnreachableError,
+    TaskUnknownError,
+)
 from oqc_provider.pytket.handles import STATUS_OF_STATE
-from oqc_provider.qcaas.errors import OqcProviderError
 from oqc_provider.session import ProviderSession
-from oqc_provider.unreachable import unreachable_message
+from oqc_provider.wait_messages import NextSteps, wait_message
 
 logger = logging.getLogger("oqc_provider.pytket")
 
@@ -37,16 +41,32 @@ RESUME = (
     "backend), or `oqc-provider jobs result ID --wait 60` with the batch's id from `oqc-provider jobs list`."
 )
 SAVED = "Its batch is saved in the local job store."
+DROP = (
+    "call backend.cancel(handle) for each handle (or `oqc-provider jobs cancel ID` with the batch's id "
+    "from `oqc-provider jobs list`)."
+)
+RESUBMIT = "process the circuits again with process_circuits()."
+#: The longest a single circuit's (re)submission may take inside a get_result call.
+SUBMIT_TIMEOUT = 30.0
 
 
-def _unreachable(error: JobStillActive, subject: str) -> ServiceUnreachableError:
-    return ServiceUnreachableError(
-        unreachable_message(error, subject=subject, saved=SAVED, resume=RESUME),
-        url=error.url,
-        since=error.since,
-        attempts=error.attempts,
-        last_error=error.last_error,
-    )
+def raise_for(outcome: WaitOutcome, subject: str) -> None:
+    """Raise pytket's error for a wait that did not finish (nothing when it did)."""
+    if outcome.finished:
+        return
+    message = wait_message(outcome, NextSteps(subject, SAVED, RESUME, DROP, RESUBMIT))
+    if outcome.end is WaitEnd.UNKNOWN_TASK:
+        raise TaskUnknownError(message, url=outcome.url, task_ids=outcome.task_ids)
+    if outcome.end in (WaitEnd.NEVER_SENT, WaitEnd.UNREACHABLE):
+        kind = CircuitsNotSentError if outcome.end is WaitEnd.NEVER_SENT else ServiceUnreachableError
+        raise kind(
+            message,
+            url=outcome.url,
+            since=outcome.since,
+            attempts=outcome.attempts,
+            last_error=outcome.last_error,
+        )
+    raise ResultTimeoutError(message)
 
 
 def wait_for_jobs(session: ProviderSession, jobs: list[Job], timeout: float | None, qpu_name: str) -> None:
@@ -54,22 +74,15 @@ def wait_for_jobs(session: ProviderSession, jobs: list[Job], timeout: float | No
 
     Raises:
         ServiceUnreachableError: ``timeout`` seconds passed while the service could not be reached.
+        TaskUnknownError: the service does not know the tasks (404).
         ResultTimeoutError: ``timeout`` seconds passed first.
     """
     # A view over jobs that may come from several batches, so that one bar counts them all.
     view = CompositeJob(jobs, session.sdk)
-    try:
-        with progress_for(view, enabled=None if len(jobs) > 1 else False, description=qpu_name):
-            session.run(session.sdk.wait_for(jobs, timeout))
-    except JobStillActive as exc:
-        done = sum(job.state.is_terminal for job in jobs)
-        raise _unreachable(exc, f"{len(jobs) - done} of {len(jobs)} circuits on {qpu_name}") from exc
-    except TimeoutError:
-        done = sum(job.state.is_terminal for job in jobs)
-        raise ResultTimeoutError(
-            f"{len(jobs) - done} of {len(jobs)} circuits on {qpu_name} had not finished after {timeout} s; "
-            f"{_closed(jobs)}they keep running: call get_results again (from any process) to collect them."
-        ) from None
+    sdk = session.sdk
+    with progress_for(view, enabled=None if len(jobs) > 1 else False, description=qpu_name):
+        outcome = session.run(wait_outcome(sdk.wait_for(jobs, timeout), jobs, service=sdk, timeout=timeout))
+    raise_for(outcome, f"{len(jobs)} circuit(s) on {qpu_name}")
 
 
 def wait_for_job(
@@ -81,66 +94,34 @@ def wait_for_job(
         interval: seconds between polls; ``None`` follows the engine's back-off schedule.
 
     Raises:
+        CircuitsNotSentError: the circuit could not be sent (the service could not be reached).
         ServiceUnreachableError: ``timeout`` seconds passed while the service could not be reached.
+        TaskUnknownError: the service does not know the task (404).
         ResultTimeoutError: ``timeout`` seconds passed first.
     """
-    try:
+    deadline = deadline_after(timeout)
+    schedule = (
+        None
+        if interval is None
+        else PollSchedule(first=interval, factor=1.0, longest=interval, floor=interval)
+    )
+
+    async def wait() -> None:
         if job.state is JobState.CREATED:  # recorded but never accepted: send it (same task id)
-            session.run(job.submit())
-        if interval is None:
-            session.run(session.sdk.wait_for([job], timeout))
-        else:
-            _poll(session, job, timeout, interval)
-    except JobStillActive as exc:
-        raise _unreachable(exc, f"Task {job.task_id} on {qpu_name}") from exc
-    except TimeoutError:
-        raise ResultTimeoutError(
-            f"Task {job.task_id} on {qpu_name} had not finished after {timeout} s; {_closed([job])}it keeps "
-            "running: call get_result again (from any process) to collect it."
-        ) from None
+            left = remaining(deadline)
+            await job.submit(
+                timeout_s=SUBMIT_TIMEOUT if left is None else max(0.001, min(SUBMIT_TIMEOUT, left))
+            )
+        await session.sdk.wait_for([job], timeout, deadline=deadline, schedule=schedule)
 
-
-def _closed(jobs: list[Job]) -> str:
-    """``"<QPU> is outside its execution window: next window opens ... "`` for a timeout, or nothing."""
-    text = closed_window_text(jobs)
-    return f"{text} " if text else ""
+    outcome = session.run(wait_outcome(wait(), [job], service=session.sdk, timeout=timeout))
+    raise_for(outcome, f"Task {job.task_id} on {qpu_name}" if job.task_id else f"A circuit for {qpu_name}")
 
 
 def read_queue(session: ProviderSession, job: Job) -> None:
     """Read the queue of the QPU a queued job waits on (noted on ``job.queue``; failures only logged)."""
     if job.state is JobState.SUBMITTED:
         session.run(CompositeJob([job], session.sdk).read_queue())
-
-
-def _poll(session: ProviderSession, job: Job, timeout: float | None, interval: float) -> None:
-    """Read ``job`` every ``interval`` seconds until it ends.
-
-    A failed read changes nothing on the job (as in the engine's own loop): it is counted, and
-    reading goes on until the deadline, which then raises ``JobStillActive`` instead of a plain
-    ``TimeoutError`` when the latest read failed.
-    """
-    deadline = None if timeout is None else time.monotonic() + timeout
-    since: datetime | None = None
-    attempts = 0
-    while True:
-        try:
-            session.run(job.refresh(deadline=deadline))  # no retry of a read runs past the deadline
-        except OqcProviderError as exc:
-            since = since or datetime.now(timezone.utc)
-            attempts += 1
-            last_error: BaseException = exc
-            logger.info("Reading task %s failed (%s); it stays active, retrying", job.task_id, exc)
-        else:
-            since, attempts = None, 0
-            if job.state.is_terminal:
-                return
-        if deadline is not None and time.monotonic() >= deadline:
-            if since is not None:
-                url = session.sdk.connection.url
-                raise JobStillActive([job], url=url, since=since, attempts=attempts, last_error=last_error)
-            raise TimeoutError
-        pause = interval if deadline is None else min(interval, max(0.0, deadline - time.monotonic()))
-        time.sleep(pause)  # the caller's requested polling interval
 
 
 def status_of(job: Job) -> CircuitStatus:

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -58,6 +59,9 @@ class RequestSender:
         self.request_count = 0
         #: How many of them were resends after a transient failure.
         self.retry_count = 0
+        #: When the service stopped answering (UTC): the first of the latest run of requests that
+        #: got no answer at all (refused, dropped, timed out); ``None`` once anything answers.
+        self.unreachable_since: datetime | None = None
 
     async def request(
         self,
@@ -131,30 +135,37 @@ class RequestSender:
         self.request_count += 1
         try:
             response = await self.http.request(method, url, content=content, headers=headers, params=params)
-        except httpx.ConnectError as exc:
-            raise ServiceUnavailableError(
-                f"Could not connect to {self.http.base_url or url}: {exc}. Check the URL and that the "
-                "service (or `oqc-provider emulator serve`) is running.",
-                connect_failed=True,
-            ) from None
-        except httpx.ConnectTimeout:
-            raise ServiceUnavailableError(
-                f"Connecting to {self.http.base_url or url} timed out. Check the URL and your network.",
-                connect_failed=True,
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise ServiceUnavailableError(
-                f"{method} {url} timed out ({type(exc).__name__}); the service may be busy. "
-                "Raise the client's timeout or try again.",
-                connect_failed=False,
-            ) from None
         except httpx.TransportError as exc:
-            raise ServiceUnavailableError(
-                f"{method} {url} failed in transit ({type(exc).__name__}: {exc}).", connect_failed=False
-            ) from None
+            if self.unreachable_since is None:
+                self.unreachable_since = datetime.now(timezone.utc)
+            raise self._unavailable(method, url, exc) from None
+        self.unreachable_since = None  # it answered (even an error status is an answer)
         if not response.is_success:
             raise error_from_response(response)
         return response
+
+    def _unavailable(self, method: str, url: str, exc: httpx.TransportError) -> ServiceUnavailableError:
+        """The typed error for a request that got no answer at all."""
+        if isinstance(exc, httpx.ConnectError):
+            return ServiceUnavailableError(
+                f"Could not connect to {self.http.base_url or url}: {exc}. Check the URL and that the "
+                "service (or `oqc-provider emulator serve`) is running.",
+                connect_failed=True,
+            )
+        if isinstance(exc, httpx.ConnectTimeout):
+            return ServiceUnavailableError(
+                f"Connecting to {self.http.base_url or url} timed out. Check the URL and your network.",
+                connect_failed=True,
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return ServiceUnavailableError(
+                f"{method} {url} timed out ({type(exc).__name__}); the service may be busy. "
+                "Raise the client's timeout or try again.",
+                connect_failed=False,
+            )
+        return ServiceUnavailableError(
+            f"{method} {url} failed in transit ({type(exc).__name__}: {exc}).", connect_failed=False
+        )
 
     async def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
         """:meth:`request`, then the body parsed as JSON (server notices in it are logged).

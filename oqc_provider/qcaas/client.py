@@ -212,6 +212,11 @@ class QcaasClient:
         return self._requests_before + (self._sender.request_count if self._sender else 0)
 
     @property
+    def unreachable_since(self) -> datetime | None:
+        """When the service stopped answering this client (UTC), or ``None`` while it answers."""
+        return self._sender.unreachable_since if self._sender is not None else None
+
+    @property
     def retry_policy(self) -> RetryPolicy:
         """The policy for transient failures (the engine paces its submit rounds by it too)."""
         return self._retry

@@ -14,10 +14,16 @@ Example:
 """
 
 from oqc_provider.qiskit.backend import OQCBackend
-from oqc_provider.qiskit.job import OQCJob, OQCJobTimeoutError, OQCServiceUnreachableError
+from oqc_provider.qiskit.job import OQCJob
 from oqc_provider.qiskit.primitives import OQCEstimatorV2, OQCPrimitiveJob, OQCSamplerV2
 from oqc_provider.qiskit.provider import OQCProvider
 from oqc_provider.qiskit.translate import CircuitValidationError, ConditionalOperationError
+from oqc_provider.qiskit.waiting import (
+    OQCJobNotSentError,
+    OQCJobTimeoutError,
+    OQCServiceUnreachableError,
+    OQCTaskUnknownError,
+)
 
 __all__ = [
     "CircuitValidationError",
@@ -25,9 +31,11 @@ __all__ = [
     "OQCBackend",
     "OQCEstimatorV2",
     "OQCJob",
+    "OQCJobNotSentError",
     "OQCJobTimeoutError",
     "OQCPrimitiveJob",
     "OQCProvider",
     "OQCSamplerV2",
     "OQCServiceUnreachableError",
+    "OQCTaskUnknownError",
 ]

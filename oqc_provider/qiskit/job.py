@@ -29,20 +29,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from qiskit.providers import BackendV2, JobStatus, JobTimeoutError, JobV1
+from qiskit.providers import BackendV2, JobStatus, JobV1
 from qiskit.result import Result
 
 from oqc_provider.engine.composite import CompositeJob
-from oqc_provider.engine.errors import JobStillActive
 from oqc_provider.engine.progress import progress_for
-from oqc_provider.engine.queues import QueueStatus, closed_window_text
+from oqc_provider.engine.queues import QueueStatus
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, read_snapshot
 from oqc_provider.engine.states import JobState
+from oqc_provider.engine.waiting import WaitOutcome, outcome_of, wait_outcome
 from oqc_provider.errors import OqcProviderError
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qiskit.provider_services import ProviderServices
 from oqc_provider.qiskit.results import CircuitRecord, build_result
-from oqc_provider.unreachable import unreachable_message
+from oqc_provider.qiskit.waiting import wait_error
 
 logger = logging.getLogger("oqc_provider.qiskit")
 
@@ -61,30 +61,6 @@ STATUS_OF_STATE: dict[JobState, JobStatus] = {
     JobState.FAILED: JobStatus.ERROR,
     JobState.CANCELLED: JobStatus.CANCELLED,
 }
-
-
-class OQCJobTimeoutError(OqcProviderError, JobTimeoutError):
-    """``result(timeout=...)`` gave up waiting; the job goes on and can be waited for again."""
-
-
-class OQCServiceUnreachableError(OQCJobTimeoutError):
-    """``result(timeout=...)`` gave up because the service could not be reached, not because the
-    queue is slow: nobody knows how the job is doing. It stays active and saved; wait again once
-    the service is back.
-
-    Attributes:
-        url: the service asked.
-        since: when reads of the job's tasks started failing (UTC).
-        attempts: how many reads failed.
-        last_error: the last failure.
-    """
-
-    def __init__(self, message: str, cause: JobStillActive) -> None:
-        super().__init__(message)
-        self.url = cause.url
-        self.since = cause.since
-        self.attempts = cause.attempts
-        self.last_error = cause.last_error
 
 
 class OQCJob(JobV1):
@@ -149,16 +125,47 @@ class OQCJob(JobV1):
         # Every child is CREATED (nothing is re-run), and submit() has just recorded the batch.
         await self.composite.submit(timeout_s=60.0, recorded=True)
 
-    def _wait_for_submission(self, deadline: float | None) -> None:
+    def _submission_outcome(self, deadline: float | None, wait_s: float | None) -> WaitOutcome | None:
+        """``None`` once the submission (if any) has ended by ``deadline``; otherwise how the wait
+        ended (never sent while the service is unreachable, or still being submitted).
+
+        Raises:
+            Exception: what the submission raised (e.g. a budget refusal).
+        """
         if self._submission is None:
-            return
+            return None
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
             self._submission.result(remaining)
         except concurrent.futures.TimeoutError:
-            raise OQCJobTimeoutError(
-                f"Job {self._job_id} is still being submitted; call result() again later."
-            ) from None
+            sdk = self._session.sdk
+            jobs = self.composite.jobs
+            return outcome_of(
+                TimeoutError(), jobs, url=sdk.url, timeout=wait_s, unreachable_since=sdk.unreachable_since
+            )
+        return None
+
+    def _wait_for_submission(self, deadline: float | None) -> None:
+        """Let the submission end before ``deadline``, or raise how it stands."""
+        pending = self._submission_outcome(
+            deadline, None if deadline is None else deadline - time.monotonic()
+        )
+        if pending is not None:
+            raise wait_error(pending, self._job_id)
+
+    def _wait(self, deadline: float | None, wait_s: float | None, *, bar: bool) -> WaitOutcome:
+        """Wait through the engine until every circuit has ended or ``deadline``; how it ended."""
+        pending = self._submission_outcome(deadline, wait_s)
+        if pending is not None:
+            return pending
+        left = None if deadline is None else max(0.001, deadline - time.monotonic())
+        sdk = self._session.sdk
+        waiting = wait_outcome(
+            self.composite.wait(timeout_s=left), self.composite.jobs, service=sdk, timeout=wait_s
+        )
+        with progress_for(self.composite, enabled=None if bar else False, description=self._backend.name):
+            outcome: WaitOutcome = self._session.run(waiting)
+        return outcome
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -203,18 +210,10 @@ class OQCJob(JobV1):
             return self._result
         wait_s = timeout if timeout is not None else self._timeout
         deadline = None if wait_s is None else time.monotonic() + wait_s
-        self._wait_for_submission(deadline)
-        if self._submission is not None and self._submission.exception() is not None:
-            raise self._submission.exception()  # type: ignore[misc]
         if not self._ended():
-            remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
-            try:
-                with progress_for(self.composite, description=self._backend.name):
-                    self._session.run(self.composite.wait(timeout_s=remaining))
-            except JobStillActive as exc:
-                raise self._unreachable(exc) from exc
-            except TimeoutError:
-                raise self._still_running(wait_s) from None
+            outcome = self._wait(deadline, wait_s, bar=True)
+            if not outcome.finished:
+                raise wait_error(outcome, self._job_id)
         result = build_result(
             self.composite,
             self._records,
@@ -246,52 +245,25 @@ class OQCJob(JobV1):
             OQCJobTimeoutError: the deadline passed first (the job goes on; call again later).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        self._wait_for_submission(deadline)
-        if self._submission is not None and self._submission.exception() is not None:
+        submission = self._submission
+        if submission is not None and submission.done() and submission.exception() is not None:
             return  # status() is ERROR; result() raises the submission's error
-        failing: JobStillActive | None = None  # the current run of unreadable slices, merged
+        last: WaitOutcome | None = None  # consecutive failed waits are reported as one
         while not self._ended():
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
-                raise (self._unreachable(failing) if failing else self._still_running(timeout))
+                raise wait_error(last or self._wait(deadline, timeout, bar=False), self._job_id)
             step = wait if left is None else min(wait, left)
-            try:
-                self._session.run(self.composite.wait(timeout_s=max(0.001, step)))
-                failing = None
-            except JobStillActive as exc:
-                failing = exc if failing is None else _merged(failing, exc)
-            except TimeoutError:
-                failing = None
-            if callback is not None and not self._ended():
+            outcome = self._wait(time.monotonic() + step, timeout, bar=False)
+            if outcome.finished:
+                break
+            last = outcome.after(last)
+            if callback is not None:
                 callback(self._job_id, STATUS_OF_STATE[self.composite.state], self)
 
     def _ended(self) -> bool:
         return self.composite.state.is_terminal and not any(
             job.state is JobState.CREATED for job in self.composite.jobs
-        )
-
-    def _unreachable(self, error: JobStillActive) -> OQCServiceUnreachableError:
-        """The error for a wait that ended while the service could not be reached."""
-        return OQCServiceUnreachableError(
-            unreachable_message(
-                error,
-                subject=f"Job {self._job_id}",
-                saved="It is saved in the local job store.",
-                resume=f"call result() again, or backend.retrieve_job({self._job_id!r}).result() "
-                f"(or `oqc-provider jobs result {self._job_id} --wait 60`) from any process.",
-            ),
-            error,
-        )
-
-    def _still_running(self, wait_s: float | None) -> OQCJobTimeoutError:
-        """The error for a wait that ended while the service answered: the queue is slow (or the
-        QPU is outside its execution window, which it then says)."""
-        progress = self.composite.progress
-        closed = closed_window_text(self.composite.jobs)
-        return OQCJobTimeoutError(
-            f"Job {self._job_id} did not finish within {wait_s} s ({progress.done} of "
-            f"{progress.total} circuits done). {closed + ' ' if closed else ''}It goes on: call result() "
-            f"again, or backend.retrieve_job({self._job_id!r}) later."
         )
 
     def queue_info(self) -> QueueStatus | None:
@@ -345,17 +317,6 @@ class OQCJob(JobV1):
             raise ConfigurationError(f"{path} does not hold a job saved by OQCJob.save().")
         data = snapshot.annotations[ANNOTATION_KEY]
         return _backend_for(source, str(data["qpu_id"])).job_from_snapshot(str(data["job_id"]), snapshot)
-
-
-def _merged(first: JobStillActive, latest: JobStillActive) -> JobStillActive:
-    """One report for consecutive unreadable waits: since the first, every failed read, the last error."""
-    return JobStillActive(
-        latest.jobs,
-        url=latest.url,
-        since=first.since,
-        attempts=first.attempts + latest.attempts,
-        last_error=latest.last_error,
-    )
 
 
 def _backend_for(source: ProviderServices | BackendV2, qpu_id: str) -> Any:

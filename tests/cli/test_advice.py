@@ -126,6 +126,6 @@ def test_a_run_that_outlasts_its_timeout_says_how_to_collect_it(cli, qasm) -> No
     bell = qasm("bell.qasm", BELL_QASM2)
     with serve_in_thread(EmulatorSettings(latency=600)) as url:
         result = cli("--url", url, "run", str(bell), "--timeout", "1", "--no-progress")
-    assert_one_line_error(result, "is still running after 1 s (0/1 tasks done)", "--wait 600' later")
+    assert_one_line_error(result, "is still running after 1 s (0/1 tasks done", "--wait 600'")
     job_id = result.stderr.split("job ", 1)[1].split()[0]
     assert f"oqc-provider jobs result {job_id}" in result.stderr

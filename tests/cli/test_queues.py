@@ -39,7 +39,7 @@ def test_a_run_outside_its_window_says_so_and_jobs_show_why_it_waits(cli, qasm, 
     )
     assert_one_line_error(
         result,
-        "is still running after 1 s (0/1 tasks done)",
+        "is still running after 1 s (0/1 tasks done; ",
         "is outside its execution window: next window opens",
     )
     job_id = result.stderr.split("job ", 1)[1].split()[0]
