@@ -36,6 +36,7 @@ The tree (each class lives with the layer that raises it)::
     │   └── OQCServiceUnreachableError        the service stopped answering
     │       └── OQCJobNotSentError            circuits could not be sent
     ├── OQCTaskUnknownError (JobError)        oqc_provider.qiskit.waiting: the service does not know the tasks
+    ├── PrimitiveCircuitError                 oqc_provider.qiskit.primitives
     ├── PreflightError (ValueError)           oqc_provider.preflight: a known refusal or limit; not sent
     ├── InvalidCircuitError (CircuitNotValidError)        oqc_provider.pytket
     ├── HandleError (ResultHandleTypeError)   oqc_provider.pytket
