@@ -22,6 +22,7 @@ import pytest
 
 import oqc_provider
 from oqc_provider import errors
+from oqc_provider.engine.waiting import WaitEnd, WaitOutcome
 from oqc_provider.errors import DEFINED_IN, OqcProviderError
 
 SINCE = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -35,6 +36,10 @@ def _still_active() -> Any:
     )
 
 
+def _outcome(end: WaitEnd) -> WaitOutcome:
+    return WaitOutcome(end, url="https://qcaas.test", total=1, done=0, since=SINCE, attempts=3)
+
+
 # The errors whose constructor takes more than a message, built as the package raises them.
 SPECIAL: dict[str, Any] = {
     "ServerError": lambda cls: cls("Bad request", 400, {"detail": "no"}),
@@ -45,10 +50,16 @@ SPECIAL: dict[str, Any] = {
     "JobStillActive": lambda cls: _still_active(),
     "BudgetExceededError": lambda cls: cls("Over budget", estimate=1.5, budget=1.0, spent=0.25),
     "PriceNotPublishedError": lambda cls: cls("No price", estimate=None, budget=1.0),
-    "OQCServiceUnreachableError": lambda cls: cls("Unreachable", _still_active()),
+    "OQCServiceUnreachableError": lambda cls: cls("Unreachable", _outcome(WaitEnd.UNREACHABLE)),
+    "OQCJobNotSentError": lambda cls: cls("Not sent", _outcome(WaitEnd.NEVER_SENT)),
+    "OQCTaskUnknownError": lambda cls: cls("Unknown", _outcome(WaitEnd.UNKNOWN_TASK)),
     "ServiceUnreachableError": lambda cls: cls(
         "Unreachable", url="https://qcaas.test", since=SINCE, attempts=3, last_error=OSError("x")
     ),
+    "CircuitsNotSentError": lambda cls: cls(
+        "Not sent", url="https://qcaas.test", since=SINCE, attempts=3, last_error=OSError("x")
+    ),
+    "TaskUnknownError": lambda cls: cls("Unknown", url="https://qcaas.test", task_ids=["task-1"]),
     "PreflightError": lambda cls: cls("Refused", observation_id="obs-1", index=2),
     "InvalidCircuitError": lambda cls: cls("Bad circuit", index=1, predicate="GateSetPredicate"),
     "WorkerStartError": lambda cls: cls("Did not start", killed=True),
