@@ -17,7 +17,7 @@ from oqc_provider.engine.batch import group_states
 from oqc_provider.engine.cost import total_cost
 from oqc_provider.engine.errors import JobFailed
 from oqc_provider.engine.job import Job
-from oqc_provider.engine.job_snapshots import ConfigCache, job_to_snapshot
+from oqc_provider.engine.snapshot_codec import ConfigCache, job_to_snapshot
 from oqc_provider.engine.outputs import JobOutputProxy
 from oqc_provider.engine.polling import deadline_after
 from oqc_provider.engine.progress import progress_for

@@ -21,7 +21,7 @@ from oqc_provider.engine import polling
 from oqc_provider.engine.cost import recorded_cost
 from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError
 from oqc_provider.engine.job_outcomes import JobOutcomes, StateListener
-from oqc_provider.engine.job_snapshots import (
+from oqc_provider.engine.snapshot_codec import (
     Outcomes,
     coerce_config,
     job_from_snapshot,

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from oqc_provider.engine.job_snapshots import Outcomes, code_for_exception, completion_time
+from oqc_provider.engine.snapshot_codec import Outcomes, code_for_exception, completion_time
 from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, JobResult
 from oqc_provider.engine.states import EXPIRED_ERROR_CODE, STATE_OF_TASK_STATUS, JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
