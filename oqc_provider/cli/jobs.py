@@ -200,8 +200,7 @@ def show(
         with open_session(ctx, allow_insecure) as session:
             _, job = _load(session, store, job_id)
             if any(child.task_id for child in _children(job)):
-                session.run(job.refresh())
-                job.save_state()
+                session.run(job.refresh())  # the engine records what changed
                 waiting = _waiting_reason(session, job)
     entry = _entry(store, job_id)  # after any refresh: its state as now saved
     snapshot = store.read(job_id)
@@ -259,7 +258,6 @@ def result(
         entry, job = _load(session, store, job_id)
         if not job.state.is_terminal and any(child.task_id for child in _children(job)):
             _update(session, entry, job, wait, progress)
-            job.save_state()
             reason = None if job.state.is_terminal else _waiting_reason(session, job)
     children = _children(job)
     outcomes = [
@@ -313,7 +311,6 @@ def _update(
         return  # the queue is slow: reported by the caller with the job's state
     else:
         return
-    job.save_state()
     again = f" --wait {wait:g}" if wait > 0 else " --wait 60"
     raise fail(
         unreachable_message(
@@ -345,8 +342,7 @@ def cancel(ctx: typer.Context, job_id: JobId, allow_insecure: AllowInsecure = Fa
         _, job = _load(session, store, job_id)
         active = [child for child in _children(job) if not child.state.is_terminal]
         if active:
-            session.run(job.cancel())
-        job.save_state()
+            session.run(job.cancel())  # the engine records what the server says
     states = ", ".join(sorted({child.state.value for child in _children(job)}))
     console().print(f"{job_id}: {len(active)} task(s) asked to cancel; now {states}")
 

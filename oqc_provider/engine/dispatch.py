@@ -9,9 +9,11 @@ anything else that does can drive jobs too (a test double, another transport).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from oqc_provider.engine.composite import CompositeJob
     from oqc_provider.engine.job import Job
     from oqc_provider.qcaas.client import QcaasClient
 
@@ -29,7 +31,8 @@ class Dispatcher(Protocol):
         deadline: float | None = None,
         on_allocated: AllocationHook | None = None,
     ) -> None:
-        """Submit in batches; failures are stored on the jobs, never raised."""
+        """Submit in batches; failures are stored on the jobs, never raised; the jobs' events are
+        flushed (recorded) once their ids are known, before the submit request."""
         ...
 
     async def wait_for(
@@ -48,6 +51,10 @@ class Dispatcher(Protocol):
 
     def schedule_orphan_cancel(self, job: Job) -> None:
         """Cancel, soon, a run that ``reconfigure()`` replaced."""
+        ...
+
+    def follow(self, composite: CompositeJob, progress: bool | None) -> AbstractContextManager[object]:
+        """A progress display following ``composite``'s events while a block runs."""
         ...
 
     async def client(self) -> QcaasClient:

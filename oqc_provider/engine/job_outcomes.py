@@ -19,8 +19,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from oqc_provider.engine.snapshot_codec import Outcomes, code_for_exception, completion_time
+from oqc_provider.engine.events import KIND_OF_STATE, EventPublisher, JobEvent, JobEventKind
 from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, JobResult
+from oqc_provider.engine.snapshot_codec import Outcomes, code_for_exception, completion_time
 from oqc_provider.engine.states import EXPIRED_ERROR_CODE, STATE_OF_TASK_STATUS, JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
 from oqc_provider.qcaas.errors import ServerError
@@ -54,7 +55,9 @@ class JobOutcomes:
         self._error: JobError | None = None
         self._history: list[JobOutput] = []
         self._recorded_task: UUID | None = None  # the task whose outcome is already in history
-        self._listeners: list[StateListener] = []
+        self._submit_uncertain = False  # see Job.submit_uncertain
+        #: Every transition of this job, as events (see :mod:`oqc_provider.engine.events`).
+        self.events = EventPublisher()
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -95,15 +98,24 @@ class JobOutcomes:
         return JobOutputProxy(self._history)
 
     def add_listener(self, listener: StateListener) -> None:
-        """Call ``listener(job, old_state, new_state)`` on every state change (progress reporting)."""
-        self._listeners.append(listener)
+        """Call ``listener(job, old_state, new_state)`` on every state change (a shorthand for
+        subscribing to :attr:`events` and keeping the events that change the state)."""
 
-    def _set_state(self, new: JobState) -> None:
+        def on_event(event: JobEvent) -> None:
+            if event.old_state is not event.new_state:
+                listener(self, event.old_state, event.new_state)  # type: ignore[arg-type]
+
+        self.events.subscribe(on_event)
+
+    def _set_state(self, new: JobState, detail: str | None = None) -> None:
         old, self._state = self._state, new
         if old is not new:
             logger.debug("Job %s: %s -> %s", self.task_id, old.value, new.value)
-            for listener in list(self._listeners):
-                listener(self, old, new)
+            self._publish(KIND_OF_STATE[new], old, detail)
+
+    def _publish(self, kind: JobEventKind, old: JobState, detail: str | None = None) -> None:
+        """Tell the job's subscribers what happened (the job's own state is already updated)."""
+        self.events.publish(JobEvent(kind, self, self.task_id, old, self._state, detail=detail))  # type: ignore[arg-type]
 
     def config_to_send(self) -> CompilerConfig:
         """The config that goes on the wire: the job's own, or the SDK default (1000 shots, BinaryCount)."""
@@ -125,7 +137,7 @@ class JobOutcomes:
             **self._output_fields(),
         )
         self._record(error)
-        self._set_state(JobState.FAILED)
+        self._set_state(JobState.FAILED, detail=error.short)
 
     def failed(self, exc: Exception) -> None:
         """Record this run as failed because of ``exc`` (a refused submission, a request too large)."""
@@ -203,10 +215,11 @@ class JobOutcomes:
 
     def export_outcomes(self) -> Outcomes:
         """The state and outcomes a snapshot records (the history list is a copy)."""
-        return Outcomes(self._state, self._result, self._error, list(self._history))
+        return Outcomes(self._state, self._result, self._error, list(self._history), self._submit_uncertain)
 
     def restore_outcomes(self, outcomes: Outcomes) -> None:
         """Take the state and outcomes a snapshot recorded (a freshly rebuilt job, before any run)."""
+        self._submit_uncertain = outcomes.submit_uncertain
         self._history = list(outcomes.history)
         self._result, self._error = outcomes.result, outcomes.error
         self._state = outcomes.state

@@ -27,6 +27,8 @@ class Outcomes(NamedTuple):
     result: JobResult | None
     error: JobError | None
     history: list[JobOutput]
+    #: The task id may be on the server unconfirmed (see ``Job.submit_uncertain``).
+    submit_uncertain: bool = False
 
 
 def coerce_config(config: Any) -> CompilerConfig | None:
@@ -138,7 +140,7 @@ def job_to_snapshot(job: Job, encoded: ConfigCache | None = None) -> JobSnapshot
 
     ``encoded`` (one dict per snapshot of a batch) lets children that share a config encode it once.
     """
-    state, result, error, history = job.export_outcomes()
+    state, result, error, history, submit_uncertain = job.export_outcomes()
     if state is JobState.UNKNOWN:  # persist as in flight, so a reload resumes polling
         state = JobState.SUBMITTED if job.task_id else JobState.CREATED
     return JobSnapshot(
@@ -163,12 +165,12 @@ def job_to_snapshot(job: Job, encoded: ConfigCache | None = None) -> JobSnapshot
             **job.annotations,
             **({"external_config": job.external_config} if job.external_config else {}),
             # Whether the id may be on the server unconfirmed: asked about before any resend.
-            **({"submit_uncertain": True} if job.submit_uncertain else {}),
+            **({"submit_uncertain": True} if submit_uncertain else {}),
         },
     )
 
 
-def restore_outcomes(job: Job, snapshot: JobSnapshot) -> None:
+def restore_outcomes(job: Job, snapshot: JobSnapshot, submit_uncertain: bool = False) -> None:
     """Give a freshly built ``job`` the state, diagnostics and history its snapshot recorded."""
     job.timings, job.metrics, job.metadata = snapshot.timings, snapshot.metrics, snapshot.metadata
     history = [output_from_snapshot(item, job) for item in snapshot.history]
@@ -180,6 +182,7 @@ def restore_outcomes(job: Job, snapshot: JobSnapshot) -> None:
             result=result if isinstance(result, JobResult) else None,
             error=error if isinstance(error, JobError) else None,
             history=history,
+            submit_uncertain=submit_uncertain,
         )
     )
 
@@ -206,7 +209,7 @@ def job_from_snapshot(cls: type[Job], snapshot: JobSnapshot, client: Dispatcher 
         )
     except (ConfigDecodeError, ValueError) as exc:
         raise SnapshotError(f"Invalid job snapshot: {exc}") from None
-    job.submit_uncertain = bool(annotations.pop("submit_uncertain", False))
+    submit_uncertain = bool(annotations.pop("submit_uncertain", False))
     job.annotations = annotations
-    restore_outcomes(job, snapshot)
+    restore_outcomes(job, snapshot, submit_uncertain)
     return job
