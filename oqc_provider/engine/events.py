@@ -48,7 +48,8 @@ logger = logging.getLogger("oqc_provider.engine")
 class JobEventKind(str, Enum):
     """What happened to a job."""
 
-    #: A run is about to be submitted: recorded before anything about it is sent.
+    #: The job is CREATED for a new run, or a run is about to be sent: recorded before anything
+    #: about it leaves.
     CREATED = "created"
     #: The server allocated the run's task id (nothing was sent yet).
     ALLOCATED = "allocated"

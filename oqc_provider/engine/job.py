@@ -223,8 +223,12 @@ class Job(JobOutcomes):
             self._publish(JobEventKind.SUBMIT_UNCERTAIN, self._state, str(error) or type(error).__name__)
 
     def not_on_server(self) -> None:
-        """The server says it holds this run's id only as allocated: it is safe to send."""
-        self._submit_uncertain = False
+        """The server says it holds this run's id only as allocated: it is safe to send.
+
+        The doubt stays recorded until the server has the task (:meth:`submitted`): a send that
+        then fails is asked about again first, which costs one read and never a duplicate.
+        """
+        logger.debug("Task %s is not on the server yet: it will be sent", self.task_id)
 
     def submitted(self) -> None:
         """The server has this run's task: it is SUBMITTED, no longer uncertain."""

@@ -180,7 +180,12 @@ class JobStore:
         backend: str | None = None,
         shots: int | None = None,
     ) -> Path:
-        """Write (or update) ``job_id``'s entry atomically."""
+        """Write (or update) ``job_id``'s entry atomically.
+
+        Raises:
+            JobStoreError: the entry could not be written (the folder is gone or read-only, the
+                disk is full); the job is not sent further until it can be.
+        """
         path = self.path_for(job_id)
         now = datetime.now(timezone.utc).isoformat()
         previous = _store_record(job.annotations) or {}
@@ -192,7 +197,13 @@ class JobStore:
             "updated": now,
             "shots": shots,
         }
-        write_atomic(path, job.to_snapshot().model_dump_json())
+        try:
+            write_atomic(path, job.to_snapshot().model_dump_json())
+        except OSError as exc:
+            raise JobStoreError(
+                f"Could not write job {job_id!r} to the local job store ({path}): {exc}. Nothing was "
+                "sent that is not recorded; make the folder writable (or free some space) and run it again."
+            ) from exc
         self.writes += 1
         return path
 
