@@ -124,7 +124,7 @@ async def submit_jobs(
     #: Jobs whose id provably never reached the server (allocated here, or asked and CREATED).
     unsent: set[int] = set()
 
-    def failed(members: Sequence[Job], qpu_id: str, exc: BaseException) -> None:
+    def failed(members: Sequence[Job], qpu_id: str, exc: Exception) -> None:
         # Nothing was submitted: ids (if any) are merely allocated, and run nothing.
         logger.warning("Preparing %d task(s) for %s failed: %s", len(members), qpu_id, exc)
         for job in members:

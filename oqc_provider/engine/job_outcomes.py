@@ -115,7 +115,7 @@ class JobOutcomes:
 
     def _publish(self, kind: JobEventKind, old: JobState, detail: str | None = None) -> None:
         """Tell the job's subscribers what happened (the job's own state is already updated)."""
-        self.events.publish(JobEvent(kind, self, self.task_id, old, self._state, detail=detail))  # type: ignore[arg-type]
+        self.events.publish(JobEvent(kind, self, self.task_id, old, self._state, detail=detail))
 
     def config_to_send(self) -> CompilerConfig:
         """The config that goes on the wire: the job's own, or the SDK default (1000 shots, BinaryCount)."""
