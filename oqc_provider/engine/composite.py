@@ -54,7 +54,7 @@ class CompositeJob:
     Create one with ``OqcSdk.create_job(program=[...])``.
     """
 
-    def __init__(self, jobs: Iterable[Job] | None = None, _client: Dispatcher | None = None) -> None:
+    def __init__(self, jobs: Iterable[Job] | None = None, _client: Dispatcher[Job] | None = None) -> None:
         self.jobs: list[Job] = []
         self._client = _client
         #: Free-form data a front end keeps with the batch; persisted in snapshots.
@@ -95,7 +95,7 @@ class CompositeJob:
     def __getitem__(self, index: int) -> Job:
         return self.jobs[index]
 
-    def _sdk(self) -> Dispatcher:
+    def _sdk(self) -> Dispatcher[Job]:
         if self._client is None:
             raise RuntimeError("This CompositeJob has no SDK; create it with OqcSdk.create_job().")
         return self._client
@@ -304,7 +304,9 @@ class CompositeJob:
         write_atomic(path, self.to_snapshot().model_dump_json(indent=2))
 
     @classmethod
-    def from_snapshot(cls, snapshot: CompositeJobSnapshot, client: Dispatcher | None = None) -> CompositeJob:
+    def from_snapshot(
+        cls, snapshot: CompositeJobSnapshot, client: Dispatcher[Job] | None = None
+    ) -> CompositeJob:
         """Rebuild a batch from its snapshot (no network)."""
         composite = cls([Job.from_snapshot(child, client) for child in snapshot.jobs], client)
         composite.annotations = dict(snapshot.annotations)

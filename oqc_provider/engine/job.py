@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -20,16 +20,11 @@ from uuid import UUID
 from oqc_provider.engine import polling
 from oqc_provider.engine.cost import recorded_cost
 from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError
-from oqc_provider.engine.events import JobEventKind
-from oqc_provider.engine.job_outcomes import JobOutcomes, StateListener
+from oqc_provider.engine.events import JobEvent, JobEventKind
+from oqc_provider.engine.job_outcomes import JobOutcomes, Outcomes
 from oqc_provider.engine.outputs import JobOutput, JobOutputProxy
 from oqc_provider.engine.queues import QueueStatus
-from oqc_provider.engine.snapshot_codec import (
-    Outcomes,
-    coerce_config,
-    job_from_snapshot,
-    job_to_snapshot,
-)
+from oqc_provider.engine.snapshot_codec import ConfigCache, job_from_snapshot, job_to_snapshot
 from oqc_provider.engine.snapshots import JobSnapshot, write_atomic
 from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
@@ -39,6 +34,9 @@ if TYPE_CHECKING:
     from oqc_provider.engine.dispatch import Dispatcher
 
 logger = logging.getLogger("oqc_provider.engine")
+
+#: Called as ``listener(job, old_state, new_state)`` on every state change.
+StateListener = Callable[["Job", JobState, JobState], None]
 
 #: Settings ``reconfigure()`` may change; anything else (notably private state) is refused.
 RECONFIGURABLE = (
@@ -50,6 +48,18 @@ RECONFIGURABLE = (
     "fetch_diagnostics",
     "raise_on_error",
 )
+
+
+def coerce_config(config: Any) -> CompilerConfig | None:
+    """Accept our CompilerConfig, tagged JSON text, or an object of OQC's ``compiler-config``."""
+    if config is None or isinstance(config, CompilerConfig):
+        return config
+    if isinstance(config, str | dict):
+        return CompilerConfig.from_json(config)
+    to_json = getattr(config, "to_json", None)
+    if callable(to_json):  # compiler_config.config.CompilerConfig from OQC's library
+        return CompilerConfig.from_json(to_json())
+    raise TypeError(f"config must be a CompilerConfig (or its JSON), got {type(config).__name__}.")
 
 
 class Job(JobOutcomes):
@@ -68,7 +78,7 @@ class Job(JobOutcomes):
         tag: str | None = None,
         hybrid_marker: str | None = None,
         fetch_diagnostics: bool = False,
-        _client: Dispatcher | None = None,
+        _client: Dispatcher[Job] | None = None,
         *,
         raise_on_error: bool = False,
         external_config: dict[str, Any] | None = None,
@@ -115,6 +125,16 @@ class Job(JobOutcomes):
         """
         return recorded_cost(self.annotations)
 
+    def add_listener(self, listener: StateListener) -> None:
+        """Call ``listener(job, old_state, new_state)`` on every state change (a shorthand for
+        subscribing to :attr:`events` and keeping the events that change the state)."""
+
+        def on_event(event: JobEvent) -> None:
+            if event.old_state is not event.new_state:
+                listener(self, event.old_state, event.new_state)
+
+        self.events.subscribe(on_event)
+
     def waiting_reason(self, now: datetime | None = None) -> str | None:
         """Why the job waits, when it is queued and its QPU's queue was read, e.g. ``"queued (21
         tasks in the QPU's queue); next window opens 00:50 UTC, in 3 h 12 min"``; else None."""
@@ -122,7 +142,7 @@ class Job(JobOutcomes):
             return None
         return self.queue.describe(now)
 
-    def _sdk(self) -> Dispatcher:
+    def _sdk(self) -> Dispatcher[Job]:
         if self._client is None:
             raise RuntimeError("This job has no SDK; create it with OqcSdk.create_job() or OqcSdk.load().")
         return self._client
@@ -379,16 +399,19 @@ class Job(JobOutcomes):
 
     # --- snapshots -----------------------------------------------------------------------------
 
-    def to_snapshot(self) -> JobSnapshot:
-        """The job's whole state as a pydantic model (no network, no live client)."""
-        return job_to_snapshot(self)
+    def to_snapshot(self, encoded: ConfigCache | None = None) -> JobSnapshot:
+        """The job's whole state as a pydantic model (no network, no live client).
+
+        ``encoded`` (one dict per snapshot of a batch) lets children that share a config encode it once.
+        """
+        return job_to_snapshot(self, encoded)
 
     def save(self, path: str) -> None:
         """Write the job's snapshot to ``path`` as JSON, atomically."""
         write_atomic(path, self.to_snapshot().model_dump_json(indent=2))
 
     @classmethod
-    def from_snapshot(cls, snapshot: JobSnapshot, client: Dispatcher | None = None) -> Job:
+    def from_snapshot(cls, snapshot: JobSnapshot, client: Dispatcher[Job] | None = None) -> Job:
         """Rebuild a job from its snapshot (no network).
 
         Raises:

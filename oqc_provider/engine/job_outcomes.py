@@ -15,25 +15,51 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from oqc_provider.engine.events import KIND_OF_STATE, EventPublisher, JobEvent, JobEventKind
 from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, JobResult
-from oqc_provider.engine.snapshot_codec import Outcomes, code_for_exception, completion_time
 from oqc_provider.engine.states import EXPIRED_ERROR_CODE, STATE_OF_TASK_STATUS, JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
 from oqc_provider.qcaas.errors import ServerError
 from oqc_provider.qcaas.models import TaskInfo, TaskStatus
 
-if TYPE_CHECKING:
-    from oqc_provider.engine.job import Job
-
 logger = logging.getLogger("oqc_provider.engine")
 
-#: Called as ``listener(job, old_state, new_state)`` on every state change.
-StateListener = Callable[["Job", JobState, JobState], None]
+
+class Outcomes(NamedTuple):
+    """A job's lifecycle state and every run's outcome: what a snapshot keeps besides the settings."""
+
+    state: JobState
+    result: JobResult | None
+    error: JobError | None
+    history: list[JobOutput]
+    #: The task id may be on the server unconfirmed (see ``Job.submit_uncertain``).
+    submit_uncertain: bool = False
+
+
+def code_for_exception(exc: Exception) -> int:
+    """An error code for failures that are not server answers (too large: 413, unknown QPU: 404)."""
+    from oqc_provider.qcaas.errors import RequestTooLargeError, UnknownQpuError
+
+    if isinstance(exc, RequestTooLargeError):
+        return 413
+    if isinstance(exc, UnknownQpuError):
+        return 404
+    return -1
+
+
+def completion_time(info: TaskInfo) -> datetime:
+    """When the server finished the task, if it says; otherwise now (UTC, timezone-aware)."""
+    finished = (info.timings or {}).get("RECEIVER_FROM_SCC")
+    if isinstance(finished, str):
+        try:
+            return datetime.fromisoformat(finished)
+        except ValueError:
+            pass
+    return datetime.now(timezone.utc)
 
 
 class JobOutcomes:
@@ -96,16 +122,6 @@ class JobOutcomes:
     def history(self) -> JobOutputProxy:
         """Every completed or failed run, oldest first."""
         return JobOutputProxy(self._history)
-
-    def add_listener(self, listener: StateListener) -> None:
-        """Call ``listener(job, old_state, new_state)`` on every state change (a shorthand for
-        subscribing to :attr:`events` and keeping the events that change the state)."""
-
-        def on_event(event: JobEvent) -> None:
-            if event.old_state is not event.new_state:
-                listener(self, event.old_state, event.new_state)  # type: ignore[arg-type]
-
-        self.events.subscribe(on_event)
 
     def _set_state(self, new: JobState, detail: str | None = None) -> None:
         old, self._state = self._state, new
@@ -227,4 +243,4 @@ class JobOutcomes:
             self._recorded_task = self.task_id
 
 
-__all__ = ["JobOutcomes", "StateListener"]
+__all__ = ["JobOutcomes", "Outcomes", "code_for_exception", "completion_time"]
