@@ -21,7 +21,7 @@ from oqc_provider.engine.job import Job
 from oqc_provider.engine.outputs import JobOutputProxy
 from oqc_provider.engine.polling import deadline_after
 from oqc_provider.engine.queues import QueueStatus, read_queues
-from oqc_provider.engine.snapshot_codec import ConfigCache, job_to_snapshot
+from oqc_provider.engine.snapshot_codec import ConfigCache
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, write_atomic
 from oqc_provider.engine.states import JobState
 
@@ -296,7 +296,7 @@ class CompositeJob:
         """Every child's state as one pydantic model."""
         encoded: ConfigCache = {}  # the children's shared configs, encoded once
         return CompositeJobSnapshot(
-            jobs=[job_to_snapshot(job, encoded) for job in self.jobs], annotations=self.annotations
+            jobs=[job.to_snapshot(encoded) for job in self.jobs], annotations=self.annotations
         )
 
     def save(self, path: str) -> None:
