@@ -30,21 +30,15 @@ from hypothesis import strategies as st
 from oqc_provider.engine import CompositeJob, Job, JobEvent
 from oqc_provider.engine.store import JobStore, job_id_of
 from oqc_provider.errors import OqcProviderError
-from oqc_provider.qcaas.retry import RetryPolicy
-from tests.engine.client_faults import KINDS, ROUTES, FaultyTransport, Rule
+from tests.engine.client_faults import ROUTES, FaultyTransport, Rule
 from tests.reliability.helpers import SHOTS, InProcess, program
+from tests.reliability.test_engine_properties import QUICK_RETRY
+from tests.reliability.test_engine_properties import rules as fault_rules
 
-QUICK_RETRY = RetryPolicy(max_attempts=2, initial_wait=0.005, max_wait=0.02, max_retry_after=0.05)
 CALLS = ("execute", "submit", "refresh", "wait", "cancel")
 
-rules = st.builds(
-    Rule,
-    route=st.sampled_from(ROUTES),
-    kind=st.sampled_from([kind for kind in KINDS if kind != "slow"]),
-    phase=st.sampled_from(("before", "after")),
-    times=st.sampled_from((1, 2, None)),
-    skip=st.integers(0, 2),
-)
+#: The fault rules of the engine property test, less "slow" (a slow answer only costs time here).
+rules = fault_rules.filter(lambda rule: rule.kind != "slow")
 
 
 @dataclass
