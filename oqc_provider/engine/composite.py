@@ -189,11 +189,17 @@ class CompositeJob:
         that submits in the background has its batch on disk when it hands it to its user.
         """
         deadline = deadline_after(timeout_s)
-        for job in self.jobs:
-            if job.state.is_terminal:
-                job.start_over()
-        self._begin_submission()
+        with self.events.grouped():  # every child starting over and its CREATED: one write
+            self._start_over_finished()
+            self._begin_submission()
         return self._submitted(deadline)
+
+    def _start_over_finished(self) -> None:
+        """Finished children start fresh runs (in a group: the batch is written once, not per child)."""
+        with self.events.grouped():
+            for job in self.jobs:
+                if job.state.is_terminal:
+                    job.start_over()
 
     async def _submitted(self, deadline: float | None) -> CompositeJob:
         with self.events.grouped():
@@ -256,13 +262,12 @@ class CompositeJob:
         terminal unless ``OQC_PROVIDER_PROGRESS=0`` (see :mod:`oqc_provider.engine.progress`); the
         bar follows the batch's events and is made by the session (``OqcSdk.follow``), not here.
         """
-        if not self.resuming:
-            for job in self.jobs:
-                if job.state.is_terminal:
-                    job.start_over()
-        self.resuming = False
-        with self._sdk().follow(self, progress):
-            await self.wait(timeout_s)
+        with self.events.grouped():  # fresh runs are recorded with the write-ahead, once
+            if not self.resuming:
+                self._start_over_finished()
+            self.resuming = False
+            with self._sdk().follow(self, progress):
+                await self.wait(timeout_s)
         if raise_on_error:
             self.raise_for_status()
         return self.outputs

@@ -180,9 +180,10 @@ class Job(JobOutcomes):
         """
         deadline = polling.deadline_after(timeout_s)
         if self.needs_submission():
-            if self._state.is_terminal:
-                self.start_over()
-            self.begin_submission()
+            with self.events.grouped():  # start over and the run's CREATED: one write
+                if self._state.is_terminal:
+                    self.start_over()
+                self.begin_submission()
         return self._submitted(deadline)
 
     async def _submitted(self, deadline: float | None) -> Job:
@@ -323,10 +324,11 @@ class Job(JobOutcomes):
         never re-sent. Errors are stored on the job; pass ``raise_on_error=True`` (or call
         :meth:`raise_for_status`) to raise :class:`JobFailed` instead.
         """
-        if self._state.is_terminal and not self.resuming:
-            self.start_over()
-        self.resuming = False
-        await self.wait(timeout_s)
+        with self.events.grouped():  # a fresh run's CREATED is recorded with the write-ahead, once
+            if self._state.is_terminal and not self.resuming:
+                self.start_over()
+            self.resuming = False
+            await self.wait(timeout_s)
         if raise_on_error if raise_on_error is not None else self.raise_on_error:
             self.raise_for_status()
         return self.outputs

@@ -87,6 +87,8 @@ async def test_execute_of_a_batch_writes_it_three_times(tmp_path) -> None:
             assert batch.completed and store.writes == EXECUTE
             await batch.refresh()  # nothing left to read: no change, no write
             assert store.writes == EXECUTE
+            await batch.execute(timeout_s=120)  # a fresh run of every child: written as often
+            assert batch.completed and store.writes == 2 * EXECUTE
         saved = store.read(job_id_of(batch))
         assert [child.state for child in saved.jobs] == ["COMPLETED"] * 100
     finally:
