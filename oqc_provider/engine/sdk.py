@@ -69,8 +69,9 @@ class OqcSdk(QpuQueries):
         allow_insecure: allow plain http to a non-loopback host.
         max_concurrent_requests: the most requests in flight at once from this session.
         poll_schedule: how often to poll unfinished jobs.
-        on_allocated: called with jobs whose task ids are known, before they are submitted
-            (the local job store's write-ahead hook).
+        on_allocated: called with jobs whose task ids are known, before they are submitted (after
+            the local job store has recorded them; raising stops the submission). To follow every
+            transition, subscribe to a job's ``events`` instead.
         job_store: where jobs made by ``create_job`` are recorded before anything is sent and as
             they move, so :meth:`jobs` and :meth:`resume` find them from any process. ``None`` or
             ``True``: a store under the provider's data folder; a :class:`JobStore`: that one;
