@@ -278,8 +278,14 @@ def grouped(publishers: Iterable[EventPublisher]) -> Iterator[None]:
         for publisher in opened:
             publisher.close_group(quiet=True)
         raise
-    for publisher in opened:
-        publisher.close_group()
+    failure: Exception | None = None
+    for publisher in opened:  # every group is closed, even after a recorder failed
+        try:
+            publisher.close_group()
+        except Exception as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 def flush(publishers: Iterable[EventPublisher]) -> None:

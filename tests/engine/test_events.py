@@ -161,3 +161,29 @@ async def test_a_failing_store_write_stops_the_submission_before_anything_is_sen
         assert job.state is JobState.CREATED
         await asyncio.wait_for(job.execute(timeout_s=30), 60)  # the bound only stops a hang
     assert job.completed and store.read(job_id_of(job)).state == "COMPLETED"
+
+
+def test_a_recorder_that_fails_in_a_group_leaves_every_publisher_recording() -> None:
+    """Unit: a failing write is raised once the group ends, and no group is left open by it."""
+    from oqc_provider.engine.events import EventPublisher, grouped
+
+    job, other = Job(ONE, "qpu:uk:2:d865b5a184"), Job(ONE, "qpu:uk:2:d865b5a184")
+    writes: list[int] = []
+    failing = [True]
+
+    def flaky(events) -> None:
+        if failing[0]:
+            raise OSError("disk full")
+        writes.append(len(events))
+
+    job.events.add_recorder(flaky)
+    other.events.add_recorder(lambda events: writes.append(-len(events)))
+    publishers: list[EventPublisher] = [job.events, other.events]
+    with pytest.raises(OSError, match="disk full"), grouped(publishers):
+        job.begin_submission()
+        other.begin_submission()
+        assert writes == []  # held back until the group ends
+    assert writes == [-1]  # the other publisher recorded despite the first one's failure
+    failing[0] = False
+    job.failed(ValueError("refused"))  # outside any group: recorded at once
+    assert writes == [-1, 1]
