@@ -74,7 +74,9 @@ async def child(url: str, home: str, n: int) -> None:
     config = CompilerConfig(repeats=SHOTS, results_format=QuantumResultsFormat.binary_count())
     async with make_sdk(url, home) as sdk:
         job = sdk.create_job(program=[program(i) for i in range(n)], config=config)
-        job.save_state()  # what submit() writes first; the parent starts its clock from here
+        # submit() records the batch when called (closed unawaited, it sends nothing); the parent
+        # starts its clock from here.
+        job.submit().close()
         print(job_id_of(job), flush=True)
         await job.execute(timeout_s=600)
         print("finished", flush=True)

@@ -203,8 +203,7 @@ def show(
         with open_session(ctx, allow_insecure) as session:
             _, job = _load(session, store, job_id)
             if any(child.task_id for child in _children(job)):
-                session.run(job.refresh())
-                job.save_state()
+                session.run(job.refresh())  # the engine records what changed
                 waiting = _waiting_reason(session, job)
     entry = _entry(store, job_id)  # after any refresh: its state as now saved
     snapshot = store.read(job_id)
@@ -264,10 +263,7 @@ def result(
     job_id = _resolve(store, job_id)
     with open_session(ctx, allow_insecure) as session:
         entry, job = _load(session, store, job_id)
-        looked = not job.state.is_terminal
         ended = _update(session, job, wait, progress)
-        if looked:
-            job.save_state()
         if ended.end is WaitEnd.STILL_RUNNING and not ended.timeout:  # why it waits: one more request
             ended = replace(ended, reason=_waiting_reason(session, job) or ended.reason)
     children = _children(job)
@@ -326,8 +322,7 @@ def cancel(ctx: typer.Context, job_id: JobId, allow_insecure: AllowInsecure = Fa
         _, job = _load(session, store, job_id)
         active = [child for child in _children(job) if not child.state.is_terminal]
         if active:
-            session.run(job.cancel())
-        job.save_state()
+            session.run(job.cancel())  # the engine records what the server says
     states = ", ".join(sorted({child.state.value for child in _children(job)}))
     console().print(f"{job_id}: {len(active)} task(s) asked to cancel; now {states}")
 

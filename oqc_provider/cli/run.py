@@ -191,7 +191,6 @@ def run(
             check_request_sizes(jobs.jobs, [str(path) for path in files])  # before it is recorded or sent
         for job, path in zip(jobs, files, strict=True):
             job.annotations["file"] = str(path)
-        jobs.save_state()
         with progress_for(jobs, enabled=progress, description=f"{info.name}"):
             waiting = jobs.execute(timeout_s=timeout)
             outcome = session.run(wait_outcome(waiting, jobs.jobs, service=session.sdk, timeout=timeout))

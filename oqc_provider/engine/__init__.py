@@ -15,6 +15,7 @@ from oqc_provider.engine.errors import (
     SnapshotError,
     SubmissionIncomplete,
 )
+from oqc_provider.engine.events import EventPublisher, JobEvent, JobEventKind
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.outputs import AttrPolicy, JobError, JobOutput, JobOutputProxy, JobResult
 from oqc_provider.engine.queues import ExecutionWindow, QueueStatus
@@ -31,9 +32,12 @@ __all__ = [
     "CompositeJob",
     "CompositeJobSnapshot",
     "CostEstimate",
+    "EventPublisher",
     "ExecutionWindow",
     "Job",
     "JobError",
+    "JobEvent",
+    "JobEventKind",
     "JobFailed",
     "JobNotSubmittedError",
     "JobOutput",

@@ -33,7 +33,7 @@ from oqc_provider.qcaas.errors import (
     ServerError,
     TransientServerError,
 )
-from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
+from oqc_provider.qcaas.models import MAX_REQUEST_BYTES, TaskPayload
 from oqc_provider.qcaas.retry import provably_unsent
 
 if TYPE_CHECKING:
@@ -52,36 +52,42 @@ SUBMIT_ROUNDS = 3
 # --- submission ----------------------------------------------------------------------------------
 
 
-def pack_requests(jobs: Sequence[Job]) -> tuple[list[tuple[str, list[tuple[Job, str]]]], list[Job]]:
+#: One request's worth of jobs for one QPU, each with its payload (built once, without a task id).
+Chunk = tuple[str, list[tuple["Job", TaskPayload]]]
+
+
+def pack_requests(jobs: Sequence[Job]) -> tuple[list[Chunk], list[Job]]:
     """Group jobs by QPU and pack each group into request-sized chunks.
 
-    Returns the chunks as ``(qpu_id, [(job, config_json), ...])`` and the jobs too large to send.
-    A config shared by many jobs is encoded once.
+    Returns the chunks as ``(qpu_id, [(job, payload), ...])`` and the jobs too large to send.
+    Each payload is built once, here (the task id is filled in when it is sent); a config shared
+    by many jobs is encoded once.
     """
     budget = MAX_REQUEST_BYTES - _REQUEST_HEADROOM
     encoded: dict[int, str] = {}
     by_qpu: dict[str, list[Job]] = defaultdict(list)
     for job in jobs:
         by_qpu[job.qpu_id].append(job)
-    chunks: list[tuple[str, list[tuple[Job, str]]]] = []
+    chunks: list[Chunk] = []
     too_large: list[Job] = []
     for qpu_id, group in by_qpu.items():
-        current: list[tuple[Job, str]] = []
+        current: list[tuple[Job, TaskPayload]] = []
         size = 0
         for job in group:
             config = job.config_to_send()
             config_json = encoded.get(id(config))
             if config_json is None:
                 config_json = encoded[id(config)] = config.to_json()
+            payload = job.payload(config_json)
             # The task id is not known yet: count a UUID's worth of room for it.
-            cost = len(json.dumps(job.payload(config_json).wire_dict())) + 64
+            cost = len(json.dumps(payload.wire_dict())) + 64
             if cost > budget:
                 too_large.append(job)
                 continue
             if current and (size + cost > budget or len(current) >= MAX_TASKS_PER_REQUEST):
                 chunks.append((qpu_id, current))
                 current, size = [], 0
-            current.append((job, config_json))
+            current.append((job, payload))
             size += cost
         if current:
             chunks.append((qpu_id, current))
@@ -125,7 +131,7 @@ async def submit_jobs(
             if _definitive(exc):
                 job.failed(exc)
             else:
-                job.last_submit_error = exc
+                job.not_sent(exc)
 
     async def allocate(qpu_id: str, members: list[Job]) -> None:
         async with gate:
@@ -152,8 +158,8 @@ async def submit_jobs(
         (
             qpu_id,
             [
-                (job, config)
-                for job, config in chunk
+                (job, payload)
+                for job, payload in chunk
                 if job.task_id is not None and job.state is JobState.CREATED
             ],
         )
@@ -168,7 +174,7 @@ async def submit_jobs(
             failed(members, "the local job store", exc)
             return
 
-    async def send(qpu_id: str, chunk: list[tuple[Job, str]]) -> None:
+    async def send(qpu_id: str, chunk: list[tuple[Job, TaskPayload]]) -> None:
         async with gate:
             await _submit_chunk(client, qpu_id, chunk, deadline, unsent)
 
@@ -200,7 +206,7 @@ def _never_left(exc: BaseException) -> bool:
 async def _submit_chunk(
     client: QcaasClient,
     qpu_id: str,
-    chunk: list[tuple[Job, str]],
+    chunk: list[tuple[Job, TaskPayload]],
     deadline: float | None,
     unsent: set[int],
 ) -> None:
@@ -218,10 +224,10 @@ async def _submit_chunk(
             for job in known:
                 job.submitted()
             unsent.update(id(job) for job in absent)
-        sendable = [(job, config) for job, config in pending if id(job) in unsent]
+        sendable = [(job, payload) for job, payload in pending if id(job) in unsent]
         if sendable:
             await _send_once(client, qpu_id, sendable, deadline, unsent, round_number)
-        pending = [(job, config) for job, config in pending if job.state is JobState.CREATED]
+        pending = [(job, payload) for job, payload in pending if job.state is JobState.CREATED]
         left = remaining(deadline)
         if not pending or round_number == SUBMIT_ROUNDS or (left is not None and left <= 0):
             return
@@ -232,7 +238,7 @@ async def _submit_chunk(
 async def _send_once(
     client: QcaasClient,
     qpu_id: str,
-    sendable: list[tuple[Job, str]],
+    sendable: list[tuple[Job, TaskPayload]],
     deadline: float | None,
     unsent: set[int],
     round_number: int,
@@ -240,23 +246,23 @@ async def _send_once(
     """One submit request for ids known not to be on the server; a failure is stored, not raised."""
     members = [job for job, _ in sendable]
     try:
-        payloads = [job.payload(config_json) for job, config_json in sendable]
+        payloads = [payload.model_copy(update={"task_id": str(job.task_id)}) for job, payload in sendable]
         await within(deadline, client.submit_tasks(qpu_id, payloads, deadline=deadline))
     except (OqcProviderError, TimeoutError) as exc:
         logger.warning(
             "Submitting %d task(s) to %s failed (round %d): %s", len(members), qpu_id, round_number, exc
         )
-        for job in members:
-            job.last_submit_error = exc
         if _never_left(exc):
-            if _definitive(exc):
-                for job in members:
+            for job in members:
+                if _definitive(exc):
                     job.failed(exc)
+                else:
+                    job.not_sent(exc)
             return
         # The server may have taken them: from now on they are asked about before any send.
         for job in members:
             unsent.discard(id(job))
-            job.submit_uncertain = True
+            job.may_have_been_sent(exc)
         if _definitive(exc):
             # Even a 4xx is checked against the server: only the ids it lacks are failed.
             known, absent, _unclear = await _ask_server(client, qpu_id, members, deadline)
@@ -266,7 +272,6 @@ async def _send_once(
                 job.failed(exc)
         return
     for job in members:
-        job.last_submit_error = None
         job.submitted()
 
 
@@ -295,18 +300,17 @@ async def _ask_server(
             except (OqcProviderError, TimeoutError) as exc:
                 logger.warning("Could not learn whether task %s reached %s: %s", job.task_id, qpu_id, exc)
                 unclear.append(job)
-                job.submit_uncertain = True
+                job.may_have_been_sent(exc)
                 return
         status = status.upper()
         if status == "CREATED":
             absent.append(job)
-            job.submit_uncertain = False
+            job.not_on_server()
         elif status == "UNKNOWN":
             unclear.append(job)
-            job.submit_uncertain = True
+            job.may_have_been_sent(ProtocolError(f"the server reports task {job.task_id} as UNKNOWN"))
         else:
-            known.append(job)
-            job.submit_uncertain = False
+            known.append(job)  # submitted() follows, which also clears the doubt
 
     await asyncio.gather(*(ask(job) for job in jobs if job.task_id is not None))
     return known, absent, unclear

@@ -7,7 +7,7 @@ batch, and it keeps every child's error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from oqc_provider.engine.batch import group_states
 from oqc_provider.engine.cost import total_cost
 from oqc_provider.engine.errors import JobFailed
+from oqc_provider.engine.events import EventPublisher, JobEvent
 from oqc_provider.engine.job import Job
-from oqc_provider.engine.job_snapshots import ConfigCache, job_to_snapshot
 from oqc_provider.engine.outputs import JobOutputProxy
 from oqc_provider.engine.polling import deadline_after
-from oqc_provider.engine.progress import progress_for
 from oqc_provider.engine.queues import QueueStatus, read_queues
+from oqc_provider.engine.snapshot_codec import ConfigCache
 from oqc_provider.engine.snapshots import CompositeJobSnapshot, write_atomic
 from oqc_provider.engine.states import JobState
 
@@ -54,41 +54,36 @@ class CompositeJob:
     Create one with ``OqcSdk.create_job(program=[...])``.
     """
 
-    def __init__(self, jobs: Iterable[Job] | None = None, _client: Dispatcher | None = None) -> None:
-        self.jobs: list[Job] = list(jobs or [])
+    def __init__(self, jobs: Iterable[Job] | None = None, _client: Dispatcher[Job] | None = None) -> None:
+        self.jobs: list[Job] = []
         self._client = _client
         #: Free-form data a front end keeps with the batch; persisted in snapshots.
         self.annotations: dict[str, Any] = {}
-        #: Called to save the batch (the local job store sets it): once task ids are known and
-        #: before they are sent, after submission, and when the batch ends.
-        self.persist: Callable[[], None] | None = None
+        #: Every child's events, forwarded (see :mod:`oqc_provider.engine.events`).
+        self.events = EventPublisher()
         #: Set by ``OqcSdk.resume``: the next ``execute()`` finishes this run (fetching what the
         #: server has, sending only what never left) instead of starting a fresh one.
         self.resuming = False
+        self.add(jobs or [])
 
-    def save_state(self) -> None:
-        """Run the :attr:`persist` hook, if any."""
-        if self.persist is not None:
-            self.persist()
+    def add_listener(self, listener: Callable[[CompositeJob, Progress], None]) -> Callable[[], None]:
+        """Call ``listener(composite, progress)`` whenever a child changes state (progress bars).
 
-    def add_listener(self, listener: Callable[[CompositeJob, Progress], None]) -> None:
-        """Call ``listener(composite, progress)`` whenever a child changes state (progress bars)."""
+        A shorthand for subscribing to :attr:`events`; returns a function that stops it.
+        """
 
-        def on_child_change(_job: Job, _old: JobState, _new: JobState) -> None:
-            listener(self, self.progress)
+        def on_event(event: JobEvent) -> None:
+            if event.old_state is not event.new_state:
+                listener(self, self.progress)
 
-        for job in self.jobs:
-            job.add_listener(on_child_change)
-
-    def _persist_allocated(self, _jobs: object) -> None:
-        self.save_state()
+        return self.events.subscribe(on_event)
 
     def add(self, job: Job | Iterable[Job]) -> CompositeJob:
-        """Add a job, or several."""
-        if isinstance(job, Job):
-            self.jobs.append(job)
-        else:
-            self.jobs.extend(job)
+        """Add a job, or several (the batch forwards their events from now on)."""
+        added = [job] if isinstance(job, Job) else list(job)
+        for child in added:
+            child.events.forward_to(self.events)
+        self.jobs.extend(added)
         return self
 
     def __len__(self) -> int:
@@ -100,7 +95,7 @@ class CompositeJob:
     def __getitem__(self, index: int) -> Job:
         return self.jobs[index]
 
-    def _sdk(self) -> Dispatcher:
+    def _sdk(self) -> Dispatcher[Job]:
         if self._client is None:
             raise RuntimeError("This CompositeJob has no SDK; create it with OqcSdk.create_job().")
         return self._client
@@ -186,36 +181,53 @@ class CompositeJob:
 
     # --- running -------------------------------------------------------------------------------
 
-    async def submit(self, *, timeout_s: float = 30.0, recorded: bool = False) -> CompositeJob:
+    def submit(self, *, timeout_s: float = 30.0) -> Coroutine[Any, Any, CompositeJob]:
         """Send every child not already on the server, in batched requests; return without waiting.
 
-        ``recorded``: the caller has just saved the batch as it stands (its write-ahead record), so
-        the first write is skipped (a front end saves before returning the job to its user).
+        The run is recorded (the children's CREATED events, and so the job store's write-ahead
+        record) when ``submit()`` is called, before the returned coroutine is awaited: a front end
+        that submits in the background has its batch on disk when it hands it to its user.
         """
-        for job in self.jobs:
-            if job.state.is_terminal:
-                job.start_over()
-        await self._submit_pending(deadline_after(timeout_s), recorded=recorded)
+        deadline = deadline_after(timeout_s)
+        with self.events.grouped():  # every child starting over and its CREATED: one write
+            self._start_over_finished()
+            self._begin_submission()
+        return self._submitted(deadline)
+
+    def _start_over_finished(self) -> None:
+        """Finished children start fresh runs (in a group: the batch is written once, not per child)."""
+        with self.events.grouped():
+            for job in self.jobs:
+                if job.state.is_terminal:
+                    job.start_over()
+
+    async def _submitted(self, deadline: float | None) -> CompositeJob:
+        with self.events.grouped():
+            await self._submit_pending(deadline)
         return self
 
-    async def _submit_pending(self, deadline: float | None, *, recorded: bool = False) -> None:
+    def _begin_submission(self) -> None:
+        """Publish CREATED for every child about to be sent, recorded as one write (write-ahead)."""
+        with self.events.grouped():
+            for job in self.jobs:
+                if job.state is JobState.CREATED:
+                    job.begin_submission()
+        self.events.flush()  # even inside a wait's group: on record before any request leaves
+
+    async def _submit_pending(self, deadline: float | None) -> None:
         """Send the children that have not reached the server (CREATED), leaving the others alone.
 
         Children holding an id from an earlier attempt are asked about first (see :mod:`.batch`).
         """
-        if not recorded:
-            self.save_state()  # write-ahead: recorded before any network call
         await self._sdk().submit_jobs(
-            [job for job in self.jobs if job.state is JobState.CREATED],
-            deadline=deadline,
-            on_allocated=self._persist_allocated,
+            [job for job in self.jobs if job.state is JobState.CREATED], deadline=deadline
         )
-        self.save_state()
 
     async def refresh(self) -> CompositeJob:
         """Read every submitted, unfinished child's state from the server once."""
         jobs = [job for job in self.jobs if job.task_id is not None and not job.state.is_terminal]
-        await self._sdk().refresh_jobs(jobs)
+        with self.events.grouped():  # recorded once, whatever changed
+            await self._sdk().refresh_jobs(jobs)
         return self
 
     async def wait(self, timeout_s: float | None = 120.0) -> CompositeJob:
@@ -229,12 +241,11 @@ class CompositeJob:
             TimeoutError: the deadline passed first; children keep their state.
         """
         deadline = deadline_after(timeout_s)
-        try:
+        with self.events.grouped():  # submitted and ended: recorded once, when the wait ends
             if any(job.state is JobState.CREATED for job in self.jobs):
+                self._begin_submission()
                 await self._submit_pending(deadline)
             await self._sdk().wait_for(self.jobs, timeout_s, deadline=deadline)
-        finally:
-            self.save_state()
         return self
 
     async def execute(
@@ -248,23 +259,23 @@ class CompositeJob:
 
         Returns every child's outcome. Errors stay on the children unless ``raise_on_error``.
         ``progress`` shows a bar of tasks done on stderr: ``None`` (the default) shows it in a
-        terminal unless ``OQC_PROVIDER_PROGRESS=0`` (see :mod:`oqc_provider.engine.progress`).
+        terminal unless ``OQC_PROVIDER_PROGRESS=0`` (see :mod:`oqc_provider.engine.progress`); the
+        bar follows the batch's events and is made by the session (``OqcSdk.follow``), not here.
         """
-        if not self.resuming:
-            for job in self.jobs:
-                if job.state.is_terminal:
-                    job.start_over()
-        self.resuming = False
-        with progress_for(self, enabled=progress):
-            await self.wait(timeout_s)
+        with self.events.grouped():  # fresh runs are recorded with the write-ahead, once
+            if not self.resuming:
+                self._start_over_finished()
+            self.resuming = False
+            with self._sdk().follow(self, progress):
+                await self.wait(timeout_s)
         if raise_on_error:
             self.raise_for_status()
         return self.outputs
 
     async def cancel(self) -> CompositeJob:
         """Ask the server to cancel every child in flight, and record what it says."""
-        await self._sdk().cancel_jobs(self.jobs)
-        self.save_state()
+        with self.events.grouped():
+            await self._sdk().cancel_jobs(self.jobs)
         return self
 
     async def cancel_if_active(self) -> CompositeJob:
@@ -290,7 +301,7 @@ class CompositeJob:
         """Every child's state as one pydantic model."""
         encoded: ConfigCache = {}  # the children's shared configs, encoded once
         return CompositeJobSnapshot(
-            jobs=[job_to_snapshot(job, encoded) for job in self.jobs], annotations=self.annotations
+            jobs=[job.to_snapshot(encoded) for job in self.jobs], annotations=self.annotations
         )
 
     def save(self, path: str) -> None:
@@ -298,7 +309,9 @@ class CompositeJob:
         write_atomic(path, self.to_snapshot().model_dump_json(indent=2))
 
     @classmethod
-    def from_snapshot(cls, snapshot: CompositeJobSnapshot, client: Dispatcher | None = None) -> CompositeJob:
+    def from_snapshot(
+        cls, snapshot: CompositeJobSnapshot, client: Dispatcher[Job] | None = None
+    ) -> CompositeJob:
         """Rebuild a batch from its snapshot (no network)."""
         composite = cls([Job.from_snapshot(child, client) for child in snapshot.jobs], client)
         composite.annotations = dict(snapshot.annotations)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -20,15 +20,11 @@ from uuid import UUID
 from oqc_provider.engine import polling
 from oqc_provider.engine.cost import recorded_cost
 from oqc_provider.engine.errors import JobFailed, JobNotSubmittedError
-from oqc_provider.engine.job_outcomes import JobOutcomes, StateListener
-from oqc_provider.engine.job_snapshots import (
-    Outcomes,
-    coerce_config,
-    job_from_snapshot,
-    job_to_snapshot,
-)
+from oqc_provider.engine.events import JobEvent, JobEventKind
+from oqc_provider.engine.job_outcomes import JobOutcomes, Outcomes
 from oqc_provider.engine.outputs import JobOutput, JobOutputProxy
 from oqc_provider.engine.queues import QueueStatus
+from oqc_provider.engine.snapshot_codec import ConfigCache, job_from_snapshot, job_to_snapshot
 from oqc_provider.engine.snapshots import JobSnapshot, write_atomic
 from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
@@ -38,6 +34,9 @@ if TYPE_CHECKING:
     from oqc_provider.engine.dispatch import Dispatcher
 
 logger = logging.getLogger("oqc_provider.engine")
+
+#: Called as ``listener(job, old_state, new_state)`` on every state change.
+StateListener = Callable[["Job", JobState, JobState], None]
 
 #: Settings ``reconfigure()`` may change; anything else (notably private state) is refused.
 RECONFIGURABLE = (
@@ -49,6 +48,18 @@ RECONFIGURABLE = (
     "fetch_diagnostics",
     "raise_on_error",
 )
+
+
+def coerce_config(config: Any) -> CompilerConfig | None:
+    """Accept our CompilerConfig, tagged JSON text, or an object of OQC's ``compiler-config``."""
+    if config is None or isinstance(config, CompilerConfig):
+        return config
+    if isinstance(config, str | dict):
+        return CompilerConfig.from_json(config)
+    to_json = getattr(config, "to_json", None)
+    if callable(to_json):  # compiler_config.config.CompilerConfig from OQC's library
+        return CompilerConfig.from_json(to_json())
+    raise TypeError(f"config must be a CompilerConfig (or its JSON), got {type(config).__name__}.")
 
 
 class Job(JobOutcomes):
@@ -67,7 +78,7 @@ class Job(JobOutcomes):
         tag: str | None = None,
         hybrid_marker: str | None = None,
         fetch_diagnostics: bool = False,
-        _client: Dispatcher | None = None,
+        _client: Dispatcher[Job] | None = None,
         *,
         raise_on_error: bool = False,
         external_config: dict[str, Any] | None = None,
@@ -93,16 +104,9 @@ class Job(JobOutcomes):
         super().__init__()
         self._orphans: list[tuple[str, UUID]] = []  # runs replaced by reconfigure(), to cancel
         self._submit_lock: asyncio.Lock | None = None
-        #: Called to save the job (the local job store sets it): once its task id is known and
-        #: before it is sent, after submission, and when it ends.
-        self.persist: Callable[[], None] | None = None
-        #: Why the latest submission did not go through, while the job waits CREATED to be resent.
-        self.last_submit_error: Exception | None = None
+        self._last_submit_error: Exception | None = None
         #: Set by ``OqcSdk.resume``: the next ``execute()`` finishes this run instead of starting one.
         self.resuming = False
-        #: The task id may have reached the server (a submit's answer was lost) and the server
-        #: could not be asked yet: it is asked before anything is sent again. Kept in snapshots.
-        self.submit_uncertain = False
         #: This run's admission (``engine.tracker.Charge``): the trackers it counts in and its estimated
         #: cost; ``None`` until admitted, and again for a fresh run.
         self.cost_charge: Any = None
@@ -121,6 +125,16 @@ class Job(JobOutcomes):
         """
         return recorded_cost(self.annotations)
 
+    def add_listener(self, listener: StateListener) -> None:
+        """Call ``listener(job, old_state, new_state)`` on every state change (a shorthand for
+        subscribing to :attr:`events` and keeping the events that change the state)."""
+
+        def on_event(event: JobEvent) -> None:
+            if event.old_state is not event.new_state:
+                listener(self, event.old_state, event.new_state)
+
+        self.events.subscribe(on_event)
+
     def waiting_reason(self, now: datetime | None = None) -> str | None:
         """Why the job waits, when it is queued and its QPU's queue was read, e.g. ``"queued (21
         tasks in the QPU's queue); next window opens 00:50 UTC, in 3 h 12 min"``; else None."""
@@ -128,7 +142,7 @@ class Job(JobOutcomes):
             return None
         return self.queue.describe(now)
 
-    def _sdk(self) -> Dispatcher:
+    def _sdk(self) -> Dispatcher[Job]:
         if self._client is None:
             raise RuntimeError("This job has no SDK; create it with OqcSdk.create_job() or OqcSdk.load().")
         return self._client
@@ -156,13 +170,24 @@ class Job(JobOutcomes):
         """
         return self._state.is_terminal or self._state is JobState.CREATED
 
-    async def submit(self, *, timeout_s: float = 30.0) -> Job:
+    def submit(self, *, timeout_s: float = 30.0) -> Coroutine[Any, Any, Job]:
         """Send the program to the QPU and return without waiting for it to run.
 
         A job that may be on the server is left alone (never sent twice); a finished job starts a
         fresh run with a new task id. Failures are stored on the job (``job.error``), not raised.
+        The run is recorded (its CREATED event, and so the job store's write-ahead record) when
+        ``submit()`` is called, before the returned coroutine is awaited.
         """
-        await self._submit(polling.deadline_after(timeout_s))
+        deadline = polling.deadline_after(timeout_s)
+        if self.needs_submission():
+            with self.events.grouped():  # start over and the run's CREATED: one write
+                if self._state.is_terminal:
+                    self.start_over()
+                self.begin_submission()
+        return self._submitted(deadline)
+
+    async def _submitted(self, deadline: float | None) -> Job:
+        await self._submit(deadline)
         return self
 
     async def _submit(self, deadline: float | None) -> None:
@@ -173,26 +198,63 @@ class Job(JobOutcomes):
                 return  # already on the server: never sent twice
             if self._state.is_terminal:
                 self.start_over()
-            self.save_state()  # write-ahead: recorded before any network call
-            await self._sdk().submit_jobs(
-                [self], deadline=deadline, on_allocated=lambda _jobs: self.save_state()
-            )
-            self.save_state()
+                self.begin_submission()
+            self.events.flush()  # write-ahead: the run is on record before any request leaves
+            with self.events.grouped():
+                await self._sdk().submit_jobs([self], deadline=deadline)
 
-    def save_state(self) -> None:
-        """Run the :attr:`persist` hook, if any."""
-        if self.persist is not None:
-            self.persist()
+    # What the batch machinery tells a job (engine/batch.py): the job changes its own state, and
+    # publishes each change as an event (engine/events.py).
 
-    # What the batch machinery tells a job (engine/batch.py): the job changes its own state.
+    @property
+    def submit_uncertain(self) -> bool:
+        """The task id may have reached the server (a submit's answer was lost) and the server
+        could not be asked yet: it is asked before anything is sent again. Kept in snapshots."""
+        return self._submit_uncertain
+
+    @property
+    def last_submit_error(self) -> Exception | None:
+        """Why the latest submission did not go through, while the job waits CREATED to be resent."""
+        return self._last_submit_error
+
+    def begin_submission(self) -> None:
+        """A run of this CREATED job is about to be sent: publish CREATED, so it is recorded first.
+
+        Whoever sends it then flushes the job's events (:meth:`EventPublisher.flush`), so the job
+        store holds the run before any request about it leaves (write-ahead).
+        """
+        self._publish(JobEventKind.CREATED, self._state, "recorded before sending")
 
     def allocated(self, task_id: UUID) -> None:
         """The server allocated ``task_id`` for this run (nothing was sent yet)."""
         self.task_id = task_id
+        self._publish(JobEventKind.ALLOCATED, self._state)
+
+    def not_sent(self, error: Exception) -> None:
+        """A submission did not go through and provably did not reach the server: the job stays
+        CREATED, to be sent again (``error`` says why)."""
+        self._last_submit_error = error
+
+    def may_have_been_sent(self, error: Exception) -> None:
+        """A submit's fate is unknown (its answer was lost, the server could not be asked): the
+        task id is asked about before anything is sent again, in this process or after a resume."""
+        self._last_submit_error = error
+        if not self._submit_uncertain:
+            self._submit_uncertain = True
+            self._publish(JobEventKind.SUBMIT_UNCERTAIN, self._state, str(error) or type(error).__name__)
+
+    def not_on_server(self) -> None:
+        """The server says it holds this run's id only as allocated: it is safe to send.
+
+        The doubt stays recorded until the server has the task (:meth:`submitted`): a send that
+        then fails is asked about again first, which costs one read and never a duplicate.
+        """
+        logger.debug("Task %s is not on the server yet: it will be sent", self.task_id)
 
     def submitted(self) -> None:
         """The server has this run's task: it is SUBMITTED, no longer uncertain."""
-        self.submit_uncertain = False
+        self._submit_uncertain = False
+        self._last_submit_error = None
         self.queue = None  # a fresh run's queue is read afresh
         self._set_state(JobState.SUBMITTED)
 
@@ -227,7 +289,8 @@ class Job(JobOutcomes):
             )
         client = await self._sdk().client()
         info = await client.get_task(self.qpu_id, self.task_id, deadline=deadline)
-        self.apply_task_info(info)
+        with self.events.grouped():  # a state change and a result: recorded once
+            self.apply_task_info(info)
         return self
 
     async def wait(self, timeout_s: float | None = 120.0) -> Job:
@@ -245,12 +308,11 @@ class Job(JobOutcomes):
         if self._state.is_terminal:
             return self
         deadline = polling.deadline_after(timeout_s)
-        try:
+        with self.events.grouped():  # submitted and ended: recorded once, when the wait ends
             if self._state is JobState.CREATED:
+                self.begin_submission()  # recorded by _submit's flush, before any request
                 await self._submit(deadline)
             await self._sdk().wait_for([self], timeout_s, deadline=deadline)
-        finally:
-            self.save_state()
         return self
 
     async def execute(
@@ -262,10 +324,11 @@ class Job(JobOutcomes):
         never re-sent. Errors are stored on the job; pass ``raise_on_error=True`` (or call
         :meth:`raise_for_status`) to raise :class:`JobFailed` instead.
         """
-        if self._state.is_terminal and not self.resuming:
-            self.start_over()
-        self.resuming = False
-        await self.wait(timeout_s)
+        with self.events.grouped():  # a fresh run's CREATED is recorded with the write-ahead, once
+            if self._state.is_terminal and not self.resuming:
+                self.start_over()
+            self.resuming = False
+            await self.wait(timeout_s)
         if raise_on_error if raise_on_error is not None else self.raise_on_error:
             self.raise_for_status()
         return self.outputs
@@ -281,7 +344,6 @@ class Job(JobOutcomes):
         if self.task_id is None:
             return self
         await self._sdk().cancel_jobs([self])
-        self.save_state()
         return self
 
     async def cancel_if_active(self) -> Job:
@@ -339,16 +401,19 @@ class Job(JobOutcomes):
 
     # --- snapshots -----------------------------------------------------------------------------
 
-    def to_snapshot(self) -> JobSnapshot:
-        """The job's whole state as a pydantic model (no network, no live client)."""
-        return job_to_snapshot(self)
+    def to_snapshot(self, encoded: ConfigCache | None = None) -> JobSnapshot:
+        """The job's whole state as a pydantic model (no network, no live client).
+
+        ``encoded`` (one dict per snapshot of a batch) lets children that share a config encode it once.
+        """
+        return job_to_snapshot(self, encoded)
 
     def save(self, path: str) -> None:
         """Write the job's snapshot to ``path`` as JSON, atomically."""
         write_atomic(path, self.to_snapshot().model_dump_json(indent=2))
 
     @classmethod
-    def from_snapshot(cls, snapshot: JobSnapshot, client: Dispatcher | None = None) -> Job:
+    def from_snapshot(cls, snapshot: JobSnapshot, client: Dispatcher[Job] | None = None) -> Job:
         """Rebuild a job from its snapshot (no network).
 
         Raises:

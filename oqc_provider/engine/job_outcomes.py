@@ -15,24 +15,51 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
 from uuid import UUID
 
-from oqc_provider.engine.job_snapshots import Outcomes, code_for_exception, completion_time
+from oqc_provider.engine.events import KIND_OF_STATE, EventPublisher, JobEvent, JobEventKind
 from oqc_provider.engine.outputs import JobError, JobOutput, JobOutputProxy, JobResult
 from oqc_provider.engine.states import EXPIRED_ERROR_CODE, STATE_OF_TASK_STATUS, JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
 from oqc_provider.qcaas.errors import ServerError
 from oqc_provider.qcaas.models import TaskInfo, TaskStatus
 
-if TYPE_CHECKING:
-    from oqc_provider.engine.job import Job
-
 logger = logging.getLogger("oqc_provider.engine")
 
-#: Called as ``listener(job, old_state, new_state)`` on every state change.
-StateListener = Callable[["Job", JobState, JobState], None]
+
+class Outcomes(NamedTuple):
+    """A job's lifecycle state and every run's outcome: what a snapshot keeps besides the settings."""
+
+    state: JobState
+    result: JobResult | None
+    error: JobError | None
+    history: list[JobOutput]
+    #: The task id may be on the server unconfirmed (see ``Job.submit_uncertain``).
+    submit_uncertain: bool = False
+
+
+def code_for_exception(exc: Exception) -> int:
+    """An error code for failures that are not server answers (too large: 413, unknown QPU: 404)."""
+    from oqc_provider.qcaas.errors import RequestTooLargeError, UnknownQpuError
+
+    if isinstance(exc, RequestTooLargeError):
+        return 413
+    if isinstance(exc, UnknownQpuError):
+        return 404
+    return -1
+
+
+def completion_time(info: TaskInfo) -> datetime:
+    """When the server finished the task, if it says; otherwise now (UTC, timezone-aware)."""
+    finished = (info.timings or {}).get("RECEIVER_FROM_SCC")
+    if isinstance(finished, str):
+        try:
+            return datetime.fromisoformat(finished)
+        except ValueError:
+            pass
+    return datetime.now(timezone.utc)
 
 
 class JobOutcomes:
@@ -54,7 +81,9 @@ class JobOutcomes:
         self._error: JobError | None = None
         self._history: list[JobOutput] = []
         self._recorded_task: UUID | None = None  # the task whose outcome is already in history
-        self._listeners: list[StateListener] = []
+        self._submit_uncertain = False  # see Job.submit_uncertain
+        #: Every transition of this job, as events (see :mod:`oqc_provider.engine.events`).
+        self.events = EventPublisher()
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -94,17 +123,15 @@ class JobOutcomes:
         """Every completed or failed run, oldest first."""
         return JobOutputProxy(self._history)
 
-    def add_listener(self, listener: StateListener) -> None:
-        """Call ``listener(job, old_state, new_state)`` on every state change (progress reporting)."""
-        self._listeners.append(listener)
-
-    def _set_state(self, new: JobState) -> None:
+    def _set_state(self, new: JobState, detail: str | None = None) -> None:
         old, self._state = self._state, new
         if old is not new:
             logger.debug("Job %s: %s -> %s", self.task_id, old.value, new.value)
-            job = cast("Job", self)  # JobOutcomes is only ever the base of a Job
-            for listener in list(self._listeners):
-                listener(job, old, new)
+            self._publish(KIND_OF_STATE[new], old, detail)
+
+    def _publish(self, kind: JobEventKind, old: JobState, detail: str | None = None) -> None:
+        """Tell the job's subscribers what happened (the job's own state is already updated)."""
+        self.events.publish(JobEvent(kind, self, self.task_id, old, self._state, detail=detail))
 
     def config_to_send(self) -> CompilerConfig:
         """The config that goes on the wire: the job's own, or the SDK default (1000 shots, BinaryCount)."""
@@ -126,7 +153,7 @@ class JobOutcomes:
             **self._output_fields(),
         )
         self._record(error)
-        self._set_state(JobState.FAILED)
+        self._set_state(JobState.FAILED, detail=error.short)
 
     def failed(self, exc: Exception) -> None:
         """Record this run as failed because of ``exc`` (a refused submission, a request too large)."""
@@ -204,10 +231,11 @@ class JobOutcomes:
 
     def export_outcomes(self) -> Outcomes:
         """The state and outcomes a snapshot records (the history list is a copy)."""
-        return Outcomes(self._state, self._result, self._error, list(self._history))
+        return Outcomes(self._state, self._result, self._error, list(self._history), self._submit_uncertain)
 
     def restore_outcomes(self, outcomes: Outcomes) -> None:
         """Take the state and outcomes a snapshot recorded (a freshly rebuilt job, before any run)."""
+        self._submit_uncertain = outcomes.submit_uncertain
         self._history = list(outcomes.history)
         self._result, self._error = outcomes.result, outcomes.error
         self._state = outcomes.state
@@ -215,4 +243,4 @@ class JobOutcomes:
             self._recorded_task = self.task_id
 
 
-__all__ = ["JobOutcomes", "StateListener"]
+__all__ = ["JobOutcomes", "Outcomes", "code_for_exception", "completion_time"]

@@ -15,19 +15,37 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import Any, Protocol, TypeVar, overload
 from uuid import UUID
 
 from oqc_provider.engine.errors import JobFailed
 from oqc_provider.qcaas.compiler_config import CompilerConfig
 
-if TYPE_CHECKING:
-    from oqc_provider.engine.job import Job
-
 T = TypeVar("T")
+
+
+class RerunnableJob(Protocol):
+    """What an output needs from its job (a :class:`~oqc_provider.engine.job.Job`) to run it again.
+
+    A protocol rather than the Job class, so this module stays below :mod:`.job` (no import circle).
+    """
+
+    def reconfigure(self, memento: JobOutput | None = None, **overrides: Any) -> Any:
+        """Take this output's settings for the next run."""
+        ...
+
+    def execute(
+        self, *, timeout_s: float | None = 120.0, raise_on_error: bool | None = None
+    ) -> Awaitable[JobOutputProxy]:
+        """Run to the end."""
+        ...
+
+    def submit(self, *, timeout_s: float = 30.0) -> Awaitable[RerunnableJob]:
+        """Send without waiting."""
+        ...
 
 
 class JobOutput:
@@ -56,7 +74,7 @@ class JobOutput:
         timings: dict[str, Any] | None = None,
         metrics: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
-        job: Job | None = None,
+        job: RerunnableJob | None = None,
     ) -> None:
         self.qpu_id = qpu_id
         self.task_id = task_id
@@ -82,7 +100,7 @@ class JobOutput:
         """Whether this output is an error."""
         return bool(self)
 
-    def _parent(self) -> Job:
+    def _parent(self) -> RerunnableJob:
         if self.job is None:
             raise RuntimeError("This output is not attached to a job; load it through OqcSdk.load().")
         return self.job
@@ -93,7 +111,7 @@ class JobOutput:
         job.reconfigure(memento=self)
         return await job.execute()
 
-    async def resubmit(self) -> Job:
+    async def resubmit(self) -> RerunnableJob:
         """Restore this output's settings on its job and submit without waiting; returns the job."""
         job = self._parent()
         job.reconfigure(memento=self)
@@ -127,7 +145,7 @@ class JobOutput:
         return json.dumps(data)
 
     @staticmethod
-    def from_json(text: str | dict[str, Any], job: Job | None = None) -> JobOutput:
+    def from_json(text: str | dict[str, Any], job: RerunnableJob | None = None) -> JobOutput:
         """Rebuild an output from :meth:`to_json` / :meth:`to_dict`."""
         data = json.loads(text) if isinstance(text, str) else dict(text)
         common: dict[str, Any] = {

@@ -32,15 +32,22 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 from oqc_provider.engine.errors import JobStillActive, SubmissionIncomplete
-from oqc_provider.engine.queues import QUEUE_READ_AFTER, QUEUE_READ_EVERY, closed_window_text
+from oqc_provider.engine.queues import QUEUE_READ_AFTER, QUEUE_READ_EVERY, QueuedJob, closed_window_text
 from oqc_provider.engine.states import JobState
 from oqc_provider.errors import OqcProviderError
 
-if TYPE_CHECKING:
-    from oqc_provider.engine.job import Job
+
+class PolledJob(QueuedJob, Protocol):
+    """What polling needs from a job (a :class:`~oqc_provider.engine.job.Job`): a protocol, so
+    this module stays below :mod:`.job` (no import circle)."""
+
+    async def refresh(self, *, deadline: float | None = None) -> object:
+        """Read the task once."""
+        ...
+
 
 logger = logging.getLogger("oqc_provider.engine")
 
@@ -123,17 +130,17 @@ class _ReadFailures:
 class _Follower:
     """One ``wait_for`` call's state: what is pending, where the scout is, what failed."""
 
-    pending: list[Job]
+    pending: list[PolledJob]
     deadline: float | None
     schedule: PollSchedule
     gate: asyncio.Semaphore
     scout: int = 0
-    last_head: Job | None = None
+    last_head: PolledJob | None = None
     stuck: int = 0
     expired: bool = False
     failures: dict[int, _ReadFailures] = field(default_factory=dict)
 
-    async def read(self, job: Job) -> bool:
+    async def read(self, job: PolledJob) -> bool:
         """Read ``job`` once; whether it has ended. A failed read changes nothing on the job."""
         if self.expired:
             return False
@@ -199,13 +206,13 @@ class _Follower:
             self.scout += 1
         return len(pending) - len(self.pending)
 
-    def unreadable(self) -> list[Job]:
+    def unreadable(self) -> list[PolledJob]:
         """Pending jobs whose latest read failed."""
         return [job for job in self.pending if id(job) in self.failures]
 
 
 #: Reads the queues of the QPUs of the queued jobs given and notes them on the jobs (never raises).
-QueueReader = Callable[[Sequence["Job"]], Awaitable[object]]
+QueueReader = Callable[[Sequence[PolledJob]], Awaitable[object]]
 
 
 @dataclass
@@ -217,7 +224,7 @@ class _QueueWatch:
     started: float
     last: float | None = None
 
-    def due(self, pending: Sequence[Job]) -> bool:
+    def due(self, pending: Sequence[PolledJob]) -> bool:
         now = time.monotonic()
         if self.reader is None or now - self.started < QUEUE_READ_AFTER:
             return False
@@ -225,7 +232,7 @@ class _QueueWatch:
             return False
         return any(job.state is JobState.SUBMITTED for job in pending)
 
-    async def read(self, pending: Sequence[Job], limit: float) -> None:
+    async def read(self, pending: Sequence[PolledJob], limit: float) -> None:
         """Read once, giving up after ``limit`` seconds (a slow reading must not hold the polling)."""
         assert self.reader is not None
         self.last = time.monotonic()
@@ -236,7 +243,7 @@ class _QueueWatch:
 
 
 async def wait_for(
-    jobs: Sequence[Job],
+    jobs: Sequence[PolledJob],
     *,
     deadline: float | None,
     schedule: PollSchedule,

@@ -2,7 +2,7 @@
 
 A batch of hundreds of circuits can take minutes on a QPU; a bar that moves tells people the run
 is alive and when it will end. The bar follows a :class:`~oqc_provider.engine.CompositeJob`'s
-state changes (``CompositeJob.add_listener``), so it works for the engine, Qiskit's ``result()``
+events (``CompositeJob.add_listener``), so it works for the engine, Qiskit's ``result()``
 and pytket's ``get_results`` alike, and it never polls on its own.
 
 It is on when stderr is a terminal and off elsewhere (logs, CI, notebooks' captured output),
@@ -31,7 +31,7 @@ import logging
 import sys
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING
 
@@ -75,8 +75,8 @@ def progress_enabled(enabled: bool | None = None, stream: IO[str] | None = None)
 class BatchProgress:
     """A rich progress bar following one CompositeJob (usually made by :func:`progress_for`).
 
-    Listener calls arrive on the engine's loop thread; rich's bar is thread-safe, and a stopped
-    bar ignores late calls (listeners cannot be removed from a job).
+    Event calls arrive on the engine's loop thread; rich's bar is thread-safe, and a stopped bar
+    unsubscribes from the batch's events.
     """
 
     def __init__(
@@ -96,6 +96,7 @@ class BatchProgress:
         self._task: TaskID | None = None
         self._lock = threading.Lock()
         self._active = False
+        self._unsubscribe: Callable[[], None] | None = None
 
     def start(self) -> BatchProgress:
         """Show the bar and start following the batch (a no-op when disabled)."""
@@ -135,7 +136,7 @@ class BatchProgress:
         )
         self._active = True
         self._bar.start()
-        self.composite.add_listener(self._on_change)
+        self._unsubscribe = self.composite.add_listener(self._on_change)
         return self
 
     def _on_change(self, _composite: CompositeJob, progress: Progress) -> None:
@@ -153,6 +154,9 @@ class BatchProgress:
             self._bar.update(self._task, completed=progress.done, detail=_detail(progress))
             self._active = False
             self._bar.stop()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         with _SHOWN_LOCK:
             _SHOWN.discard(self.composite)
 

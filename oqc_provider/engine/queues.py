@@ -26,14 +26,13 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.models import QpuWaitTime
 
 if TYPE_CHECKING:
-    from oqc_provider.engine.job import Job
     from oqc_provider.qcaas.client import QcaasClient
 
 logger = logging.getLogger("oqc_provider.engine")
@@ -211,7 +210,21 @@ def _estimated_starts(answer: Any) -> dict[str, datetime | None]:
     return starts
 
 
-async def read_queues(client: QcaasClient, jobs: Sequence[Job]) -> dict[str, QueueStatus]:
+class QueuedJob(Protocol):
+    """What a queue reading needs from a job (a :class:`~oqc_provider.engine.job.Job`): a protocol,
+    so this module stays below :mod:`.job` (no import circle)."""
+
+    qpu_id: str
+    task_id: UUID | None
+    queue: QueueStatus | None
+
+    @property
+    def state(self) -> JobState:
+        """The job's state."""
+        ...
+
+
+async def read_queues(client: QcaasClient, jobs: Sequence[QueuedJob]) -> dict[str, QueueStatus]:
     """Read the queue of every QPU with a queued (SUBMITTED) job, in one request per server, and
     note it on those jobs (``job.queue``). Nothing queued: no request.
 
@@ -232,7 +245,7 @@ async def read_queues(client: QcaasClient, jobs: Sequence[Job]) -> dict[str, Que
     return statuses
 
 
-def closed_window_text(jobs: Sequence[Job]) -> str | None:
+def closed_window_text(jobs: Sequence[QueuedJob]) -> str | None:
     """For a timeout: the first queued job's QPU is outside its window (None when none is known to be)."""
     for job in jobs:
         if job.state is JobState.SUBMITTED and job.queue is not None:
@@ -249,7 +262,7 @@ async def queue_statuses(client: QcaasClient, qpu_ids: Sequence[str]) -> dict[st
     return {wait.qpu_id: QueueStatus.from_wire(wait, read_at) for wait in waits}
 
 
-async def estimated_starts(client: QcaasClient, jobs: Sequence[Job]) -> dict[UUID, datetime | None]:
+async def estimated_starts(client: QcaasClient, jobs: Sequence[QueuedJob]) -> dict[UUID, datetime | None]:
     """When the service expects each queued (SUBMITTED) job's task to start, one request per QPU;
     None where it gives no estimate this client can read. Jobs not queued are left out."""
     by_qpu: dict[str, list[UUID]] = {}

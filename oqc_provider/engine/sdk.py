@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Sequence
@@ -35,8 +36,10 @@ from oqc_provider.engine.broadcast import broadcast, is_broadcast
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.dispatch import AllocationHook
 from oqc_provider.engine.errors import JobStoreError
+from oqc_provider.engine.events import flush, grouped
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.pricing import PriceBook
+from oqc_provider.engine.progress import progress_for
 from oqc_provider.engine.qpu_queries import QpuQueries
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, parse_snapshot, read_snapshot
 from oqc_provider.engine.store import JobStore, Record, StoreEntry, record, track
@@ -67,8 +70,9 @@ class OqcSdk(QpuQueries):
         allow_insecure: allow plain http to a non-loopback host.
         max_concurrent_requests: the most requests in flight at once from this session.
         poll_schedule: how often to poll unfinished jobs.
-        on_allocated: called with jobs whose task ids are known, before they are submitted
-            (the local job store's write-ahead hook).
+        on_allocated: called with jobs whose task ids are known, before they are submitted (after
+            the local job store has recorded them; raising stops the submission). To follow every
+            transition, subscribe to a job's ``events`` instead.
         job_store: where jobs made by ``create_job`` are recorded before anything is sent and as
             they move, so :meth:`jobs` and :meth:`resume` find them from any process. ``None`` or
             ``True``: a store under the provider's data folder; a :class:`JobStore`: that one;
@@ -339,19 +343,27 @@ class OqcSdk(QpuQueries):
     ) -> None:
         """Submit jobs in batched requests; failures are stored on the jobs.
 
-        ``on_allocated`` (and the session's own hook) run once task ids are known, before the
-        submit request: a failure there stops the submission, so nothing runs unrecorded.
-        ``deadline`` (a ``time.monotonic()`` instant), when given, wins over ``timeout_s``.
+        Once task ids are known, before the submit request, the jobs' events are recorded (the
+        job store's write-ahead record), then ``on_allocated`` and the session's own hook run: a
+        failure there stops the submission, so nothing runs unrecorded. Every change is recorded
+        once more when the submission ends. ``deadline`` (a ``time.monotonic()`` instant), when
+        given, wins over ``timeout_s``.
         """
         if not jobs:
             return
         if deadline is None:
             deadline = batch.deadline_after(timeout_s)
+        with grouped(job.events for job in jobs):
+            await self._submit_grouped(jobs, deadline, on_allocated)
+
+    async def _submit_grouped(
+        self, jobs: Sequence[Job], deadline: float | None, on_allocated: AllocationHook | None
+    ) -> None:
         try:
             client = await batch.within(deadline, self.client())
         except TimeoutError as exc:
             for job in jobs:
-                job.last_submit_error = exc
+                job.not_sent(exc)
             return
         # Priced, checked against any budget and charged to the active trackers; raises, before
         # anything is sent, if over a budget.
@@ -360,6 +372,7 @@ class OqcSdk(QpuQueries):
         hooks = [hook for hook in (self.on_allocated, on_allocated) if hook is not None]
 
         def allocated(chunk: Sequence[Job]) -> None:
+            flush(job.events for job in chunk)  # write-ahead: every id on record before sending
             for hook in hooks:
                 hook(chunk)
 
@@ -368,7 +381,7 @@ class OqcSdk(QpuQueries):
             jobs,
             concurrency=self.max_concurrent_requests,
             deadline=deadline,
-            on_allocated=allocated if hooks else None,
+            on_allocated=allocated,
         )
         self.pricing.settle(jobs)
 
@@ -394,29 +407,39 @@ class OqcSdk(QpuQueries):
         if not self._opened:
             await batch.within(deadline, self.client())
         client = await self.client()
-        await batch.wait_for(
-            jobs,
-            deadline=deadline,
-            schedule=schedule or self.poll_schedule,
-            concurrency=self.max_concurrent_requests,
-            url=self.connection.url,
-            read_queues=lambda queued: queues.read_queues(client, queued),
-        )
+        with grouped(job.events for job in jobs):  # what ended is recorded once, when the wait ends
+            await batch.wait_for(
+                jobs,
+                deadline=deadline,
+                schedule=schedule or self.poll_schedule,
+                concurrency=self.max_concurrent_requests,
+                url=self.connection.url,
+                read_queues=lambda queued: queues.read_queues(client, queued),
+            )
 
     async def refresh_jobs(self, jobs: Sequence[Job]) -> None:
-        """Refresh each job once, a bounded number at a time."""
+        """Refresh each job once, a bounded number at a time (what changed is recorded once)."""
         gate = asyncio.Semaphore(self.max_concurrent_requests)
 
         async def one(job: Job) -> None:
             async with gate:
                 await job.refresh()
 
-        await asyncio.gather(*(one(job) for job in jobs))
+        with grouped(job.events for job in jobs):
+            await asyncio.gather(*(one(job) for job in jobs))
 
     async def cancel_jobs(self, jobs: Sequence[Job]) -> None:
-        """Cancel the jobs' runs on the server and record the outcome."""
+        """Cancel the jobs' runs on the server and record the outcome (once)."""
         client = await self.client()
-        await batch.cancel_jobs(client, jobs, concurrency=self.max_concurrent_requests)
+        with grouped(job.events for job in jobs):
+            await batch.cancel_jobs(client, jobs, concurrency=self.max_concurrent_requests)
+
+    def follow(
+        self, composite: CompositeJob, progress: bool | None
+    ) -> contextlib.AbstractContextManager[object]:
+        """A progress bar following ``composite``'s events while a block runs (see
+        :func:`~oqc_provider.engine.progress.progress_for`; ``progress`` as there)."""
+        return progress_for(composite, enabled=progress)
 
     def schedule_orphan_cancel(self, job: Job) -> None:
         """Cancel, soon, the run a ``reconfigure()`` replaced (now if an event loop is running)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -31,6 +32,7 @@ from typing import Any
 from oqc_provider.engine.composite import CompositeJob
 from oqc_provider.engine.cost import recorded_cost, total_cost
 from oqc_provider.engine.errors import JobStoreError, SnapshotError
+from oqc_provider.engine.events import JobEvent
 from oqc_provider.engine.job import Job
 from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, read_snapshot, write_atomic
 from oqc_provider.paths import provider_home
@@ -77,8 +79,9 @@ class Record:
     """How a job is recorded in a local job store: the one way every front end records its jobs.
 
     Pass it to ``OqcSdk.create_job(record=...)``, ``OqcSdk.create_batch(record=...)`` or
-    ``OqcSdk.from_snapshot(record=...)``; the job then saves itself to ``store`` before anything is
-    sent, after submission and when it ends (write-ahead).
+    ``OqcSdk.from_snapshot(record=...)``; the store then follows the job's events and writes it
+    once per settled change: before anything is sent (write-ahead), with its task ids before the
+    submit request, after submission, and whenever a wait, refresh or cancel changed it.
 
     Attributes:
         store: the store to write to.
@@ -96,7 +99,7 @@ class Record:
 
 
 def record(job: Job | CompositeJob, how: Record) -> str:
-    """Make ``job`` save itself as ``how`` says whenever the engine says; returns its job id.
+    """Make ``how.store`` record ``job`` as ``how`` says, following its events; returns its job id.
 
     The id is put in the job's annotations at once, so the caller can note it before anything is
     sent; the first write happens when the job is first submitted, before any network call.
@@ -113,10 +116,11 @@ def track(
     backend: str | None = None,
     shots: int | None = None,
 ) -> str:
-    """Make ``job`` save itself to ``store`` under ``job_id`` whenever the engine says (write-ahead).
+    """Make ``store`` record ``job`` under ``job_id`` once per settled group of its events.
 
     The id is put in the job's annotations at once, so the caller can note it before anything is
-    sent; the first write happens when the job is first submitted, before any network call.
+    sent; the first write happens when the job is first submitted (its CREATED events), before any
+    network call. A write that fails raises from the operation that changed the job.
     """
     job_id = job_id or new_job_id()
     store.path_for(job_id)  # reject a bad id now, not at the first save
@@ -130,7 +134,7 @@ def track(
         **({"shots": shots} if shots is not None else {}),
     }
 
-    def persist() -> None:
+    def write(_events: Sequence[JobEvent]) -> None:
         entry = job.annotations.get("store", {})
         shots = entry.get("shots")
         if shots is None:
@@ -138,7 +142,7 @@ def track(
             shots = first.config_to_send().shots if isinstance(first, Job) else None
         store.save(job_id, job, kind=kind, backend=entry.get("backend"), shots=shots)
 
-    job.persist = persist
+    job.events.add_recorder(write)
     return job_id
 
 
@@ -147,6 +151,8 @@ class JobStore:
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else provider_home() / "jobs"
+        #: Entries written by this store object so far (each an atomic replacement of one file).
+        self.writes = 0
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             # mkdir's mode is masked by the umask and ignored for an existing folder: set it.
@@ -175,7 +181,12 @@ class JobStore:
         backend: str | None = None,
         shots: int | None = None,
     ) -> Path:
-        """Write (or update) ``job_id``'s entry atomically."""
+        """Write (or update) ``job_id``'s entry atomically.
+
+        Raises:
+            JobStoreError: the entry could not be written (the folder is gone or read-only, the
+                disk is full); the job is not sent further until it can be.
+        """
         path = self.path_for(job_id)
         now = datetime.now(timezone.utc).isoformat()
         previous = _store_record(job.annotations) or {}
@@ -187,7 +198,14 @@ class JobStore:
             "updated": now,
             "shots": shots,
         }
-        write_atomic(path, job.to_snapshot().model_dump_json())
+        try:
+            write_atomic(path, job.to_snapshot().model_dump_json())
+        except OSError as exc:
+            raise JobStoreError(
+                f"Could not write job {job_id!r} to the local job store ({path}): {exc}. Nothing was "
+                "sent that is not recorded; make the folder writable (or free some space) and run it again."
+            ) from exc
+        self.writes += 1
         return path
 
     def read(self, job_id: str) -> AnySnapshot:

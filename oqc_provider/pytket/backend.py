@@ -265,9 +265,8 @@ class OQCTketBackend(Backend):
             "qpu_id": self._qpu.qpu_id,
             "circuit_names": [circuit.name for circuit in circuits],
         }
-        composite.save_state()  # recorded before anything is sent
         self._batches.add(key, composite)
-        self._session.run(composite.submit(recorded=True))
+        self._session.run(composite.submit())  # recorded by the engine before anything is sent
         if len(composite.failed_jobs) == len(composite.jobs):
             composite.raise_for_status()
         for job in composite.failed_jobs:
@@ -336,11 +335,9 @@ class OQCTketBackend(Backend):
     def circuit_status(self, handle: ResultHandle) -> CircuitStatus:
         """The circuit's status, read from the server when it has not ended (errors carry the
         server's message)."""
-        _, job, composite = self._locate(handle)
+        _, job, _composite = self._locate(handle)
         if job.task_id is not None and not job.state.is_terminal:
-            self._session.run(job.refresh())
-            if job.state.is_terminal and composite is not None:
-                composite.save_state()
+            self._session.run(job.refresh())  # recorded in its batch by the engine
             read_queue(self._session, job)  # a queued circuit's message says why it waits
         return status_of(job)
 
@@ -383,17 +380,13 @@ class OQCTketBackend(Backend):
         cached = self._cache.get(handle)
         if cached is not None and "result" in cached:
             return cached["result"]
-        data, job, composite = self._locate(handle)
+        data, job, _composite = self._locate(handle)
         if not job.state.is_terminal:
             timeout = kwargs.get("timeout", self._options.timeout)
             interval = kwargs.get("wait")
-            try:
-                wait_for_job(
-                    self._session, job, timeout, None if interval is None else float(interval), self._qpu.name
-                )
-            finally:
-                if composite is not None:
-                    composite.save_state()
+            wait_for_job(
+                self._session, job, timeout, None if interval is None else float(interval), self._qpu.name
+            )
         if job.state is JobState.CANCELLED:
             raise CircuitCancelledError(f"Circuit {data.index} (task {job.task_id}) was cancelled.")
         job.raise_for_status()
@@ -420,30 +413,22 @@ class OQCTketBackend(Backend):
     def _wait_together(self, handles: list[ResultHandle], timeout: float | None) -> None:
         """Wait until every handle's circuit has ended (those never accepted are left to get_result)."""
         jobs: dict[int, Job] = {}
-        batches: dict[int, CompositeJob] = {}
         for handle in handles:
             cached = self._cache.get(handle)
             if cached is not None and "result" in cached:
                 continue
-            _, job, composite = self._locate(handle)
+            _, job, _composite = self._locate(handle)
             if job.task_id is not None and job.state is not JobState.CREATED and not job.state.is_terminal:
                 jobs[id(job)] = job
-                if composite is not None:
-                    batches[id(composite)] = composite
         if not jobs:
             return
-        try:
-            wait_for_jobs(self._session, list(jobs.values()), timeout, self._qpu.name)
-        finally:
-            for composite in batches.values():
-                composite.save_state()
+        # The engine records each batch once, when the wait ends.
+        wait_for_jobs(self._session, list(jobs.values()), timeout, self._qpu.name)
 
     def cancel(self, handle: ResultHandle) -> None:
         """Ask the server to cancel the circuit, if it has not ended."""
-        _, job, composite = self._locate(handle)
-        self._session.run(job.cancel_if_active())
-        if composite is not None:
-            composite.save_state()
+        _, job, _composite = self._locate(handle)
+        self._session.run(job.cancel_if_active())  # recorded in its batch by the engine
 
     def empty_cache(self) -> None:
         """Forget cached results and batches (they stay in the local job store)."""

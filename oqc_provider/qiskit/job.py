@@ -118,12 +118,9 @@ class OQCJob(JobV1):
             return
         if not all(job.state is JobState.CREATED for job in self.composite.jobs):
             return  # tasks already on the server are never sent twice (result() resumes the rest)
-        self.composite.save_state()  # write-ahead: recorded before the first request
-        self._submission = self._session.loop.submit(self._submit())
-
-    async def _submit(self) -> None:
-        # Every child is CREATED (nothing is re-run), and submit() has just recorded the batch.
-        await self.composite.submit(timeout_s=60.0, recorded=True)
+        # Every child is CREATED (nothing is re-run). Calling submit() records the batch at once
+        # (the engine's write-ahead), so it is in the job store before run() returns.
+        self._submission = self._session.loop.submit(self.composite.submit(timeout_s=60.0))
 
     def _submission_outcome(self, deadline: float | None, wait_s: float | None) -> WaitOutcome | None:
         """``None`` once the submission (if any) has ended by ``deadline``; otherwise how the wait
@@ -182,15 +179,10 @@ class OQCJob(JobV1):
                 return JobStatus.ERROR
         if not self.composite.state.is_terminal:
             try:
-                self._session.run(self._refresh(), timeout=60)
+                self._session.run(self.composite.refresh(), timeout=60)  # recorded by the engine
             except (OqcProviderError, TimeoutError) as exc:
                 logger.warning("Could not refresh job %s: %s", self._job_id, exc)
         return STATUS_OF_STATE[self.composite.state]
-
-    async def _refresh(self) -> None:
-        await self.composite.refresh()
-        if self.composite.state.is_terminal:
-            self.composite.save_state()
 
     def result(self, timeout: float | None = None) -> Result:
         """Wait for every circuit to end and return the Result (failed circuits unsuccessful).

@@ -133,7 +133,7 @@ async def test_resume_sends_the_never_sent_children_once(emulators, tmp_path):
     store = JobStore(tmp_path / "jobs")
     sdk = emulator.sdk(job_store=store)
     batch = sdk.create_job(program=[program(i) for i in range(4)], config=SHOTS)
-    batch.save_state()  # what submit() writes first, before any network call
+    batch.submit().close()  # submit() records the batch when called; closed, it sends nothing
     async with emulator.sdk(job_store=store) as second:
         resumed = second.resume(job_id_of(batch))
         await resumed.execute(timeout_s=30)

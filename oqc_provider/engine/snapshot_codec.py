@@ -1,67 +1,57 @@
-"""Turning a job and its outputs into snapshot models and back, and small helpers of :mod:`.job`.
+"""Turning a job and its outputs into snapshot models and back (no network, no live client).
 
-Kept apart from :mod:`oqc_provider.engine.job` so that module stays about the job's lifecycle.
+Kept apart from :mod:`oqc_provider.engine.job` so that module stays about the job's lifecycle;
+it sees a job through the :class:`SnapshotJob` protocol, so it sits below :mod:`.job`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, cast
+from uuid import UUID
 
 from oqc_provider.engine.errors import SnapshotError
-from oqc_provider.engine.outputs import JobError, JobOutput, JobResult
-from oqc_provider.engine.snapshots import JobErrorSnapshot, JobResultSnapshot, JobSnapshot, SnapshotState
+from oqc_provider.engine.job_outcomes import Outcomes
+from oqc_provider.engine.outputs import JobError, JobOutput, JobResult, RerunnableJob
+from oqc_provider.engine.snapshots import (
+    JobErrorSnapshot,
+    JobResultSnapshot,
+    JobSnapshot,
+    SnapshotState,
+)
 from oqc_provider.engine.states import JobState
 from oqc_provider.qcaas.compiler_config import CompilerConfig
 from oqc_provider.qcaas.errors import ConfigDecodeError
-from oqc_provider.qcaas.models import TaskInfo
-
-if TYPE_CHECKING:
-    from oqc_provider.engine.dispatch import Dispatcher
-    from oqc_provider.engine.job import Job
 
 
-class Outcomes(NamedTuple):
-    """A job's lifecycle state and every run's outcome: what a snapshot keeps besides the settings."""
+class SnapshotJob(RerunnableJob, Protocol):
+    """What a snapshot is made of and rebuilt into (a :class:`~oqc_provider.engine.job.Job`): a
+    protocol, so this module stays below :mod:`.job` (no import circle)."""
 
-    state: JobState
-    result: JobResult | None
-    error: JobError | None
-    history: list[JobOutput]
+    program: str
+    qpu_id: str
+    config: CompilerConfig | None
+    task_id: UUID | None
+    tag: str | None
+    hybrid_marker: str | None
+    fetch_diagnostics: bool
+    raise_on_error: bool
+    external_config: dict[str, Any] | None
+    timings: dict[str, Any] | None
+    metrics: dict[str, Any] | None
+    metadata: dict[str, Any] | None
+    annotations: dict[str, Any]
 
+    def export_outcomes(self) -> Outcomes:
+        """The state and outcomes to save."""
+        ...
 
-def coerce_config(config: Any) -> CompilerConfig | None:
-    """Accept our CompilerConfig, tagged JSON text, or an object of OQC's ``compiler-config``."""
-    if config is None or isinstance(config, CompilerConfig):
-        return config
-    if isinstance(config, str | dict):
-        return CompilerConfig.from_json(config)
-    to_json = getattr(config, "to_json", None)
-    if callable(to_json):  # compiler_config.config.CompilerConfig from OQC's library
-        return CompilerConfig.from_json(to_json())
-    raise TypeError(f"config must be a CompilerConfig (or its JSON), got {type(config).__name__}.")
-
-
-def code_for_exception(exc: Exception) -> int:
-    """An error code for failures that are not server answers (too large: 413, unknown QPU: 404)."""
-    from oqc_provider.qcaas.errors import RequestTooLargeError, UnknownQpuError
-
-    if isinstance(exc, RequestTooLargeError):
-        return 413
-    if isinstance(exc, UnknownQpuError):
-        return 404
-    return -1
+    def restore_outcomes(self, outcomes: Outcomes) -> None:
+        """Take saved state and outcomes."""
+        ...
 
 
-def completion_time(info: TaskInfo) -> datetime:
-    """When the server finished the task, if it says; otherwise now (UTC, timezone-aware)."""
-    finished = (info.timings or {}).get("RECEIVER_FROM_SCC")
-    if isinstance(finished, str):
-        try:
-            return datetime.fromisoformat(finished)
-        except ValueError:
-            pass
-    return datetime.now(timezone.utc)
+J = TypeVar("J", bound=SnapshotJob)
 
 
 #: Configs already encoded during one snapshot, by ``id()``: a batch's children and their results
@@ -100,7 +90,7 @@ def output_snapshot(output: JobOutput | None, encoded: ConfigCache | None = None
     return JobResultSnapshot(data=output.data, **common)
 
 
-def output_from_snapshot(item: JobResultSnapshot | JobErrorSnapshot, job: Job) -> JobOutput:
+def output_from_snapshot(item: JobResultSnapshot | JobErrorSnapshot, job: RerunnableJob) -> JobOutput:
     try:
         config = CompilerConfig.from_json(item.config_json) if item.config_json else None
     except ConfigDecodeError as exc:
@@ -122,7 +112,7 @@ def output_from_snapshot(item: JobResultSnapshot | JobErrorSnapshot, job: Job) -
 
 
 def find_in_history(
-    history: list[JobOutput], item: JobResultSnapshot | JobErrorSnapshot | None, job: Job
+    history: list[JobOutput], item: JobResultSnapshot | JobErrorSnapshot | None, job: RerunnableJob
 ) -> JobOutput | None:
     """The history entry a snapshot's ``result``/``error`` refers to, so they stay the same object."""
     if item is None:
@@ -134,12 +124,12 @@ def find_in_history(
     return rebuilt
 
 
-def job_to_snapshot(job: Job, encoded: ConfigCache | None = None) -> JobSnapshot:
+def job_to_snapshot(job: SnapshotJob, encoded: ConfigCache | None = None) -> JobSnapshot:
     """``job``'s whole state as a pydantic model (no network, no live client).
 
     ``encoded`` (one dict per snapshot of a batch) lets children that share a config encode it once.
     """
-    state, result, error, history = job.export_outcomes()
+    state, result, error, history, submit_uncertain = job.export_outcomes()
     if state is JobState.UNKNOWN:  # persist as in flight, so a reload resumes polling
         state = JobState.SUBMITTED if job.task_id else JobState.CREATED
     return JobSnapshot(
@@ -164,12 +154,12 @@ def job_to_snapshot(job: Job, encoded: ConfigCache | None = None) -> JobSnapshot
             **job.annotations,
             **({"external_config": job.external_config} if job.external_config else {}),
             # Whether the id may be on the server unconfirmed: asked about before any resend.
-            **({"submit_uncertain": True} if job.submit_uncertain else {}),
+            **({"submit_uncertain": True} if submit_uncertain else {}),
         },
     )
 
 
-def restore_outcomes(job: Job, snapshot: JobSnapshot) -> None:
+def restore_outcomes(job: SnapshotJob, snapshot: JobSnapshot, submit_uncertain: bool = False) -> None:
     """Give a freshly built ``job`` the state, diagnostics and history its snapshot recorded."""
     job.timings, job.metrics, job.metadata = snapshot.timings, snapshot.metrics, snapshot.metadata
     history = [output_from_snapshot(item, job) for item in snapshot.history]
@@ -181,11 +171,12 @@ def restore_outcomes(job: Job, snapshot: JobSnapshot) -> None:
             result=result if isinstance(result, JobResult) else None,
             error=error if isinstance(error, JobError) else None,
             history=history,
+            submit_uncertain=submit_uncertain,
         )
     )
 
 
-def job_from_snapshot(cls: type[Job], snapshot: JobSnapshot, client: Dispatcher | None) -> Job:
+def job_from_snapshot(cls: Callable[..., J], snapshot: JobSnapshot, client: object) -> J:
     """Rebuild a ``cls`` job from its snapshot (no network); ``Job.from_snapshot`` calls this.
 
     Raises:
@@ -207,7 +198,7 @@ def job_from_snapshot(cls: type[Job], snapshot: JobSnapshot, client: Dispatcher 
         )
     except (ConfigDecodeError, ValueError) as exc:
         raise SnapshotError(f"Invalid job snapshot: {exc}") from None
-    job.submit_uncertain = bool(annotations.pop("submit_uncertain", False))
+    submit_uncertain = bool(annotations.pop("submit_uncertain", False))
     job.annotations = annotations
-    restore_outcomes(job, snapshot)
+    restore_outcomes(job, snapshot, submit_uncertain)
     return job
