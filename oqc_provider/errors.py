@@ -39,7 +39,7 @@ The tree (each class lives with the layer that raises it)::
     ├── CircuitCancelledError                 oqc_provider.pytket
     ├── PlotDependencyError (ImportError)     oqc_provider.plots: matplotlib is not installed
     ├── FaultPlanError (ValueError)           oqc_provider.emulator.faults: a bad fault plan
-    ├── WorkerStartError (RuntimeError)       oqc_provider.emulator.pool: a simulator process did not start
+    ├── WorkerStartError (RuntimeError)       oqc_provider.emulator.simulation_failures: no simulator process
     ├── ServerStartError (RuntimeError)       oqc_provider.emulator.testing: the served emulator did not start
     └── TaskStoreError (RuntimeError)         oqc_provider.emulator.store: a damaged task database (named)
 
