@@ -11,6 +11,7 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
+import resource
 import statistics
 import tempfile
 import time
@@ -59,6 +60,55 @@ def timed(action: Callable[[], Any]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
+
+
+#: Clock ticks per second of ``/proc/<pid>/stat``'s CPU times.
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds process ``pid`` has used so far (Linux ``/proc``), None when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime: fields 14 and 15
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU seconds of this process, every thread included (Aer's OpenMP pool too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def simulator_pids() -> list[int]:
+    """The pids of this process's simulator processes (none before an emulator starts them)."""
+    from oqc_provider.emulator.pool import shared_pool
+
+    return shared_pool().worker_pids()
+
+
+def timed_with_cpu(
+    action: Callable[[], Any], helpers: Callable[[], list[int]] | None = None
+) -> tuple[float, float]:
+    """Wall seconds and CPU seconds of one call: this process's CPU plus that of the ``helpers``
+    processes (pids read before and after; one started meanwhile counts from its start).
+
+    Load stretches wall time (a neighbour takes a core) far more than CPU time, so the CPU ratio is
+    the steadier measure of what the provider adds on a shared machine.
+    """
+    before = {pid: process_cpu_seconds(pid) or 0.0 for pid in (helpers() if helpers else [])}
+    cpu_started = own_cpu_seconds()
+    started = time.perf_counter()
+    action()
+    wall = time.perf_counter() - started
+    cpu = own_cpu_seconds() - cpu_started
+    for pid in helpers() if helpers else []:
+        now = process_cpu_seconds(pid)
+        if now is not None:
+            cpu += now - before.get(pid, 0.0)
+    return wall, cpu
 
 
 def median_ratio(ours: list[float], theirs: list[float]) -> float:
@@ -113,10 +163,8 @@ def simulator_rss_mb() -> tuple[float, float, int]:
 
     Simulation runs in those processes, so the caller's own ``ru_maxrss`` is not the whole bill.
     """
-    from oqc_provider.emulator.pool import shared_pool
-
     now = peak = 0.0
-    pids = shared_pool().worker_pids()
+    pids = simulator_pids()
     for pid in pids:
         try:
             with open(f"/proc/{pid}/status") as status:

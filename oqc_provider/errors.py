@@ -48,7 +48,7 @@ The tree (each class lives with the layer that raises it)::
     ├── PlotDependencyError (ImportError)     oqc_provider.plots: matplotlib is not installed
     ├── FaultPlanError (ValueError)           oqc_provider.emulator.faults: a bad fault plan
     ├── WindowSpecError (ValueError)          oqc_provider.emulator.windows: a bad execution window
-    ├── WorkerStartError (RuntimeError)       oqc_provider.emulator.pool: a simulator process did not start
+    ├── WorkerStartError (RuntimeError)       oqc_provider.emulator.simulation_failures: no simulator process
     ├── ServerStartError (RuntimeError)       oqc_provider.emulator.testing: the served emulator did not start
     └── TaskStoreError (RuntimeError)         oqc_provider.emulator.store: a damaged task database (named)
 
@@ -124,7 +124,7 @@ DEFINED_IN: dict[str, str] = {
     "PlotDependencyError": "oqc_provider.plots",
     "FaultPlanError": "oqc_provider.emulator.faults",
     "WindowSpecError": "oqc_provider.emulator.windows",
-    "WorkerStartError": "oqc_provider.emulator.pool",
+    "WorkerStartError": "oqc_provider.emulator.simulation_failures",
     "ServerStartError": "oqc_provider.emulator.testing",
     "TaskStoreError": "oqc_provider.emulator.store",
 }

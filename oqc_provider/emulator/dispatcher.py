@@ -33,7 +33,8 @@ from datetime import datetime, timezone
 from oqc_provider.emulator.executor import Outcome, SimulationInterrupted
 from oqc_provider.emulator.frames import ExecutorConfig
 from oqc_provider.emulator.leases import HEARTBEAT_INTERVAL
-from oqc_provider.emulator.pool import SimulationStopped, SimulatorPool, WorkerCrashed, WorkerStartError
+from oqc_provider.emulator.pool import SimulatorPool
+from oqc_provider.emulator.simulation_failures import SimulationStopped, WorkerCrashed, WorkerStartError
 from oqc_provider.emulator.store import TaskRecord, TaskStore
 from oqc_provider.emulator.windows import Windows
 from oqc_provider.qcaas.models import TaskStatus

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -94,13 +95,20 @@ def now_due(state: EmulatorState) -> float:
     return time.time() + max(0.0, state.settings.latency)
 
 
+#: Stands in a document for each value :func:`json_with_raw` writes as it is: random per process, so
+#: no text a client sent (a tag, a config) can contain it.
+_RAW_MARK = f"raw-{uuid.uuid4().hex}-"
+
+
 def json_with_raw(document: dict[str, Any], raw: dict[str, str]) -> bytes:
     """``document`` as JSON (as ``JSONResponse`` writes it), with the entries in ``raw`` written as
     the JSON texts they already are: a task's results go out as stored, never decoded and encoded
-    again (for 1,000 shots of 8 bits that was 2.2 ms of a 2.5 ms read)."""
-
-    def dumps(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-    entries = [f"{dumps(key)}:{raw[key] if key in raw else dumps(value)}" for key, value in document.items()]
-    return ("{" + ",".join(entries) + "}").encode("utf-8")
+    again (for 1,000 shots of 8 bits that was 2.2 ms of a 2.5 ms read). One ``json.dumps`` of the
+    document with a marker in place of each raw value, then the markers replaced (one dump per
+    entry cost 0.1 ms more per read)."""
+    marked = {key: _RAW_MARK + key if key in raw else value for key, value in document.items()}
+    text = json.dumps(marked, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for key, value in raw.items():
+        if key in document:
+            text = text.replace(json.dumps(_RAW_MARK + key), value, 1)
+    return text.encode("utf-8")

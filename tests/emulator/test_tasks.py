@@ -263,3 +263,16 @@ async def test_stats_count_requests_by_route_and_tasks_by_status(api):
     after = (await api.client.get("/_emulator/stats")).json()
     assert after["total_requests"] == 0 and after["task_count"] == 1
     assert info["status"] == "COMPLETED"
+
+
+def test_json_with_raw_writes_stored_json_in_place_and_everything_else_as_json() -> None:
+    import json
+
+    from oqc_provider.emulator.http import json_with_raw
+
+    # A tag that looks like the marker's neighbourhood (quotes, NUL, non-ASCII) stays itself.
+    document = {"id": "t", "tag": 'é"raw-\x00results', "results": None, "metadata": {"a": [1, 2.5]}}
+    text = json_with_raw(document, {"results": '{"c":{"00":5}}', "absent": "[1]"})
+    expected = '{"id":"t","tag":"é\\"raw-\\u0000results","results":{"c":{"00":5}},"metadata":{"a":[1,2.5]}}'
+    assert text == expected.encode()
+    assert json.loads(text) == {**document, "results": {"c": {"00": 5}}}

@@ -138,3 +138,15 @@ def test_bell_on_lucy_simulator_gives_only_00_and_11(batch_counts: Result) -> No
 def test_metadata_survives(batch_memory: Result, circuits: list[QuantumCircuit]) -> None:
     for result, circuit in zip(batch_memory.results, circuits, strict=True):
         assert result.header["metadata"] == circuit.metadata
+
+
+@pytest.mark.parametrize("indices", [(0, 1, 2, 3), (3, 2, 1, 0), (2, 0, 3, 1)])
+def test_count_values_reads_the_first_character_as_the_registers_first_bit(indices: tuple[int, ...]) -> None:
+    from oqc_provider.qiskit.results import count_values
+
+    counts = {"1000": 5, "0110": 7, "1111": 1, "010": 2}  # a short string keeps the bit-by-bit reading
+    expected = {
+        sum(1 << indices[position] for position, character in enumerate(bits) if character == "1"): count
+        for bits, count in counts.items()
+    }
+    assert count_values({"c": counts}, (("c", indices),)) == expected
