@@ -23,7 +23,7 @@ to their own error types and exit codes.
 Example:
     >>> from oqc_provider.engine.job import Job
     >>> job = Job("OPENQASM 2.0;", "qpu:uk:2:d865b5a184")
-    >>> job.last_submit_error = ConnectionError("refused")
+    >>> job.not_sent(ConnectionError("refused"))  # a submission that could not reach the service
     >>> outcome = outcome_of(TimeoutError(), [job], url="http://127.0.0.1:8000", timeout=5.0)
     >>> outcome.end, outcome.done, outcome.total
     (<WaitEnd.NEVER_SENT: 'never sent'>, 0, 1)
