@@ -38,6 +38,7 @@ def _store_finished_jobs(*job_ids: str) -> None:
     asyncio.run(run())
 
 
+@pytest.mark.slow
 def test_a_unique_id_prefix_works_wherever_an_id_does(cli, tmp_path: Path) -> None:
     _store_finished_jobs("5ef973cf-1111-4a4a-8b8b-000000000001", "5ef9aaaa-2222-4a4a-8b8b-000000000002")
     full = "5ef973cf-1111-4a4a-8b8b-000000000001"
@@ -53,6 +54,7 @@ def test_a_unique_id_prefix_works_wherever_an_id_does(cli, tmp_path: Path) -> No
     assert full in done.stdout
 
 
+@pytest.mark.slow
 def test_an_ambiguous_prefix_lists_the_candidates_and_a_missing_one_says_so(cli, tmp_path: Path) -> None:
     ids = ("5ef973cf-1111-4a4a-8b8b-000000000001", "5ef9aaaa-2222-4a4a-8b8b-000000000002")
     _store_finished_jobs(*ids)
@@ -64,6 +66,7 @@ def test_an_ambiguous_prefix_lists_the_candidates_and_a_missing_one_says_so(cli,
     assert not (tmp_path / "x.json").exists()
 
 
+@pytest.mark.slow
 def test_allow_insecure_exists_where_the_plain_http_refusal_suggests_it(cli) -> None:
     remote = ("--url", "http://qcaas.invalid", "--token", "t")
     refused = cli(*remote, "qpus")
@@ -101,6 +104,7 @@ def test_a_refused_token_is_one_sentence_per_thought(cli) -> None:
     assert ".." not in result.stderr, result.stderr
 
 
+@pytest.mark.slow
 def test_the_demo_hints_run_as_printed(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     demo = cli("demo")
     assert demo.exit_code == 0, demo.output

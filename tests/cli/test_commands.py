@@ -80,6 +80,7 @@ def test_calibration_per_qubit_and_per_edge(cli) -> None:
     assert {(e["control"], e["target"]) for e in figures["edges"]} >= {(0, 1), (7, 6)}
 
 
+@pytest.mark.slow
 def test_calibration_plot_writes_a_png(cli, tmp_path: Path) -> None:
     picture = tmp_path / "toshiko.png"
     result = cli("calibration", "Toshiko", "--plot", str(picture))
@@ -92,6 +93,7 @@ def test_calibration_of_an_unknown_qpu(cli) -> None:
 
 
 @pytest.mark.parametrize("text", [BELL_QASM2, BELL_QASM3], ids=["qasm2", "qasm3"])
+@pytest.mark.slow
 def test_run_prints_counts(cli, qasm, text: str) -> None:
     path = qasm("bell.qasm", text)
     table = cli("run", str(path), "--shots", "200", "--seed", "5")
@@ -103,6 +105,7 @@ def test_run_prints_counts(cli, qasm, text: str) -> None:
     assert report["backend"] == "Lucy Simulator" and report["job_id"]
 
 
+@pytest.mark.slow
 def test_run_several_files_as_one_batch_and_a_histogram(cli, qasm, tmp_path: Path) -> None:
     files = [str(qasm("a.qasm", BELL_QASM2)), str(qasm("b.qasm", BELL_QASM3))]
     picture = tmp_path / "counts.png"
@@ -115,6 +118,7 @@ def test_run_several_files_as_one_batch_and_a_histogram(cli, qasm, tmp_path: Pat
     assert listed[0]["circuits"] == 2 and listed[0]["shots"] == 100
 
 
+@pytest.mark.slow
 def test_run_errors_are_one_line(cli, qasm, tmp_path: Path) -> None:
     bell = str(qasm("bell.qasm", BELL_QASM2))
     assert_one_line_error(cli("run", str(tmp_path / "missing.qasm")), "no such file", "missing.qasm")
@@ -139,6 +143,7 @@ def _console_script(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_usage_errors_from_the_console_script_are_one_line(tmp_path: Path) -> None:
     missing = _console_script("run", home=tmp_path)
     assert missing.returncode == 2
@@ -158,6 +163,7 @@ def test_verbose_turns_the_loggers_on(cli) -> None:
     assert "oqc_provider" in result.stderr and "built-in emulator" in result.stderr
 
 
+@pytest.mark.slow
 def test_demo_runs_qiskit_and_pytket_and_says_where_the_jobs_are(cli) -> None:
     result = cli("demo")
     assert result.exit_code == 0, result.output

@@ -74,6 +74,7 @@ def test_showing_a_damaged_entry_names_it(store_with_damage, cli) -> None:
         assert "Traceback" not in shown.output
 
 
+@pytest.mark.slow
 def test_a_damaged_emulator_database_is_named_and_hides_no_saved_result(
     _isolated_provider_home: Path, cli, qasm
 ) -> None:

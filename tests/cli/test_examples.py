@@ -37,12 +37,14 @@ def test_every_guide_has_its_example() -> None:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
+@pytest.mark.slow
 def test_example_runs(example: Path, tmp_path: Path) -> None:
     done = _run([str(example)], tmp_path / "home", tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip(), "an example says what it did"
 
 
+@pytest.mark.slow
 def test_the_demo_needs_no_matplotlib(tmp_path: Path) -> None:
     """The README's first command runs on the base install, where matplotlib is absent."""
     code = "import sys\nsys.modules['matplotlib'] = None\nfrom oqc_provider.cli import main\nmain(['demo'])\n"

@@ -21,6 +21,8 @@ from oqc_provider.emulator.testing import serve_in_thread
 from oqc_provider.engine import CompositeJob, OqcSdk
 from tests.cli.conftest import assert_one_line_error
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

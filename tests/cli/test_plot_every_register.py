@@ -21,6 +21,7 @@ measure q[1] -> flag[0];
 UNDEFINED_GATE = "OPENQASM 2.0;\nqreg q[1];\ncreg c[1];\nfoo q[0];\n"
 
 
+@pytest.mark.slow
 def test_every_register_of_every_file_is_drawn(cli, qasm, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     files = [str(qasm("bell.qasm", BELL_QASM2)), str(qasm("two.qasm", TWO_REGISTERS))]
@@ -33,6 +34,7 @@ def test_every_register_of_every_file_is_drawn(cli, qasm, tmp_path: Path) -> Non
     assert report["plot"] == f"Histograms of 3 register(s) of 2 circuit(s) written to {picture}."
 
 
+@pytest.mark.slow
 def test_a_circuit_without_counts_is_named_as_not_drawn(cli, qasm, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     files = [str(qasm("bell.qasm", BELL_QASM2)), str(qasm("bad.qasm", UNDEFINED_GATE))]

@@ -68,6 +68,7 @@ def _python(code: str, home: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_importing_the_package_and_its_cli_does_not_import_matplotlib(tmp_path: Path) -> None:
     code = (
         "import sys, oqc_provider, oqc_provider.cli, oqc_provider.plots, oqc_provider.engine.progress\n"
@@ -93,6 +94,7 @@ def test_without_matplotlib_a_typed_error_says_what_to_install(tmp_path: Path) -
     assert 'pip install "oqc-provider[plots]"' in done.stdout
 
 
+@pytest.mark.slow
 def test_plot_without_matplotlib_is_a_one_line_error_before_anything_runs(tmp_path: Path) -> None:
     program = tmp_path / "x.qasm"
     program.write_text(X_QASM)

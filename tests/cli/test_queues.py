@@ -32,6 +32,7 @@ def test_qpus_shows_each_queue_and_window(cli, served: str) -> None:
     assert "queue" in table.stdout and f"opens {OPENS:%H:%M} UTC" in table.stdout
 
 
+@pytest.mark.slow
 def test_a_run_outside_its_window_says_so_and_jobs_show_why_it_waits(cli, qasm, served: str) -> None:
     bell = qasm("bell.qasm", BELL_QASM2)
     result = cli(

@@ -38,6 +38,7 @@ def test_unknown_optimisation_names_are_refused(cli, qasm) -> None:
     assert result.exit_code != 0 and "max" in result.output
 
 
+@pytest.mark.slow
 def test_seed_is_sent_to_simulators_only(cli, qasm) -> None:
     bell = str(qasm("bell.qasm", BELL_QASM2))
     hardware = cli("run", bell, "--shots", "20", "--seed", "3", "--qpu", "Lucy", "--json")

@@ -3,6 +3,8 @@ config, recorded in the local job store, and the shots kept reported (QAT drops 
 
 from __future__ import annotations
 
+import pytest
+
 from oqc_provider.engine.store import JobStore
 from oqc_provider.qcaas.compiler_config import CompilerConfig
 from tests.cli.conftest import BELL_QASM2, assert_one_line_error
@@ -13,6 +15,7 @@ def _sent_config(job_id: str) -> CompilerConfig:
     return CompilerConfig.from_json(child.config_json)
 
 
+@pytest.mark.slow
 def test_pre_selection_is_sent_and_the_kept_shots_are_reported(cli, qasm) -> None:
     bell = str(qasm("bell.qasm", BELL_QASM2))
     report = cli.json(

@@ -34,6 +34,7 @@ def sdk_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     return request.param
 
 
+@pytest.mark.slow
 async def test_sdk_default_config_routes_a_ghz_on_uncoupled_qubits(
     served_cli_emulator, sdk_mode, requests_made
 ):

@@ -45,6 +45,7 @@ def _assert_waits_for_the_window(estimates: dict, queued: int) -> None:
 
 
 @pytest.mark.parametrize("v4", [False, True])
+@pytest.mark.slow
 async def test_oqcs_sdk_reads_the_wait_times_and_next_window(
     windowed_emulator: str, v4: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -45,6 +45,7 @@ def test_a_price_not_published_is_unknown_never_zero() -> None:
     assert unlisted.total is None and not unlisted.prices["nowhere"].published
 
 
+@pytest.mark.slow
 def test_qiskit_estimate_is_the_sum_of_the_registry_prices(provider: OQCProvider, served: Served) -> None:
     backend = provider.get_backend("Lucy Simulator")
     circuits = [transpile(bell(), backend, seed_transpiler=1) for _ in range(3)]
@@ -91,6 +92,7 @@ async def test_engine_estimate_is_the_sum_of_the_registry_prices(served: Served)
         assert not prices[LUCY].published
 
 
+@pytest.mark.slow
 def test_cli_estimate_prints_the_sum_and_sends_nothing(
     served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,6 +118,7 @@ def test_cli_estimate_prints_the_sum_and_sends_nothing(
     assert served.submitted() == before
 
 
+@pytest.mark.slow
 def test_cli_qpus_shows_each_qpus_prices(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OQC_URL", served.url)
     monkeypatch.setenv("OQC_AUTHENTICATION_TOKEN", TOKEN)

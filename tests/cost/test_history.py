@@ -9,6 +9,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from qiskit import QuantumCircuit
 from typer.testing import CliRunner
 
@@ -34,6 +35,7 @@ def _bell(provider: OQCProvider) -> QuantumCircuit:
     return bell(provider.get_backend("Lucy Simulator"))
 
 
+@pytest.mark.slow
 def test_a_job_resumed_in_a_new_process_reports_its_cost(served: Served, tmp_path: Path) -> None:
     store = tmp_path / "jobs"
     with OQCProvider(url=served.url, token=TOKEN, job_store=store) as provider:

@@ -142,6 +142,7 @@ def test_max_cost_refuses_a_run_estimated_above_it(
         lucy_sim.run(circuit, shots=100, max_cost="lots")
 
 
+@pytest.mark.slow
 def test_an_unknown_price_is_refused_under_a_budget_unless_allowed(
     provider: OQCProvider, served: Served
 ) -> None:

@@ -27,6 +27,7 @@ async def _physical(api, program: str, **options) -> tuple[dict, list[int]]:  # 
     return info["results"], info["execution_metadata"]["physical_qubit_indices"]
 
 
+@pytest.mark.slow
 async def test_uncoupled_cx_is_routed_by_default_and_refused_under_empty(api):
     program = HEADER + "qreg q[3];\ncreg c[3];\nx q[0];\ncx q[0],q[2];\nmeasure q -> c;\n"
     results, physical = await _physical(api, program, **DEFAULT)
@@ -53,6 +54,7 @@ async def test_placement_moves_a_placed_program_by_default_and_empty_keeps_it(ap
     assert physical == kept
 
 
+@pytest.mark.slow
 async def test_toffoli_and_swap_run_by_default(api):
     toffoli = HEADER + "qreg q[3];\ncreg c[3];\nx q[0];\nx q[1];\nccx q[0],q[1],q[2];\nmeasure q -> c;\n"
     assert (await _physical(api, toffoli, **DEFAULT))[0] == {"c": {"111": 200}}

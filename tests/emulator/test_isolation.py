@@ -13,6 +13,8 @@ import signal
 import time
 from typing import Any
 
+import pytest
+
 from oqc_provider.emulator.store import TaskStore
 from tests.emulator.emulator_helpers import BELL, LUCY_SIM, TERMINAL, Api, config
 
@@ -36,6 +38,7 @@ async def stats(api: Api) -> dict[str, Any]:
     return response.json()
 
 
+@pytest.mark.slow
 async def test_a_task_that_crashes_its_simulator_is_failed_after_two_crashes_and_the_rest_complete(
     make_api,
 ):
@@ -75,6 +78,7 @@ async def test_the_crash_count_survives_a_restart_so_a_poisonous_task_is_not_ret
     assert (await stats(api))["crashes"] == 2  # one before the restart, one after: then never again
 
 
+@pytest.mark.slow
 async def test_killing_simulator_processes_mid_batch_leaves_the_caller_alive_and_the_batch_ends(make_api):
     api = await make_api()
     pool = api_state(api).pool
@@ -152,6 +156,7 @@ def test_an_executor_caps_the_threads_of_its_aer_calls():
     assert Executor(CATALOGUE, calibrations, None).simulator(spec).options.max_parallel_threads == 0
 
 
+@pytest.mark.slow
 def test_a_pool_starts_its_processes_with_their_share_of_the_cores():
     from oqc_provider.emulator.pool import SimulatorPool
 

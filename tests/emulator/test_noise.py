@@ -100,6 +100,7 @@ def _run(check: str, timeout: float = 600) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_every_channel_is_cptp_and_accepted_by_aer() -> None:
     found = _run("channels")
     assert found["Lucy Simulator"] == "noiseless"
@@ -109,6 +110,7 @@ def test_every_channel_is_cptp_and_accepted_by_aer() -> None:
 
 
 @pytest.mark.parametrize("check", ["ghz", "reset"])
+@pytest.mark.slow
 def test_toshiko_runs_wide_ghz_and_resets(check: str) -> None:
     found = _run(check)
     if check == "ghz":

@@ -55,6 +55,7 @@ def test_fixture_devices_match_the_catalogue():
     assert devices["toshiko"]["qubit_count"] == TOSHIKO.qubit_count
 
 
+@pytest.mark.slow
 def test_replay_is_quick(replay: Replay):
     """Under a minute of CPU; the wall-clock bound is looser because CI and dev machines share cores."""
     assert replay.answers, "nothing was replayed"
@@ -64,6 +65,7 @@ def test_replay_is_quick(replay: Replay):
 
 
 @pytest.mark.parametrize("aspect", ["accept", "message", "counts", "shape", "values", "physical_qubits"])
+@pytest.mark.slow
 def test_emulator_agrees_with_qat(replay: Replay, aspect: str):
     """accept: runs/refuses as QAT; message: a refusal carries QAT's reason; counts: same distribution
     (exact when QAT's is one outcome);

@@ -64,6 +64,7 @@ def test_the_fixtures_cover_every_option_and_format():
 @pytest.mark.parametrize(
     "case", AS_LOADED, ids=lambda case: f"{case['program']}-{case['option']}-{case['format']}"
 )
+@pytest.mark.slow
 async def test_the_emulator_does_what_qat_does(api, case):
     cfg = selection_config(FIXTURES["options"][case["option"]], case["format"], FIXTURES["shots"])
     info = await api.run(FIXTURES["programs"][case["program"]], cfg=cfg)
@@ -105,6 +106,7 @@ def test_no_kept_shot_gives_qat_s_empty_results(fmt):
     assert results == expected
 
 
+@pytest.mark.slow
 async def test_pre_selection_drops_the_shots_a_readout_error_fails_on_a_noisy_qpu(api):
     """Lucy's readout error makes some pre-measurements read 1: those shots are dropped."""
     shots = 4000
@@ -123,6 +125,7 @@ async def test_pre_selection_keeps_every_shot_on_a_noiseless_simulator(api):
     assert [len(bit) for bit in info["results"]["c"]] == [300, 300]
 
 
+@pytest.mark.slow
 async def test_raw_pre_selected_shots_are_the_same_shots_in_every_bit(api):
     """A dropped shot goes from every bit's list: Bell readouts stay pairwise equal."""
     info = await api.run(
@@ -153,6 +156,7 @@ async def test_the_emulator_publishes_what_it_accepts(api):
     )
 
 
+@pytest.mark.slow
 async def test_pre_selection_heralds_the_qubits_the_program_uses_wherever_they_are(api):
     """On Toshiko's qubits 18 -> 10: the herald measures those qubits, not the first two."""
     info = await api.run(

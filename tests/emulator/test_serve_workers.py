@@ -10,8 +10,11 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from tests.emulator.emulator_helpers import LUCY_SIM, TERMINAL, config
+
+pytestmark = pytest.mark.slow
 
 #: Not native: the emulator compiles it (Qiskit passes run, and would log at INFO).
 GHZ = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from oqc_provider.devices import CATALOGUE
 from oqc_provider.emulator import EmulatorSettings, serve_in_thread
@@ -22,6 +23,7 @@ async def test_served_emulator_answers_both_modes_with_its_own_urls():
             assert info["status"] == "COMPLETED" and sum(info["results"]["c"].values()) == 100
 
 
+@pytest.mark.slow
 async def test_restart_on_the_same_db_answers_old_tasks_and_finishes_queued_ones(tmp_path):
     db = tmp_path / "emulator.sqlite3"
     with serve_in_thread(EmulatorSettings(db_path=db, latency=0.0)) as url:
@@ -42,6 +44,7 @@ async def test_restart_on_the_same_db_answers_old_tasks_and_finishes_queued_ones
             assert v4["results"] == done["results"]
 
 
+@pytest.mark.slow
 async def test_noisy_toshiko_bell_pair_shows_errors(make_api):
     api = await make_api()
     control, target = CATALOGUE[TOSHIKO].couplings[0]

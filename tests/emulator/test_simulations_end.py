@@ -13,6 +13,8 @@ import signal
 import time
 from typing import Any
 
+import pytest
+
 from oqc_provider.emulator.store import TaskStore
 from tests.emulator.emulator_helpers import BELL, LUCY_SIM, Api, config
 
@@ -47,6 +49,7 @@ async def cancel(api: Api, task_ids: list[str]) -> None:
     assert answer.status_code == 200, answer.text
 
 
+@pytest.mark.slow
 async def test_a_hung_simulation_is_stopped_at_the_time_limit_and_its_neighbours_complete(make_api):
     api = await make_api(hang_marker=HANG, task_time_limit=3.0)
     ids = await submit(api, [HANGING, BELL, BELL])
@@ -84,6 +87,7 @@ async def test_cancelling_a_running_task_kills_its_simulation_and_counts_no_cras
     assert (await api.run(BELL))["status"] == "COMPLETED"
 
 
+@pytest.mark.slow
 async def test_a_task_cancelled_while_its_simulator_hangs_is_not_run_again_after_a_crash(make_api):
     api = await make_api(hang_marker=HANG)
     pool = state(api).pool
@@ -112,6 +116,7 @@ async def test_a_task_cancelled_while_its_simulator_hangs_is_not_run_again_after
     assert (await api.info(neighbour))["status"] == "CANCELLED"
 
 
+@pytest.mark.slow
 async def test_a_simulation_over_the_memory_limit_fails_saying_so_not_as_a_dead_simulator(make_api):
     # 28 qubits in superposition (non-Clifford: a statevector of 4 GiB) under a 3 GiB limit.
     body = "".join(f"sx q[{i}];\nrz(0.1) q[{i}];\n" for i in range(28))

@@ -249,6 +249,7 @@ async def test_oversized_body_is_413(api):
     assert response.status_code == 413
 
 
+@pytest.mark.slow
 async def test_stats_count_requests_by_route_and_tasks_by_status(api):
     await api.client.post("/_emulator/reset-counters")
     info = await api.run(BELL, cfg=config(shots=10))

@@ -110,6 +110,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+@pytest.mark.slow
 async def test_bad_program_fails_with_a_message_naming_the_problem(api, case):
     qpu_id, program, cfg, fragments = CASES[case]
     info = await api.run(program, qpu_id=qpu_id, cfg=cfg)

@@ -51,6 +51,7 @@ def test_windows_for_an_unknown_qpu_name_the_known_ones() -> None:
         create_app(EmulatorSettings(windows={"Nobody": ["09:00-10:00"]}))
 
 
+@pytest.mark.slow
 async def test_a_closed_qpu_keeps_its_tasks_queued_and_reports_its_next_window(make_api) -> None:
     now = datetime.now(timezone.utc).replace(microsecond=0)
     opens, closes = now + timedelta(hours=1), now + timedelta(hours=2)

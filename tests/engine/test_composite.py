@@ -19,6 +19,7 @@ def program_with_x_on(bits: int, width: int = 3) -> str:
     return f'OPENQASM 2.0; include "qelib1.inc"; qreg q[{width}]; creg c[{width}]; {flips}measure q -> c;'
 
 
+@pytest.mark.slow
 async def test_200_programs_complete_with_every_childs_counts(emulator: Emulator) -> None:
     programs = [program_with_x_on(i % 8) for i in range(200)]
     async with emulator.sdk() as sdk:
@@ -37,6 +38,7 @@ async def test_200_programs_complete_with_every_childs_counts(emulator: Emulator
         assert sdk.request_count / 200 <= 1.2, sdk.request_count
 
 
+@pytest.mark.slow
 async def test_batches_stay_under_the_request_limit(emulator: Emulator) -> None:
     padding = "// " + "x" * 2000 + "\n"
     programs = [padding + ONE for _ in range(150)]  # ~300 KB in all: needs several requests
@@ -48,6 +50,7 @@ async def test_batches_stay_under_the_request_limit(emulator: Emulator) -> None:
         assert sum(n for route, n in requests.items() if route.endswith("/tasks/submit")) >= 3, requests
 
 
+@pytest.mark.slow
 async def test_a_composite_keeps_each_childs_error(sdk: OqcSdk) -> None:
     composite = sdk.create_job(program=[ONE, BAD, BELL])
     outputs = await composite.execute(timeout_s=60)
@@ -94,6 +97,7 @@ async def test_cancel_a_composite(make_emulator) -> None:
         assert composite.state is JobState.CANCELLED and composite.progress.cancelled == 4
 
 
+@pytest.mark.slow
 async def test_composite_survives_save_and_load_in_a_new_process(tmp_path: Path) -> None:
     """Run 200 programs, save, then load, inspect and re-execute children in another Python process."""
     served = textwrap.dedent(

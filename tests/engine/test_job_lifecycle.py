@@ -86,6 +86,7 @@ async def test_cancel_never_turns_a_completed_job_into_a_cancelled_one(sdk: OqcS
     assert job.state is JobState.COMPLETED and job.result is not None and job.completed
 
 
+@pytest.mark.slow
 async def test_cancel_while_queued_asks_the_server(make_emulator) -> None:
     emulator = make_emulator(latency=5.0)
     async with emulator.sdk() as sdk:

@@ -23,6 +23,7 @@ def window_in(seconds: float, minutes: float = 10) -> tuple[datetime, datetime]:
     return opens, opens + timedelta(minutes=minutes)
 
 
+@pytest.mark.slow
 async def test_a_job_outside_its_window_stays_queued_says_why_and_runs_when_it_opens(make_emulator):
     # The window opens 4 s after the submit; the first wait gives up after 0.3 s (the margin: 3.7 s).
     opens, closes = window_in(4)

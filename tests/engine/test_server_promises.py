@@ -265,6 +265,7 @@ async def test_a_crash_between_allocation_and_answer_is_resumed_by_asking(make_e
 # --- completion is noticed soon ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_completion_is_noticed_within_ten_percent_of_the_wait(make_emulator) -> None:
     """A 3 s queue: noticed within max(0.3 s, 10 %) of it (once 5.2 s, i.e. 2.2 s late)."""
     emulator = make_emulator(latency=3.0)
@@ -301,6 +302,7 @@ async def test_a_read_error_is_raised_by_refresh_and_changes_nothing(make_emulat
     assert job.state is JobState.SUBMITTED and job.error is None and job.history == []
 
 
+@pytest.mark.slow
 async def test_a_task_that_cannot_be_read_can_still_be_cancelled_and_run_afresh(make_emulator) -> None:
     """The escape hatch for a task the server no longer answers for (purged): cancel() ends it."""
     emulator = make_emulator(latency=5.0)

@@ -47,6 +47,7 @@ def task_count(url: str) -> int:
     return len(response.json())
 
 
+@pytest.mark.slow
 def test_alap_scheduled_ecr_on_toshiko_is_refused_before_sending(provider: OQCProvider, url: str) -> None:
     toshiko = provider.get_backend("Toshiko")
     before = task_count(url)
@@ -73,6 +74,7 @@ def test_preflight_false_sends_it_and_the_service_refusal_comes_back(provider: O
     assert task_count(url) == before + 1
 
 
+@pytest.mark.slow
 def test_on_toshiko_idle_delays_are_left_out_and_the_circuit_goes_as_openqasm2(
     provider: OQCProvider, url: str
 ) -> None:
@@ -104,6 +106,7 @@ def test_alap_scheduled_ecr_on_lucy_runs_as_aer_does(provider: OQCProvider) -> N
 
 
 @pytest.mark.parametrize("name", ["Toshiko", "Lucy Simulator"])
+@pytest.mark.slow
 def test_a_t1_point_runs_on_both_devices(provider: OQCProvider, url: str, name: str) -> None:
     pytest.importorskip("qiskit_experiments")
     backend = provider.get_backend(name)
@@ -127,6 +130,7 @@ def test_a_task_over_128_kib_is_refused_before_sending(provider: OQCProvider, ur
     assert task_count(url) == before
 
 
+@pytest.mark.slow
 def test_pytket_bell_on_toshiko_is_openqasm2_and_runs(url: str, tmp_path: Path) -> None:
     backend = OQCTketBackend("Toshiko", url=url, job_store=tmp_path)
     try:
@@ -144,6 +148,7 @@ def test_pytket_bell_on_toshiko_is_openqasm2_and_runs(url: str, tmp_path: Path) 
         backend.close()
 
 
+@pytest.mark.slow
 def test_cli_refuses_before_sending_and_no_preflight_sends(url: str, tmp_path: Path) -> None:
     cli = Cli()
     program = tmp_path / "bell3.qasm"
@@ -183,6 +188,7 @@ def test_cli_refuses_a_program_wider_than_the_qpu(url: str, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("name", ["Toshiko", "Lucy Simulator"])
+@pytest.mark.slow
 def test_no_program_the_front_ends_write_by_default_is_in_a_refused_class(
     provider: OQCProvider, url: str, tmp_path: Path, name: str
 ) -> None:

@@ -22,6 +22,7 @@ from oqc_provider.qcaas.errors import ConfigurationError, OqcProviderError, Unkn
 from tests.pytket.conftest import bell_circuit
 
 
+@pytest.mark.slow
 def test_ccx_compiled_at_every_level_runs_and_is_right(lucy_sim: OQCTketBackend) -> None:
     circuit = Circuit(3, name="toffoli").X(0).X(1).CCX(0, 1, 2).measure_all()
     compiled = [lucy_sim.get_compiled_circuit(circuit, level) for level in range(4)]
@@ -107,6 +108,7 @@ def test_queued_circuit_can_be_cancelled(slow_lucy: OQCTketBackend) -> None:
         slow_lucy.get_result(handle, timeout=30)
 
 
+@pytest.mark.slow
 def test_get_result_waits_with_a_polling_interval(slow_lucy: OQCTketBackend) -> None:
     handle = slow_lucy.process_circuit(slow_lucy.get_compiled_circuit(bell_circuit()), n_shots=10)
     started = time.monotonic()
@@ -114,6 +116,7 @@ def test_get_result_waits_with_a_polling_interval(slow_lucy: OQCTketBackend) -> 
     assert sum(result.get_counts().values()) == 10 and time.monotonic() - started < 30
 
 
+@pytest.mark.slow
 def test_result_timeout_leaves_the_handle_usable(slow_lucy: OQCTketBackend) -> None:
     handle = slow_lucy.process_circuit(slow_lucy.get_compiled_circuit(bell_circuit()), n_shots=10)
     with pytest.raises(TimeoutError) as info:

@@ -25,6 +25,7 @@ def awkward_circuit() -> Circuit:
 
 @pytest.mark.parametrize("spec", DEVICES, ids=lambda s: s.name)
 @pytest.mark.parametrize("level", [0, 1, 2, 3])
+@pytest.mark.slow
 def test_every_level_makes_any_input_valid(spec: DeviceSpec, level: int) -> None:
     ccx = Circuit(3).X(0).X(1).CCX(0, 1, 2).measure_all()
     for circuit in (ccx, awkward_circuit()):

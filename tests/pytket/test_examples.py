@@ -26,12 +26,14 @@ def test_there_are_examples() -> None:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
+@pytest.mark.slow
 def test_example_runs(example: Path, tmp_path: Path) -> None:
     done = _run([str(example)], tmp_path / "home", tmp_path)
     assert done.returncode == 0, done.stderr
     assert "counts" in done.stdout
 
 
+@pytest.mark.slow
 def test_handles_example_collects_in_a_later_process(tmp_path: Path) -> None:
     script = str(ROOT / "examples" / "pytket_handles.py")
     submitted = _run([script, "submit", "h.txt"], tmp_path / "home", tmp_path)

@@ -98,6 +98,7 @@ def test_the_final_map_measures_the_right_qubits(lucy_sim: OQCTketBackend, level
     assert len(counts) == 2, counts  # q[1], q[2] a Bell pair: both 00 and 11 on q[1], q[2]
 
 
+@pytest.mark.slow
 def test_observable_on_a_compiled_circuit_agrees_with_aer(lucy_sim: OQCTketBackend) -> None:
     """An operator on the logical qubits, moved through final_map, reads the same value as on Aer."""
     aer_backends = pytest.importorskip("pytket.extensions.qiskit")

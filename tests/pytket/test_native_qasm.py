@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from pytket import Bit, Circuit, OpType, Qubit
 from qiskit import qasm2
 from qiskit.circuit.library import ECRGate
@@ -54,6 +55,7 @@ def assert_same_program(circuit: Circuit) -> bool:
     return native_program(circuit, qubits, tuple(circuit.bits), "q", "c") is not None
 
 
+@pytest.mark.slow
 def test_compiled_circuits_are_written_as_pytket_writes_them(lucy_sim: OQCTketBackend) -> None:
     circuits = []
     for seed in range(6):

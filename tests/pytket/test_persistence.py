@@ -21,6 +21,8 @@ from oqc_provider.emulator.testing import serve_in_thread
 from oqc_provider.engine.store import JobStore
 from oqc_provider.pytket import OQCTketBackend
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """

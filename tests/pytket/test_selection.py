@@ -25,6 +25,7 @@ def lucy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OQCTketBackend]:
     app.state.emulator.close()
 
 
+@pytest.mark.slow
 def test_pre_selected_counts_sum_to_the_kept_shots(lucy):
     circuit = lucy.get_compiled_circuit(bell_circuit())
     (handle,) = lucy.process_circuits([circuit], n_shots=3000, pre_selection=True)
@@ -35,6 +36,7 @@ def test_pre_selected_counts_sum_to_the_kept_shots(lucy):
     assert 0.85 * 3000 < kept < 0.98 * 3000, kept
 
 
+@pytest.mark.slow
 def test_without_pre_selection_every_shot_comes_back(lucy):
     circuit = lucy.get_compiled_circuit(bell_circuit())
     (handle,) = lucy.process_circuits([circuit], n_shots=500)

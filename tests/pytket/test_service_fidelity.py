@@ -141,6 +141,7 @@ def test_compiled_circuits_go_with_tket_empty(lucy_sim: OQCTketBackend) -> None:
     ("option", "sent"),
     [("service", None), (None, None), ("two", Tket(tket_optimizations=TketOptimizations.Two))],
 )
+@pytest.mark.slow
 def test_server_side_optimisation_is_opt_in(lucy_sim: OQCTketBackend, option: object, sent: object) -> None:
     compiled = lucy_sim.get_compiled_circuit(Circuit(2).H(0).CX(0, 1).measure_all())
     handle = lucy_sim.process_circuit(compiled, n_shots=20, optimizations=option)
@@ -166,6 +167,7 @@ def test_physical_qubits_with_diagnostics(tmp_path: Any) -> None:
         app.state.emulator.close()
 
 
+@pytest.mark.slow
 def test_seeds_go_to_simulators_only(tmp_path: Any) -> None:
     backend, app = make_backend(tmp_path, seed=1)
     try:

@@ -45,6 +45,7 @@ def aer_and_oqc_counts(lucy_sim: OQCTketBackend) -> list[tuple[Counter, Counter]
 
 
 @pytest.mark.parametrize("index", range(len(SEEDS)))
+@pytest.mark.slow
 def test_counts_agree_with_aer(aer_and_oqc_counts: list[tuple[Counter, Counter]], index: int) -> None:
     ours, aer = aer_and_oqc_counts[index]
     assert sum(ours.values()) == sum(aer.values()) == SHOTS
@@ -57,6 +58,7 @@ def test_counts_agree_with_aer(aer_and_oqc_counts: list[tuple[Counter, Counter]]
         assert ours == aer  # a deterministic circuit: exactly the same outcome
 
 
+@pytest.mark.slow
 def test_the_random_set_is_not_trivial(aer_and_oqc_counts: list[tuple[Counter, Counter]]) -> None:
     spread = [len(aer) for _, aer in aer_and_oqc_counts]
     assert sum(1 for n in spread if n >= 4) >= len(SEEDS) // 2, spread

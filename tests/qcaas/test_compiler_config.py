@@ -169,6 +169,7 @@ def _ids(case: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("case", GRID, ids=[_ids(c) for c in GRID])
+@pytest.mark.slow
 def test_to_json_is_byte_identical_to_compiler_config(case: dict[str, Any]) -> None:
     our_config, their_config = build_pair(**case)
     assert our_config.to_json() == their_config.to_json()
@@ -223,6 +224,7 @@ def test_constructor_defaults_match_compiler_config(ours_factory: Any, theirs_fa
 
 
 @pytest.mark.parametrize("case", GRID, ids=[_ids(c) for c in GRID])
+@pytest.mark.slow
 def test_from_json_of_compiler_config_output_equals_ours(case: dict[str, Any]) -> None:
     our_config, their_config = build_pair(**case)
     decoded = ours.CompilerConfig.from_json(their_config.to_json())

@@ -277,6 +277,7 @@ async def test_a_wrong_token_is_an_authentication_error(emulator: Emulator) -> N
     assert "wrong-token" not in str(info.value)
 
 
+@pytest.mark.slow
 async def test_request_count_matches_the_emulators_stats(emulator: Emulator) -> None:
     before = (await emulator.stats())["total_requests"]
     async with emulator.client() as client:

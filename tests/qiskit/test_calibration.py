@@ -52,6 +52,7 @@ def foreign(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.AS
     app.state.emulator.close()
 
 
+@pytest.mark.slow
 def test_qiskit_target_carries_no_invented_figures(foreign: tuple[httpx.ASGITransport, Path]) -> None:
     transport, store = foreign
     provider = OQCProvider(url="http://service.test", transport=transport, job_store=store)
@@ -99,6 +100,7 @@ def test_emulator_calibration_is_published_with_a_real_date(provider: OQCProvide
     assert "T" in calibration.date
 
 
+@pytest.mark.slow
 def test_unpublished_calibration_draws_grey(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     from oqc_provider.devices import TOSHIKO

@@ -75,6 +75,7 @@ def outcome(action):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("device", sorted(DEVICES))
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
+@pytest.mark.slow
 def test_checking_while_writing_agrees_with_checking_then_writing(device: str, data: st.DataObject) -> None:
     spec, target = DEVICES[device]
     circuit = data.draw(circuits(spec.qubit_count))

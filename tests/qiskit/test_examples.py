@@ -18,6 +18,7 @@ def test_there_are_examples() -> None:
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda path: path.name)
+@pytest.mark.slow
 def test_example_runs(script: Path) -> None:
     env = {
         **os.environ,

@@ -68,6 +68,7 @@ def test_failed_circuits_are_unsuccessful_with_the_server_message(lucy_sim: OQCB
     assert result.results[1].success and result.get_counts("one_register") == {"0": 10}
 
 
+@pytest.mark.slow
 def test_batches_bigger_than_a_request_are_split(lucy_sim: OQCBackend) -> None:
     circuits = []
     for index in range(260):
@@ -102,6 +103,7 @@ def _result_json(job: OQCJob) -> str:
     return json.dumps(data, sort_keys=True, default=str)
 
 
+@pytest.mark.slow
 def test_retrieve_job_in_a_new_process(tmp_path: Path) -> None:
     """Nothing configured: the built-in emulator and the job store live in OQC_PROVIDER_HOME."""
     with OQCProvider() as provider:
@@ -130,6 +132,7 @@ def test_retrieve_job_in_a_new_process(tmp_path: Path) -> None:
     assert output.stdout.strip() == expected
 
 
+@pytest.mark.slow
 def test_job_submitted_in_one_process_finishes_in_another(tmp_path: Path, bell) -> None:
     """A job still queued when its process ends is picked up and finished by a new process."""
     script = (
@@ -157,6 +160,7 @@ def test_job_submitted_in_one_process_finishes_in_another(tmp_path: Path, bell) 
         assert OQCJob.load(path, provider).result(timeout=60).get_counts("x1") == {"10": 40}
 
 
+@pytest.mark.slow
 def test_a_process_that_exits_mid_simulation_leaves_its_tasks_to_the_next(tmp_path: Path) -> None:
     """Tasks still simulating in the in-process emulator when the script exits are not failed:
     the next process's emulator finishes them. (They used to fail with "cannot schedule new

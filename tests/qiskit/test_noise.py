@@ -200,6 +200,7 @@ def _run(runner: object, circuits: dict[str, QuantumCircuit], seed: int) -> dict
 
 
 @pytest.mark.parametrize("name", sorted(PROBES))
+@pytest.mark.slow
 def test_noise_matches_the_target_and_aer_from_backend(provider: OQCProvider, name: str) -> None:
     backend = provider.get_backend(name)
     qubit, edge = PROBES[name]

@@ -87,6 +87,7 @@ def _assert_fewest_requests(transport: CountingTransport, circuits: int) -> None
     assert len(transport.submit_bodies) < circuits / 20
 
 
+@pytest.mark.slow
 def test_a_sampler_sweep_is_one_job_in_the_fewest_requests(counted) -> None:
     provider, transport = counted
     backend = provider.get_backend("Lucy Simulator")
@@ -115,6 +116,7 @@ def test_a_sampler_sweep_is_one_job_in_the_fewest_requests(counted) -> None:
     assert ours[0].data.c.get_counts(0) == {"00": SHOTS}
 
 
+@pytest.mark.slow
 def test_an_estimator_sweep_is_one_job_and_agrees_with_backend_estimator(counted) -> None:
     provider, transport = counted
     backend = provider.get_backend("Lucy Simulator")
@@ -252,6 +254,7 @@ def _child_env(home: Path, url: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("kind", ["sampler", "estimator"])
+@pytest.mark.slow
 def test_a_sweep_killed_mid_wait_is_retrieved_in_a_new_process(tmp_path: Path, kind: str) -> None:
     with serve_in_thread(EmulatorSettings(seed=5, latency=2.0)) as url:
         env = _child_env(tmp_path, url)

@@ -23,6 +23,8 @@ from oqc_provider.emulator import EmulatorSettings, create_app
 from oqc_provider.emulator.testing import serve_in_thread
 from oqc_provider.qiskit import OQCJobTimeoutError, OQCProvider
 
+pytestmark = pytest.mark.slow
+
 WAITING = re.compile(r"^queued \(\d+ tasks? in the QPU's queue\); next window opens \d\d:\d\d UTC, in ")
 
 

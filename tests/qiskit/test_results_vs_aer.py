@@ -102,6 +102,7 @@ def test_memory_matches_aer_layout_and_counts(
         assert all(value.startswith("0x") for value in batch_memory.results[index].data.memory)
 
 
+@pytest.mark.slow
 def test_single_runs_equal_the_batch(
     lucy_sim: OQCBackend, circuits: list[QuantumCircuit], batch_memory: Result
 ) -> None:

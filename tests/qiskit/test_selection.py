@@ -31,6 +31,7 @@ def kept_fraction(backend: OQCBackend, qubits: list[int]) -> float:
     return math.prod(1 - (backend.target["measure"][(q,)].error or 0.0) for q in qubits)
 
 
+@pytest.mark.slow
 def test_pre_selected_counts_sum_to_the_kept_shots_and_the_result_says_so(lucy, bell):
     circuit = transpile(bell, lucy, initial_layout=[0, 1], seed_transpiler=1)
     result = lucy.run(circuit, shots=SHOTS, pre_selection=True).result()
@@ -43,6 +44,7 @@ def test_pre_selected_counts_sum_to_the_kept_shots_and_the_result_says_so(lucy, 
     assert abs(kept - expected) < 5 * math.sqrt(expected * (1 - expected / SHOTS)), (kept, expected)
 
 
+@pytest.mark.slow
 def test_memory_holds_one_entry_per_kept_shot(lucy, bell):
     circuit = transpile(bell, lucy, initial_layout=[0, 1], seed_transpiler=1)
     result = lucy.run(circuit, shots=1000, memory=True, pre_selection=True).result()

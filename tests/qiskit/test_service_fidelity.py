@@ -132,6 +132,7 @@ def test_transpiled_circuits_go_with_tket_empty(provider: OQCProvider, lucy_sim:
         (TketOptimizations.One, Tket(tket_optimizations=TketOptimizations.One)),
     ],
 )
+@pytest.mark.slow
 def test_server_side_optimisation_is_opt_in(
     provider: OQCProvider, lucy_sim: OQCBackend, bell: QuantumCircuit, option: object, sent: object
 ) -> None:
@@ -158,6 +159,7 @@ def test_physical_qubits_are_reported_with_diagnostics(lucy_sim: OQCBackend, bel
     assert "physical_qubits" not in plain.results[0].header
 
 
+@pytest.mark.slow
 def test_seeds_go_to_simulators_only(own_provider: OQCProvider, bell: QuantumCircuit) -> None:
     provider = own_provider
     simulator = provider.get_backend("Lucy Simulator")

@@ -24,6 +24,7 @@ from oqc_provider.run_options import KEEP_LAYOUT
 _DELAY = re.compile(r"^delay\[([0-9.]+)ns\] q\[(\d+)\];$", re.MULTILINE)
 
 
+@pytest.mark.slow
 def test_t1_programs_are_openqasm3_in_ns_on_the_chosen_qubit(provider: OQCProvider) -> None:
     T1 = pytest.importorskip("qiskit_experiments.library").T1
     backend = provider.get_backend("Toshiko")
@@ -48,6 +49,7 @@ def test_t1_programs_are_openqasm3_in_ns_on_the_chosen_qubit(provider: OQCProvid
 
 
 @pytest.mark.parametrize("backend_run", [True, False], ids=["backend_run", "sampler"])
+@pytest.mark.slow
 def test_t1_experiment_fits_the_advertised_t1(provider: OQCProvider, backend_run: bool) -> None:
     T1 = pytest.importorskip("qiskit_experiments.library").T1
     backend = provider.get_backend("Toshiko")

@@ -55,6 +55,7 @@ def noisy_lucy(provider: OQCProvider) -> OQCBackend:
 
 
 @pytest.mark.parametrize("backend_run", [False, True], ids=["sampler", "backend_run"])
+@pytest.mark.slow
 def test_qiskit_experiments_readout_error_matches_the_target(
     noisy_lucy: OQCBackend, backend_run: bool
 ) -> None:

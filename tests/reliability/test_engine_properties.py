@@ -43,6 +43,8 @@ from oqc_provider.qcaas.retry import RetryPolicy
 from tests.engine.client_faults import KINDS, ROUTES, FaultyTransport, Rule
 from tests.reliability.helpers import RESUBMIT_POLICIES, SHOTS, InProcess, program
 
+pytestmark = pytest.mark.slow
+
 #: Two tries per request, quickly: the faults, not the retry budget, are under test.
 QUICK_RETRY = RetryPolicy(max_attempts=2, initial_wait=0.005, max_wait=0.02, max_retry_after=0.05)
 #: Seconds past the deadline a call may return (the issue's bound).

@@ -192,6 +192,7 @@ async def test_kinds_can_be_weighted_and_routes_given_their_own_rates(emulators)
         FaultPlan.parse(rate=0.1, kinds="503:lots")
 
 
+@pytest.mark.slow
 def test_the_cli_serves_faults_and_the_resubmit_policy_from_its_flags():
     flags = ("--fault-rate", "1", "--fault-seed", "5", "--fault-kinds", "503", "--fault-routes", "qpus")
     server, url = serve_cli_emulator(*flags, "--resubmit", "refuse")

@@ -67,6 +67,7 @@ def test_a_live_owners_tasks_are_left_alone_and_a_closed_owners_are_taken_back(t
     other.close()
 
 
+@pytest.mark.slow
 def test_a_dead_process_is_recognised_by_pid_and_start_time(tmp_path):
     import subprocess
     import sys

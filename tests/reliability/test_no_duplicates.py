@@ -48,6 +48,7 @@ def emulators(policy):
         emulator.close()
 
 
+@pytest.mark.slow
 async def test_a_batch_under_thirty_percent_faults_completes_once_each(emulators):
     plan = FaultPlan(rate=0.3, seed=5, kinds=NETWORK_KINDS, slow_seconds=0.01, retry_after=0.01)
     emulator = emulators(faults=plan, seed=3)
@@ -118,6 +119,7 @@ async def test_a_submit_that_never_arrives_keeps_its_ids_and_is_resent_with_them
     assert_ran_once_each(await emulator.stats(), 4)
 
 
+@pytest.mark.slow
 async def test_a_mixed_outcome_marks_only_the_known_ids_submitted(emulators):
     """Two submit requests (one per QPU) fail alike to the client: one landed, one never arrived.
 
@@ -169,6 +171,7 @@ async def test_a_rejection_after_the_server_stored_the_task_does_not_fail_it(emu
     assert_ran_once_each(await emulator.stats(), 1)
 
 
+@pytest.mark.slow
 async def test_every_circuit_runs_once_even_when_no_submit_is_ever_answered(emulators):
     """Every submit answer is lost, half of them after the server stored the tasks."""
     kinds = ("500", "502", "503", "429", "drop")

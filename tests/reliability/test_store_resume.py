@@ -60,6 +60,7 @@ def submits(stats: dict) -> int:
     return sum(n for key, n in stats["requests"].items() if key.endswith("/tasks/submit"))
 
 
+@pytest.mark.slow
 async def test_an_engine_job_is_recorded_with_its_id_and_listed(emulators, tmp_path):
     emulator = emulators()
     store = JobStore(tmp_path / "jobs")
@@ -235,6 +236,7 @@ async def test_polling_survives_an_emulator_restart_on_the_same_database(tmp_pat
     assert stats["submitted_task_count"] == 5
 
 
+@pytest.mark.slow
 async def test_polling_survives_a_cli_emulator_killed_and_restarted(tmp_path):
     """The emulator process dies (SIGKILL) mid-poll; a new one on the same --db finishes the job."""
     db = tmp_path / "cli.sqlite3"
