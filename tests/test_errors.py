@@ -124,6 +124,7 @@ def test_a_subclass_outside_the_tree_keeps_its_own_path() -> None:
         _ = errors.NoSuchError  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_errors_load_in_a_fresh_process() -> None:
     """Unpickling needs only ``oqc_provider.errors``: it imports each error's own module when asked."""
     pickled = pickle.dumps([_instance(name) for name in sorted(DEFINED_IN)])

@@ -33,9 +33,10 @@ def quick_emulator() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def slow_emulator() -> Iterator[str]:
-    """Tasks wait 5 s in the queue, so they are still active when the CLI looks."""
-    with serve_in_thread(EmulatorSettings(seed=11, latency=5.0)) as url:
+def held_emulator() -> Iterator[str]:
+    """Tasks wait 10 minutes in the queue: still active when the CLI looks, however loaded the machine
+    (a 5 s wait did not outlast a loaded machine's subprocess start and CLI calls)."""
+    with serve_in_thread(EmulatorSettings(seed=11, latency=600.0)) as url:
         yield url
 
 
@@ -97,16 +98,18 @@ def test_list_show_result_export_jobs_from_every_front_end(
 
 
 def test_result_refreshes_and_cancel_cancels_jobs_still_running(
-    cli, slow_emulator: str, monkeypatch: pytest.MonkeyPatch
+    cli, held_emulator: str, quick_emulator: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ids = make_jobs("submit", slow_emulator, monkeypatch)
+    held = make_jobs("submit", held_emulator, monkeypatch)
     assert {entry["state"] for entry in cli.json("jobs", "list")} <= {"SUBMITTED", "RUNNING"}
-    assert_one_line_error(cli("jobs", "result", ids["pytket"]), "is still", "--wait")
-    cancelled = cli("jobs", "cancel", ids["pytket"])
+    assert_one_line_error(cli("jobs", "result", held["pytket"]), "is still", "--wait")
+    cancelled = cli("jobs", "cancel", held["pytket"])
     assert cancelled.exit_code == 0, cancelled.output
     assert "CANCELLED" in cancelled.stdout
-    assert cli.json("jobs", "show", ids["pytket"])["state"] == "CANCELLED"
+    assert cli.json("jobs", "show", held["pytket"])["state"] == "CANCELLED"
 
+    # Submitted by a process that did not wait for the result.
+    ids = make_jobs("submit", quick_emulator, monkeypatch)
     report = cli.json("jobs", "result", ids["qiskit"], "--wait", "60")
     assert report["state"] == "COMPLETED"
     assert sum(report["circuits"][0]["counts"]["c"].values()) == 123

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -124,6 +125,7 @@ async def check(case: Scenario, root: Path) -> None:
         emulator.close()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
