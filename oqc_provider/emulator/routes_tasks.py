@@ -265,10 +265,10 @@ async def cancel_many(request: Request, ctx: Ctx) -> Response:
 
 
 ROUTES: list[RouteSpec] = [
+    ("/tasks/{task_id}/all_info", ["GET"], all_info, True),  # first: polling is most requests
     ("/tasks", ["GET", "POST"], tasks_root, True),
     ("/tasks/submit", ["POST"], submit, True),
     ("/tasks/cancel_many", ["POST"], cancel_many, True),
-    ("/tasks/{task_id}/all_info", ["GET"], all_info, True),
     ("/tasks/{task_id}/status", ["GET"], status, True),
     ("/tasks/{task_id}/results", ["GET"], results, True),
     ("/tasks/{task_id}/error", ["GET"], error, True),
