@@ -29,12 +29,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol, TypeVar
 
 from oqc_provider.engine.errors import JobStillActive, SubmissionIncomplete
+from oqc_provider.engine.events import EventPublisher, JobEvent
 from oqc_provider.engine.queues import QUEUE_READ_AFTER, QUEUE_READ_EVERY, QueuedJob, closed_window_text
 from oqc_provider.engine.states import JobState
 from oqc_provider.errors import OqcProviderError
@@ -43,6 +45,8 @@ from oqc_provider.errors import OqcProviderError
 class PolledJob(QueuedJob, Protocol):
     """What polling needs from a job (a :class:`~oqc_provider.engine.job.Job`): a protocol, so
     this module stays below :mod:`.job` (no import circle)."""
+
+    events: EventPublisher
 
     async def refresh(self, *, deadline: float | None = None) -> object:
         """Read the task once."""
@@ -242,6 +246,60 @@ class _QueueWatch:
             logger.info("Reading the queue took longer than %.1f s; skipped this round", limit)
 
 
+@contextmanager
+def _woken_when_one_ends(jobs: Sequence[PolledJob]) -> Iterator[asyncio.Event]:
+    """An event set whenever one of ``jobs`` ends, however it ended: a wait subscribes to the jobs'
+    events, so a job cancelled or read to its end elsewhere (another coroutine, another thread's
+    refresh) ends the wait's sleep at once instead of after the gap."""
+    loop = asyncio.get_running_loop()
+    ended = asyncio.Event()
+
+    def on_event(event: JobEvent) -> None:
+        if event.new_state.is_terminal:
+            loop.call_soon_threadsafe(ended.set)  # a job may be changed from another thread
+
+    stops = [job.events.subscribe(on_event) for job in jobs]
+    try:
+        yield ended
+    finally:
+        for stop in stops:
+            stop()
+
+
+async def _follow(
+    follower: _Follower,
+    watch: _QueueWatch,
+    schedule: PollSchedule,
+    deadline: float | None,
+    started: float,
+    ended: asyncio.Event,
+) -> None:
+    """The polling rounds of :func:`wait_for`, until nothing is pending or the deadline passes."""
+    gap: float | None = None
+    while follower.pending:
+        finished = await follower.round()
+        if follower.expired or not follower.pending:
+            return
+        # Several tasks ending quickens the pace, one holds it, none slows it (within the 10 % rule).
+        gap = schedule.gap(gap, time.monotonic() - started, finished=finished)
+        left = remaining(deadline)
+        if left is not None:
+            if left <= 0:
+                return
+            gap = min(gap, left)
+        ended.clear()
+        if watch.due(follower.pending):
+            await asyncio.gather(_sleep_unless(ended, gap), watch.read(follower.pending, max(gap, 1.0)))
+        else:
+            await _sleep_unless(ended, gap)
+
+
+async def _sleep_unless(ended: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, or less if a followed job ends meanwhile."""
+    with suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(ended.wait(), seconds)
+
+
 async def wait_for(
     jobs: Sequence[PolledJob],
     *,
@@ -277,22 +335,8 @@ async def wait_for(
     )
     started = time.monotonic()
     watch = _QueueWatch(read_queues, started)
-    gap: float | None = None
-    while follower.pending:
-        finished = await follower.round()
-        if follower.expired or not follower.pending:
-            break
-        # Several tasks ending quickens the pace, one holds it, none slows it (within the 10 % rule).
-        gap = schedule.gap(gap, time.monotonic() - started, finished=finished)
-        left = remaining(deadline)
-        if left is not None:
-            if left <= 0:
-                break
-            gap = min(gap, left)
-        if watch.due(follower.pending):
-            await asyncio.gather(asyncio.sleep(gap), watch.read(follower.pending, max(gap, 1.0)))
-        else:
-            await asyncio.sleep(gap)
+    with _woken_when_one_ends(follower.pending) as ended:
+        await _follow(follower, watch, schedule, deadline, started, ended)
     pending = follower.pending
     if unsent and not pending:
         raise SubmissionIncomplete(unsent)

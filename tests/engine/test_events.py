@@ -13,6 +13,7 @@ import pytest
 
 from oqc_provider.engine import CompositeJob, Job, JobEvent, JobEventKind, JobState, SubmissionIncomplete
 from oqc_provider.engine.errors import JobStoreError
+from oqc_provider.engine.polling import PollSchedule
 from oqc_provider.engine.store import JobStore, job_id_of
 from tests.engine.client_faults import Rule
 from tests.engine.conftest import BAD, ONE, Emulator
@@ -187,3 +188,31 @@ def test_a_recorder_that_fails_in_a_group_leaves_every_publisher_recording() -> 
     failing[0] = False
     job.failed(ValueError("refused"))  # outside any group: recorded at once
     assert writes == [-1, 1]
+
+
+class _ToldWhenSleeping(PollSchedule):
+    """A schedule with a long gap that says when a wait is about to sleep it (a wait computes the
+    gap, then sleeps without yielding in between)."""
+
+    def gap(self, previous: float | None, elapsed: float, *, finished: int = 0) -> float:
+        SLEEPING.set()
+        return super().gap(previous, elapsed, finished=finished)
+
+
+SLEEPING = asyncio.Event()
+
+
+async def test_a_wait_wakes_when_a_job_it_follows_ends_elsewhere(make_emulator) -> None:
+    """Waits subscribe to their jobs' events: a cancel from another coroutine ends a wait that is
+    sleeping a 60 s gap at once, not at the next poll (the bound, 10 s, is 6 times under the gap)."""
+    SLEEPING.clear()
+    emulator: Emulator = make_emulator(latency=300.0)  # the task stays queued until cancelled
+    schedule = _ToldWhenSleeping(first=60.0, factor=1.0, longest=60.0, floor=60.0)
+    async with session(emulator, faulty(emulator), poll_schedule=schedule) as sdk:
+        job = sdk.create_job(program=ONE)
+        await job.submit()
+        waiting = asyncio.create_task(job.wait(timeout_s=120))
+        await SLEEPING.wait()  # the wait read the task once and now sleeps its gap
+        await job.cancel()
+        await asyncio.wait_for(waiting, 10)
+    assert job.state is JobState.CANCELLED
