@@ -296,14 +296,19 @@ class OQCJob(JobV1):
         self.composite.save(str(path))
 
     @classmethod
-    def load(cls, path: str | Path, source: ProviderServices | BackendV2) -> OQCJob:
+    def load(cls, path: str | Path, source: ProviderServices | BackendV2 | None = None) -> OQCJob:
         """A job saved with :meth:`save`, attached to a provider (an ``OQCProvider()``, or the backend
         of its QPU or of another); no network call.
 
         Raises:
-            ConfigurationError: the file is not a Qiskit job.
+            ConfigurationError: no provider or backend was given, or the file is not a Qiskit job.
             SnapshotError: the file is not a valid snapshot.
         """
+        if source is None:  # the provider decides where requests go, so the caller names it
+            raise ConfigurationError(
+                f"OQCJob.load({str(path)!r}) needs the provider or backend to attach the job to: "
+                f"OQCJob.load({str(path)!r}, OQCProvider()), or with a backend in place of the provider."
+            )
         snapshot = read_snapshot(Path(path))
         if not isinstance(snapshot, CompositeJobSnapshot) or ANNOTATION_KEY not in snapshot.annotations:
             raise ConfigurationError(f"{path} does not hold a job saved by OQCJob.save().")

@@ -13,6 +13,7 @@ from qiskit import QuantumCircuit, transpile
 from qiskit.providers import JobStatus
 
 from oqc_provider.engine.states import JobState
+from oqc_provider.errors import ConfigurationError
 from oqc_provider.qcaas.compiler_config import ErrorMitigationConfig
 from oqc_provider.qiskit import OQCBackend, OQCJob, OQCJobTimeoutError, OQCProvider
 from oqc_provider.qiskit.job import STATUS_OF_STATE
@@ -88,6 +89,8 @@ def test_save_and_load(lucy_sim: OQCBackend, provider: OQCProvider, tmp_path: Pa
     job.save(tmp_path / "job.json")  # saved while (possibly) still running
     loaded = OQCJob.load(tmp_path / "job.json", provider)
     assert loaded.job_id() == job.job_id()
+    with pytest.raises(ConfigurationError, match=r"needs the provider or backend.*OQCProvider\(\)"):
+        OQCJob.load(tmp_path / "job.json")  # the provider decides where requests go: it is named
     assert loaded.result(timeout=60).to_dict()["results"] == job.result(timeout=60).to_dict()["results"]
 
 
