@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from pytket import Circuit
+from pytket.backends import ResultHandle
 from qiskit import QuantumCircuit, transpile
 from typer.testing import CliRunner
 
@@ -37,6 +38,7 @@ from oqc_provider.pytket import (
     TaskUnknownError,
 )
 from oqc_provider.qiskit import (
+    OQCJob,
     OQCJobNotSentError,
     OQCProvider,
     OQCServiceUnreachableError,
@@ -126,14 +128,20 @@ def test_an_emulator_killed_before_submission_says_never_sent(servers, monkeypat
     tket.close()
 
 
-def test_an_in_memory_emulator_restarted_says_the_task_is_unknown(servers, tmp_path, monkeypatch) -> None:
-    server, url = serve_cli_emulator("--latency", "600")  # tasks stay queued, in memory only
-    servers.append(server)
+def _queued_on_both(url: str) -> tuple[OQCJob, OQCTketBackend, ResultHandle]:
+    """A Qiskit job queued on the service at ``url``, and a pytket circuit sent to it."""
     backend = OQCProvider(url=url).get_backend("Lucy Simulator")
     job = backend.run(transpile(_flip(), backend), shots=10)
     poll_until(lambda: job.status().name == "QUEUED", 60, "the Qiskit job to be queued")
     tket = OQCTketBackend("Lucy Simulator", url=url)
     handle = tket.process_circuit(tket.get_compiled_circuit(Circuit(1, 1).X(0).Measure(0, 0)), n_shots=10)
+    return job, tket, handle
+
+
+def test_an_in_memory_emulator_restarted_says_the_task_is_unknown(servers, tmp_path, monkeypatch) -> None:
+    server, url = serve_cli_emulator("--latency", "600")  # tasks stay queued, in memory only
+    servers.append(server)
+    job, tket, handle = _queued_on_both(url)
     bell = tmp_path / "flip.qasm"
     bell.write_text(QASM)
     queued = _cli(url, "run", str(bell), "--timeout", "0.5", "--json", "--no-progress")
@@ -174,11 +182,7 @@ def test_a_purged_task_says_the_task_is_unknown(servers, tmp_path) -> None:
     database = tmp_path / "emulator.sqlite3"
     server, url = serve_cli_emulator("--db", str(database), "--latency", "600")
     servers.append(server)
-    backend = OQCProvider(url=url).get_backend("Lucy Simulator")
-    job = backend.run(transpile(_flip(), backend), shots=10)
-    poll_until(lambda: job.status().name == "QUEUED", 60, "the Qiskit job to be queued")
-    tket = OQCTketBackend("Lucy Simulator", url=url)
-    handle = tket.process_circuit(tket.get_compiled_circuit(Circuit(1, 1).X(0).Measure(0, 0)), n_shots=10)
+    job, tket, handle = _queued_on_both(url)
 
     _purge(database)  # as QCaaS scrubs tasks after their retention period
 
