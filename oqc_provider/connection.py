@@ -25,9 +25,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from oqc_provider import settings
-from oqc_provider.qcaas.client import QcaasClient, ServerMode, is_loopback
+from oqc_provider.qcaas.client import QcaasClient, ServerMode
 from oqc_provider.qcaas.errors import ConfigurationError
 from oqc_provider.qcaas.retry import RetryPolicy
+from oqc_provider.qcaas.urls import is_loopback
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

@@ -71,7 +71,7 @@ class TaskRecord:
     due_at: float | None
     results: Any
     task_error: dict[str, Any] | None
-    execution_metadata: dict[str, Any] | None
+    execution_metadata: Any  # a dict, or its JSON text when read with decode_results=False
     timings: dict[str, float]
 
 
@@ -106,8 +106,9 @@ def loads(text: str | None) -> Any:
 
 
 def record_of(row: tuple[Any, ...], decode_results: bool = True) -> TaskRecord:
-    """The record of a ``COLUMNS`` row; ``decode_results=False`` leaves ``results`` as its stored JSON
-    text (to send on as it is)."""
+    """The record of a ``COLUMNS`` row; ``decode_results=False`` leaves ``results`` and
+    ``execution_metadata`` as their stored JSON texts (to send on as they are: the metadata holds
+    the program run, kilobytes a poll would otherwise decode and encode again)."""
     return TaskRecord(
         id=row[0],
         qpu_id=row[1],
@@ -120,7 +121,7 @@ def record_of(row: tuple[Any, ...], decode_results: bool = True) -> TaskRecord:
         due_at=row[8],
         results=loads(row[9]) if decode_results else row[9],
         task_error=loads(row[10]),
-        execution_metadata=loads(row[11]),
+        execution_metadata=loads(row[11]) if decode_results else row[11],
         timings=json.loads(row[12]),
     )
 

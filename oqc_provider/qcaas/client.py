@@ -21,7 +21,6 @@ Example (against the built-in emulator, mounted in-process):
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
@@ -34,7 +33,7 @@ import httpx
 from pydantic import BaseModel
 
 from oqc_provider._version import __version__
-from oqc_provider.qcaas._http import RequestSender
+from oqc_provider.qcaas._http import QcaasHttpClient, RequestSender
 from oqc_provider.qcaas.errors import (
     ConfigurationError,
     ProtocolError,
@@ -63,6 +62,7 @@ from oqc_provider.qcaas.models import (
     VersionInfo,
 )
 from oqc_provider.qcaas.retry import RetryPolicy
+from oqc_provider.qcaas.urls import INSECURE_CLI_HINT, in_process, is_loopback, normalise_base_url
 from oqc_provider.settings import ENTRA_ENABLED, QCAAS_V4
 
 logger = logging.getLogger("oqc_provider.qcaas")
@@ -83,42 +83,6 @@ class ServerMode(str, Enum):
         ``environ`` defaults to ``os.environ``.
         """
         return cls.V4 if QCAAS_V4.read(environ) or ENTRA_ENABLED.read(environ) else cls.LEGACY
-
-
-#: How the command line says ``allow_insecure=True`` (``oqc-provider``'s option, on any command).
-INSECURE_CLI_HINT = "on the command line: --allow-insecure"
-
-
-def is_loopback(url: str) -> bool:
-    """Whether ``url`` points at this machine (localhost, 127.0.0.0/8, ::1)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def normalise_base_url(url: str, *, allow_insecure: bool = False, in_process: bool = False) -> str:
-    """Validate a base URL: http(s) only, trailing slashes stripped, https unless loopback.
-
-    Raises:
-        ConfigurationError: the URL is malformed, or plain http to a remote host without
-            ``allow_insecure``, which would send the token in clear text.
-    """
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(
-            f"QCaaS URL {url!r} must look like https://host[:port][/path], its scheme included "
-            "(http://127.0.0.1:PORT for an emulator served on this machine)."
-        )
-    if parts.scheme == "http" and not (allow_insecure or in_process or is_loopback(url)):
-        raise ConfigurationError(
-            f"Refusing plain http to the remote host {parts.hostname!r}: the token would travel unencrypted. "
-            f"Use https, or pass allow_insecure=True ({INSECURE_CLI_HINT}) if you really mean it."
-        )
-    return url.strip().rstrip("/")
 
 
 class QcaasClient:
@@ -146,7 +110,7 @@ class QcaasClient:
         retry: RetryPolicy | None = None,
         allow_insecure: bool = False,
     ) -> None:
-        self.url = normalise_base_url(url, allow_insecure=allow_insecure, in_process=_in_process(transport))
+        self.url = normalise_base_url(url, allow_insecure=allow_insecure, in_process=in_process(transport))
         self.mode = ServerMode(mode) if mode is not None else ServerMode.from_env()
         self.__token = token  # name-mangled and never rendered: see __repr__
         self._allow_insecure = allow_insecure
@@ -158,6 +122,7 @@ class QcaasClient:
         self._requests_before = 0  # sent through connection pools already closed
         self._retries_before = 0
         self._qpu_urls: dict[str, str] = {}
+        self._safe_bases: set[str] = set()  # registry URLs the plain-http rule has passed
         self.server_version: str | None = None
 
     def __repr__(self) -> str:
@@ -179,7 +144,7 @@ class QcaasClient:
             ProtocolError: something answered, but not a QCaaS service.
         """
         if self._http is None:
-            self._http = httpx.AsyncClient(
+            self._http = QcaasHttpClient(
                 base_url=self.url,
                 transport=self._transport,
                 timeout=self._timeout,
@@ -458,8 +423,10 @@ class QcaasClient:
             raise UnknownQpuError(
                 f"Invalid qpu_id: {qpu_id!r} is not an active QPU here (active: {known})."
             ) from None
+        if base in self._safe_bases:
+            return base + suffix
         if urlsplit(base).scheme == "http" and not (
-            self._allow_insecure or _in_process(self._transport) or is_loopback(base)
+            self._allow_insecure or in_process(self._transport) or is_loopback(base)
         ):
             # The registry, not the user, chose this URL: never let it downgrade the token to clear text.
             raise ConfigurationError(
@@ -467,15 +434,8 @@ class QcaasClient:
                 f"the token unencrypted. Pass allow_insecure=True ({INSECURE_CLI_HINT}) "
                 "if you really mean it."
             )
+        self._safe_bases.add(base)  # checked once per URL the registry gives, not per request
         return base + suffix
-
-
-def _in_process(transport: httpx.AsyncBaseTransport | None) -> bool:
-    """Whether requests never reach a network (an ASGI app or a mock), so plain http is harmless.
-
-    Any other transport (e.g. ``httpx.AsyncHTTPTransport(retries=3)``) does go out on the wire.
-    """
-    return isinstance(transport, httpx.ASGITransport | httpx.MockTransport)
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

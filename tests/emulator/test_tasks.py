@@ -277,3 +277,29 @@ def test_json_with_raw_writes_stored_json_in_place_and_everything_else_as_json()
     expected = '{"id":"t","tag":"é\\"raw-\\u0000results","results":{"c":{"00":5}},"metadata":{"a":[1,2.5]}}'
     assert text == expected.encode()
     assert json.loads(text) == {**document, "results": {"c": {"00": 5}}}
+
+
+#: The keys of an ``all_info`` document (protocol §1.5), in every status.
+ALL_INFO_KEYS = {"id", "qpu_id", "status", "tag", "created_at", "config", "results", "task_error",
+                 "execution_metadata", "metadata", "timings"}  # fmt: skip
+
+
+async def test_all_info_in_every_status_has_the_protocol_keys_and_reads_as_task_info(make_api):
+    """The emulator writes ``all_info`` by hand (not through the client's model): in each status
+    the document has exactly the protocol's keys, and the client's ``TaskInfo`` reads it back
+    unchanged."""
+    from oqc_provider.qcaas.models import TaskInfo
+
+    api = await make_api()
+    allocated = await api.client.post("/d865b5a184/tasks", json={"qpu_id": LUCY_SIM, "task_count": 1})
+    created = allocated.json()[0]
+    completed = await api.run(BELL, cfg=config(shots=10, metrics=MetricsType.OptimizedCircuit))
+    failed = await api.run(BELL.replace("qreg q[2]", "qreg q[40]"))  # wider than the device
+    documents = [await api.info(created), completed, failed]
+    assert [d["status"] for d in documents] == ["CREATED", "COMPLETED", "FAILED"]
+    for document in documents:
+        assert set(document) == ALL_INFO_KEYS
+        assert TaskInfo.model_validate(document).model_dump(mode="json") == document
+    assert completed["execution_metadata"]["optimized_circuit"] == BELL
+    assert failed["task_error"]["error_code"] and failed["task_error"]["error_message"]
+    assert failed["results"] is None and failed["execution_metadata"] == {}

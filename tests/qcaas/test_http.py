@@ -393,3 +393,20 @@ async def test_server_messages_are_logged(
         "QCaaS says: Maintenance on Sunday": logging.INFO,
         "QCaaS says: Warning: v3 API is deprecated": logging.WARNING,
     }
+
+
+# --- cookies -------------------------------------------------------------------------------------
+
+
+async def test_a_cookie_a_load_balancer_sets_is_sent_back_and_answers_without_one_keep_it(
+    fake: FakeQcaas, make_client: MakeClient
+) -> None:
+    """The client skips the cookie jar for answers that set no cookie (a poll's CPU), but a
+    sticky-session cookie set by something in front of QCaaS still goes back on later requests."""
+    sticky = httpx.Response(200, json=INFO_BODY, headers={"Set-Cookie": "lb=node-7; Path=/"})
+    fake.on("GET", ALL_INFO, json_response(200, INFO_BODY), sticky, json_response(200, INFO_BODY))
+    async with make_client() as client:
+        for _ in range(4):
+            await client.get_task(QPU_ID, TASK_ID)
+    polls = fake.sent("GET", ALL_INFO)
+    assert [request.headers.get("cookie") for request in polls] == [None, None, "lb=node-7", "lb=node-7"]
