@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,6 @@ _LEGACY_PATH = re.compile(r"^/(admin(/|$)|[0-9a-fA-F]{10}/)")
 # checks the result size again once it has parsed the program, and its memory limit bounds the rest.
 # Keywords are found first, with a pattern that starts with one character class (an alternation of whole
 # declarations is tried at every position), then each declaration is read from where its keyword ends.
-_KEYWORD = re.compile(r"[qcb](?:reg|ubit|it)\b")
 _REGISTER_SIZE = re.compile(r"\s+[A-Za-z_]\w*\s*\[\s*([0-9_]+)\s*\]")
 _QASM3_SIZE = re.compile(r"\s*(?:\[\s*([0-9_]+)\s*\])?\s+[A-Za-z_]\w*\s*[;=]")
 _QUANTUM = {"qreg": True, "qubit": True, "creg": False, "bit": False}
@@ -71,6 +71,19 @@ class DeclaredSizes:
     bits: int
 
 
+def _keywords(program: str) -> Iterator[tuple[int, str]]:
+    """Where each declaration keyword (``qreg``, ``creg``, ``qubit``, ``bit``) stands as a whole word
+    at its end, by plain substring search: a regex tried at every ``q`` and ``c`` of a program
+    (each operand is ``q[i]``) cost a submit about 50 instructions per character."""
+    for keyword in _QUANTUM:
+        at = program.find(keyword)
+        while at != -1:
+            end = at + len(keyword)
+            if end == len(program) or not (program[end].isalnum() or program[end] == "_"):
+                yield at, keyword
+            at = program.find(keyword, at + 1)
+
+
 def declared_sizes(program: str) -> DeclaredSizes:
     """The qubits and classical bits a program declares (literal sizes only).
 
@@ -80,13 +93,12 @@ def declared_sizes(program: str) -> DeclaredSizes:
     DeclaredSizes(qubits=50000000, bits=1)
     """
     qubits = bits = 0
-    for keyword in _KEYWORD.finditer(program):
-        quantum = _QUANTUM.get(keyword.group())
-        at = keyword.start()
-        if quantum is None or (at > 0 and (program[at - 1].isalnum() or program[at - 1] in "_$")):
-            continue  # "cubit", "qbit", or part of a longer name
-        pattern = _REGISTER_SIZE if keyword.group().endswith("reg") else _QASM3_SIZE
-        declaration = pattern.match(program, keyword.end())
+    for at, keyword in _keywords(program):
+        quantum = _QUANTUM[keyword]
+        if at > 0 and (program[at - 1].isalnum() or program[at - 1] in "_$"):
+            continue  # part of a longer name ("bit" in "qubit" too)
+        pattern = _REGISTER_SIZE if keyword.endswith("reg") else _QASM3_SIZE
+        declaration = pattern.match(program, at + len(keyword))
         if declaration is None:
             continue
         try:
