@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -252,11 +253,16 @@ def _woken_when_one_ends(jobs: Sequence[PolledJob]) -> Iterator[asyncio.Event]:
     events, so a job cancelled or read to its end elsewhere (another coroutine, another thread's
     refresh) ends the wait's sleep at once instead of after the gap."""
     loop = asyncio.get_running_loop()
+    loop_thread = threading.get_ident()
     ended = asyncio.Event()
 
     def on_event(event: JobEvent) -> None:
-        if event.new_state.is_terminal:
-            loop.call_soon_threadsafe(ended.set)  # a job may be changed from another thread
+        if not event.new_state.is_terminal:
+            return
+        if threading.get_ident() == loop_thread:  # most ends: this wait's own reads, no wake-up needed
+            ended.set()
+        else:  # a job changed from another thread: wake the loop through its self-pipe
+            loop.call_soon_threadsafe(ended.set)
 
     stops = [job.events.subscribe(on_event) for job in jobs]
     try:
