@@ -59,10 +59,15 @@ from qiskit.transpiler import Target
 
 from oqc_provider.devices import DeviceSpec
 from oqc_provider.errors import OqcProviderError
-from oqc_provider.qiskit.native_qasm import Allowed, has_delay, nanoseconds_of, native_program
+from oqc_provider.qiskit.native_qasm import (
+    BOOKKEEPING,
+    Allowed,
+    has_delay,
+    nanoseconds_of,
+    native_program,
+    operation_names,
+)
 
-#: Operations that are bookkeeping, never checked against the Target.
-_BOOKKEEPING = frozenset({"barrier"})
 _IDENTIFIER = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 #: Names a register may not take in OpenQASM 2 (keywords, qelib1 and device gates).
 _RESERVED_WORDS = (
@@ -196,7 +201,7 @@ def check_circuit(
     measured: set[int] = set()
     for instruction in circuit.data if data is None else data:
         name = instruction.operation.name
-        if name in _BOOKKEEPING:
+        if name in BOOKKEEPING:
             continue
         qubits = tuple(qubit_index[q] for q in instruction.qubits)
         if isinstance(instruction.operation, ControlFlowOp) or _condition(instruction.operation):
@@ -286,15 +291,16 @@ def to_wire(
     :mod:`oqc_provider.qiskit.native_qasm`; anything else, or ``native=False``, goes through
     ``qiskit.qasm2.dumps`` / ``qiskit.qasm3.dumps``. Both give the same program (tests parse and
     compare them).
-    ``data``: ``list(circuit.data)``, if the caller already made it (see :func:`check_circuit`).
+    ``data``: the instructions to write, if not all of the circuit's (idle delays left out: see
+    :func:`checked_wire`).
     """
-    instructions = list(circuit.data) if data is None else data  # read twice: build its objects once
-    registers, openqasm = _registers(circuit, instructions)
+    registers, openqasm = _registers(circuit, data)
     if native:
-        program = _native(circuit, dt, instructions, registers)
+        program = _native(circuit, dt, data, registers)
         if program is not None:
             return WireProgram(program, tuple(registers), openqasm)
     label = circuit_label(circuit, index)
+    instructions = list(circuit.data) if data is None else data
     program = _dumps(circuit, dt, label, registers, openqasm, instructions)
     return WireProgram(program, tuple(registers), openqasm)
 
@@ -349,15 +355,19 @@ def checked_wire(
     Raises:
         CircuitValidationError: as :func:`check_circuit`.
     """
-    instructions = list(circuit.data)
-    if drop_idle_delays and has_delay(instructions):
+    # Instruction objects are built only where needed: the fast path reads the circuit once.
+    instructions: list[CircuitInstruction] | None = None
+    if drop_idle_delays and "delay" in operation_names(circuit):
+        instructions = list(circuit.data)
         instructions = without_idle_delays(circuit, instructions) or instructions
-    if circuit.num_qubits <= target.num_qubits and not circuit.parameters:
+    if circuit.num_qubits <= target.num_qubits and not circuit.num_parameters:
         registers, openqasm = _registers(circuit, instructions)
         check = (_support(target), not spec.supports_mid_circuit_measurement)
         program = _native(circuit, spec.dt, instructions, registers, check)
         if program is not None:
             return WireProgram(program, tuple(registers), openqasm)
+    if instructions is None:
+        instructions = list(circuit.data)
     check_circuit(circuit, target, spec, index, instructions)
     return to_wire(circuit, spec.dt, index, data=instructions)
 
@@ -365,11 +375,12 @@ def checked_wire(
 def _native(
     circuit: QuantumCircuit,
     dt: float | None,
-    instructions: Sequence[CircuitInstruction],
+    instructions: Sequence[CircuitInstruction] | None,
     registers: Sequence[tuple[str, tuple[int, ...]]],
     check: tuple[Allowed, bool] | None = None,
 ) -> str | None:
-    """The fast writer's program for ``circuit`` laid out in ``registers``, or None."""
+    """The fast writer's program for ``circuit`` (or ``instructions`` of it) laid out in ``registers``,
+    or None."""
     clbit_names = {
         clbit: f"{name}[{position}]" for name, indices in registers for position, clbit in enumerate(indices)
     }
@@ -378,10 +389,12 @@ def _native(
 
 
 def _registers(
-    circuit: QuantumCircuit, instructions: Sequence[CircuitInstruction]
+    circuit: QuantumCircuit, instructions: Sequence[CircuitInstruction] | None
 ) -> tuple[list[tuple[str, tuple[int, ...]]], int]:
-    """The program's classical registers (name, clbit indices) and its OpenQASM version."""
-    openqasm = 3 if has_delay(instructions) else 2
+    """The program's classical registers (name, clbit indices) and its OpenQASM version (for
+    ``instructions`` of the circuit, or all of it)."""
+    delays = "delay" in operation_names(circuit) if instructions is None else has_delay(instructions)
+    openqasm = 3 if delays else 2
     reserved = _RESERVED_QASM3 if openqasm == 3 else _RESERVED
     taken: set[str] = set()
     covered: set[int] = set()
