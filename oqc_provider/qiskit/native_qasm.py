@@ -79,6 +79,7 @@ def native_program(
     *,
     dt: float | None = None,
     check: tuple[Allowed, bool] | None = None,
+    names: Collection[str] | None = None,
 ) -> str | None:
     """The program of ``circuit`` (OpenQASM 3 if it has a delay, else 2), or ``None`` if it is not in
     the native gate set.
@@ -94,15 +95,16 @@ def native_program(
             does not list, or, with ``no_reuse``, a qubit used after it was measured. The caller
             then runs the full check, which explains the problem (one pass instead of two: this
             is most of the provider's own time per circuit).
+        names: the names of the operations written (:func:`operation_names`), if the caller has them.
     """
     if not circuit.num_qubits:
         return None
     if data is None:
         instructions: Iterable[CircuitInstruction] = circuit.data
-        names: Collection[str] = operation_names(circuit)
+        names = operation_names(circuit) if names is None else names
     else:
         instructions = data = list(data)
-        names = {instruction.name for instruction in data}
+        names = {instruction.name for instruction in data} if names is None else names
     allowed, no_reuse = check if check is not None else (None, False)
     if allowed is not None and any(name not in allowed for name in names if name not in BOOKKEEPING):
         return None
@@ -113,10 +115,11 @@ def native_program(
     measured: set[object] = set()
     body: list[str] = []
     write = body.append
+    has_c_if = _HAS_C_IF
     for instruction in instructions:
         name = instruction.name
         qubits = instruction.qubits
-        if _HAS_C_IF and getattr(instruction.operation, "_condition", None) is not None:
+        if has_c_if and getattr(instruction.operation, "_condition", None) is not None:
             return None
         text = known.get((name, qubits))
         if text is None:
@@ -125,7 +128,11 @@ def native_program(
                 return None
         if measured and no_reuse and name != "barrier" and not measured.isdisjoint(qubits):
             return None
-        if name == "rz":
+        # Most frequent first. Qiskit's own sx, x and ecr have no parameters; a custom gate of the
+        # same name with parameters is not native.
+        if name in _PLAIN and (instruction.is_standard_gate() or not instruction.params):
+            write(text)  # the whole line
+        elif name == "rz":
             angle = instruction.params[0]
             written = angles.get(angle) if type(angle) is float and angle else None
             if written is None:
@@ -144,10 +151,10 @@ def native_program(
             if nanoseconds is None:
                 return None
             write(f"delay[{qasm3_nanoseconds(nanoseconds)}] {text};\n")
-        elif name == "barrier" or not instruction.params:  # sx, x, ecr, reset: the whole line is known
+        elif name == "barrier":
             write(text)
         else:
-            return None  # a custom gate named like a native one
+            return None  # a custom gate named like a native one, with parameters
     if qasm3:
         declarations = [HEADER_QASM3, f"qubit[{circuit.num_qubits}] q;\n"]
         declarations.extend(f"bit[{size}] {name};\n" for name, size in registers)
@@ -223,11 +230,6 @@ def _learn_angle(angle: object) -> str | None:
 def operation_names(circuit: QuantumCircuit) -> Collection[str]:
     """The names of the operations in ``circuit``, read in one call (no instruction objects built)."""
     return circuit.count_ops().keys()
-
-
-def has_delay(instructions: Iterable[CircuitInstruction]) -> bool:
-    """Whether a circuit waits anywhere: then it is written as OpenQASM 3 (see the module's docstring)."""
-    return any(instruction.name == "delay" for instruction in instructions)
 
 
 def nanoseconds_of(operation: object, dt: float | None) -> Decimal | None:

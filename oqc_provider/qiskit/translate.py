@@ -42,7 +42,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from qiskit import qasm2, qasm3
@@ -62,7 +62,6 @@ from oqc_provider.errors import OqcProviderError
 from oqc_provider.qiskit.native_qasm import (
     BOOKKEEPING,
     Allowed,
-    has_delay,
     nanoseconds_of,
     native_program,
     operation_names,
@@ -294,9 +293,10 @@ def to_wire(
     ``data``: the instructions to write, if not all of the circuit's (idle delays left out: see
     :func:`checked_wire`).
     """
-    registers, openqasm = _registers(circuit, data)
+    names = _names(circuit, data)
+    registers, openqasm = _registers(circuit, names)
     if native:
-        program = _native(circuit, dt, data, registers)
+        program = _native(circuit, dt, data, registers, names=names)
         if program is not None:
             return WireProgram(program, tuple(registers), openqasm)
     label = circuit_label(circuit, index)
@@ -361,9 +361,10 @@ def checked_wire(
         instructions = list(circuit.data)
         instructions = without_idle_delays(circuit, instructions) or instructions
     if circuit.num_qubits <= target.num_qubits and not circuit.num_parameters:
-        registers, openqasm = _registers(circuit, instructions)
+        names = _names(circuit, instructions)
+        registers, openqasm = _registers(circuit, names)
         check = (_support(target), not spec.supports_mid_circuit_measurement)
-        program = _native(circuit, spec.dt, instructions, registers, check)
+        program = _native(circuit, spec.dt, instructions, registers, check, names)
         if program is not None:
             return WireProgram(program, tuple(registers), openqasm)
     if instructions is None:
@@ -378,6 +379,7 @@ def _native(
     instructions: Sequence[CircuitInstruction] | None,
     registers: Sequence[tuple[str, tuple[int, ...]]],
     check: tuple[Allowed, bool] | None = None,
+    names: Collection[str] | None = None,
 ) -> str | None:
     """The fast writer's program for ``circuit`` (or ``instructions`` of it) laid out in ``registers``,
     or None."""
@@ -385,22 +387,34 @@ def _native(
         clbit: f"{name}[{position}]" for name, indices in registers for position, clbit in enumerate(indices)
     }
     sizes = [(name, len(indices)) for name, indices in registers]
-    return native_program(circuit, clbit_names, sizes, instructions, dt=dt, check=check)
+    return native_program(circuit, clbit_names, sizes, instructions, dt=dt, check=check, names=names)
+
+
+def _names(circuit: QuantumCircuit, instructions: Sequence[CircuitInstruction] | None) -> Collection[str]:
+    """The names of the operations in ``instructions`` of the circuit, or in all of it."""
+    if instructions is None:
+        return operation_names(circuit)
+    return {instruction.name for instruction in instructions}
 
 
 def _registers(
-    circuit: QuantumCircuit, instructions: Sequence[CircuitInstruction] | None
+    circuit: QuantumCircuit, names: Collection[str]
 ) -> tuple[list[tuple[str, tuple[int, ...]]], int]:
-    """The program's classical registers (name, clbit indices) and its OpenQASM version (for
-    ``instructions`` of the circuit, or all of it)."""
-    delays = "delay" in operation_names(circuit) if instructions is None else has_delay(instructions)
-    openqasm = 3 if delays else 2
+    """The program's classical registers (name, clbit indices) and its OpenQASM version, for a
+    program of operations ``names`` (:func:`_names`)."""
+    openqasm = 3 if "delay" in names else 2
     reserved = _RESERVED_QASM3 if openqasm == 3 else _RESERVED
     taken: set[str] = set()
+    cregs, clbits = circuit.cregs, circuit.clbits
+    if len(cregs) == 1 and list(cregs[0]) == clbits:  # the usual layout, read without a bit-by-bit map
+        everything = tuple(range(len(clbits)))
+        return (
+            [(_register_name(cregs[0].name, taken, "c0", reserved), everything)] if clbits else []
+        ), openqasm
     covered: set[int] = set()
     registers: list[tuple[str, tuple[int, ...]]] = []
-    clbit_index = {bit: position for position, bit in enumerate(circuit.clbits)}
-    for number, creg in enumerate(circuit.cregs):
+    clbit_index = {bit: position for position, bit in enumerate(clbits)}
+    for number, creg in enumerate(cregs):
         indices = tuple(clbit_index[bit] for bit in creg)
         if indices and not covered.intersection(indices):  # overlapping registers: bits go once
             registers.append((_register_name(creg.name, taken, f"c{number}", reserved), indices))
