@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import ClassVar
 
 import qiskit
 from qiskit.circuit import CircuitInstruction, Delay, QuantumCircuit
@@ -67,6 +68,8 @@ Allowed = Mapping[str, frozenset[tuple[int, ...]] | None]
 #: (a batch shares them; the bounds keep a long-lived process small).
 _KEPT_LAYOUTS = 64
 _KEPT_ANGLES = 1 << 15
+#: How many lines are kept per qubit layout (barriers over ever new sets of qubits are not kept beyond).
+_KEPT_LINES = 1 << 12
 #: Each non-zero float angle's spelling, learnt by earlier circuits.
 _ANGLES: dict[float, str] = {}
 
@@ -174,7 +177,7 @@ class _Spellings:
     positions give equal spellings) and the table by identity (kept here, so it cannot be reused).
     """
 
-    _kept: dict[tuple[int, tuple[object, ...]], _Spellings] = {}
+    _kept: ClassVar[dict[tuple[int, tuple[object, ...]], _Spellings]] = {}
 
     def __init__(self, qubits: Sequence[object], allowed: Allowed | None) -> None:
         self.allowed = allowed
@@ -212,7 +215,8 @@ class _Spellings:
             text = operands
         else:
             return None
-        self.known[(name, qubits)] = text
+        if len(self.known) < _KEPT_LINES:
+            self.known[(name, qubits)] = text
         return text
 
 
