@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from qiskit import QuantumCircuit
@@ -78,23 +78,42 @@ class CircuitRecord:
         """The record of ``circuit`` sent with the program's ``registers`` (see ``to_wire``)."""
         header = {
             "creg_sizes": [[creg.name, creg.size] for creg in circuit.cregs],
-            "global_phase": float(circuit.global_phase) if not circuit.parameters else 0.0,
+            "global_phase": float(circuit.global_phase) if not circuit.num_parameters else 0.0,
             "memory_slots": circuit.num_clbits,
             "n_qubits": circuit.num_qubits,
             "name": circuit.name,
             "qreg_sizes": [[qreg.name, qreg.size] for qreg in circuit.qregs],
         }
-        return cls(circuit.name, header, registers, raw, jsonable(circuit.metadata or {}))
+        return cls(
+            circuit.name, header, registers, raw, jsonable(circuit.metadata) if circuit.metadata else {}
+        )
 
     def to_json(self) -> dict[str, Any]:
-        """The record as JSON-ready data."""
-        return asdict(self)
+        """The record as JSON-ready data (the header and metadata copied, as ``dataclasses.asdict``
+        would, without its per-value ``deepcopy``: a batch writes one record per circuit)."""
+        return {
+            "name": self.name,
+            "header": _copied(self.header),
+            "registers": self.registers,  # tuples of str and int: immutable, shared
+            "raw": self.raw,
+            "metadata": _copied(self.metadata),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CircuitRecord:
         """Read a record written by :meth:`to_json`."""
         registers = tuple((str(name), tuple(int(i) for i in indices)) for name, indices in data["registers"])
         return cls(str(data["name"]), dict(data["header"]), registers, bool(data["raw"]), data["metadata"])
+
+
+def _copied(value: Any) -> Any:
+    """A copy of JSON-like data (dicts, lists and tuples copied at every level; other values shared,
+    as immutable JSON values are)."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_copied(item) for item in value)
+    return value
 
 
 def shot_values(data: dict[str, Any], registers: Registers, shots: int | None = None) -> list[int]:

@@ -42,7 +42,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from qiskit import qasm2, qasm3
@@ -59,10 +59,14 @@ from qiskit.transpiler import Target
 
 from oqc_provider.devices import DeviceSpec
 from oqc_provider.errors import OqcProviderError
-from oqc_provider.qiskit.native_qasm import Allowed, has_delay, nanoseconds_of, native_program
+from oqc_provider.qiskit.native_qasm import (
+    BOOKKEEPING,
+    Allowed,
+    nanoseconds_of,
+    native_program,
+    operation_names,
+)
 
-#: Operations that are bookkeeping, never checked against the Target.
-_BOOKKEEPING = frozenset({"barrier"})
 _IDENTIFIER = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 #: Names a register may not take in OpenQASM 2 (keywords, qelib1 and device gates).
 _RESERVED_WORDS = (
@@ -196,7 +200,7 @@ def check_circuit(
     measured: set[int] = set()
     for instruction in circuit.data if data is None else data:
         name = instruction.operation.name
-        if name in _BOOKKEEPING:
+        if name in BOOKKEEPING:
             continue
         qubits = tuple(qubit_index[q] for q in instruction.qubits)
         if isinstance(instruction.operation, ControlFlowOp) or _condition(instruction.operation):
@@ -286,15 +290,17 @@ def to_wire(
     :mod:`oqc_provider.qiskit.native_qasm`; anything else, or ``native=False``, goes through
     ``qiskit.qasm2.dumps`` / ``qiskit.qasm3.dumps``. Both give the same program (tests parse and
     compare them).
-    ``data``: ``list(circuit.data)``, if the caller already made it (see :func:`check_circuit`).
+    ``data``: the instructions to write, if not all of the circuit's (idle delays left out: see
+    :func:`checked_wire`).
     """
-    instructions = list(circuit.data) if data is None else data  # read twice: build its objects once
-    registers, openqasm = _registers(circuit, instructions)
+    names = _names(circuit, data)
+    registers, openqasm = _registers(circuit, names)
     if native:
-        program = _native(circuit, dt, instructions, registers)
+        program = _native(circuit, dt, data, registers, names=names)
         if program is not None:
             return WireProgram(program, tuple(registers), openqasm)
     label = circuit_label(circuit, index)
+    instructions = list(circuit.data) if data is None else data
     program = _dumps(circuit, dt, label, registers, openqasm, instructions)
     return WireProgram(program, tuple(registers), openqasm)
 
@@ -349,15 +355,20 @@ def checked_wire(
     Raises:
         CircuitValidationError: as :func:`check_circuit`.
     """
-    instructions = list(circuit.data)
-    if drop_idle_delays and has_delay(instructions):
+    # Instruction objects are built only where needed: the fast path reads the circuit once.
+    instructions: list[CircuitInstruction] | None = None
+    if drop_idle_delays and "delay" in operation_names(circuit):
+        instructions = list(circuit.data)
         instructions = without_idle_delays(circuit, instructions) or instructions
-    if circuit.num_qubits <= target.num_qubits and not circuit.parameters:
-        registers, openqasm = _registers(circuit, instructions)
+    if circuit.num_qubits <= target.num_qubits and not circuit.num_parameters:
+        names = _names(circuit, instructions)
+        registers, openqasm = _registers(circuit, names)
         check = (_support(target), not spec.supports_mid_circuit_measurement)
-        program = _native(circuit, spec.dt, instructions, registers, check)
+        program = _native(circuit, spec.dt, instructions, registers, check, names)
         if program is not None:
             return WireProgram(program, tuple(registers), openqasm)
+    if instructions is None:
+        instructions = list(circuit.data)
     check_circuit(circuit, target, spec, index, instructions)
     return to_wire(circuit, spec.dt, index, data=instructions)
 
@@ -365,29 +376,45 @@ def checked_wire(
 def _native(
     circuit: QuantumCircuit,
     dt: float | None,
-    instructions: Sequence[CircuitInstruction],
+    instructions: Sequence[CircuitInstruction] | None,
     registers: Sequence[tuple[str, tuple[int, ...]]],
     check: tuple[Allowed, bool] | None = None,
+    names: Collection[str] | None = None,
 ) -> str | None:
-    """The fast writer's program for ``circuit`` laid out in ``registers``, or None."""
+    """The fast writer's program for ``circuit`` (or ``instructions`` of it) laid out in ``registers``,
+    or None."""
     clbit_names = {
         clbit: f"{name}[{position}]" for name, indices in registers for position, clbit in enumerate(indices)
     }
     sizes = [(name, len(indices)) for name, indices in registers]
-    return native_program(circuit, clbit_names, sizes, instructions, dt=dt, check=check)
+    return native_program(circuit, clbit_names, sizes, instructions, dt=dt, check=check, names=names)
+
+
+def _names(circuit: QuantumCircuit, instructions: Sequence[CircuitInstruction] | None) -> Collection[str]:
+    """The names of the operations in ``instructions`` of the circuit, or in all of it."""
+    if instructions is None:
+        return operation_names(circuit)
+    return {instruction.name for instruction in instructions}
 
 
 def _registers(
-    circuit: QuantumCircuit, instructions: Sequence[CircuitInstruction]
+    circuit: QuantumCircuit, names: Collection[str]
 ) -> tuple[list[tuple[str, tuple[int, ...]]], int]:
-    """The program's classical registers (name, clbit indices) and its OpenQASM version."""
-    openqasm = 3 if has_delay(instructions) else 2
+    """The program's classical registers (name, clbit indices) and its OpenQASM version, for a
+    program of operations ``names`` (:func:`_names`)."""
+    openqasm = 3 if "delay" in names else 2
     reserved = _RESERVED_QASM3 if openqasm == 3 else _RESERVED
     taken: set[str] = set()
+    cregs, clbits = circuit.cregs, circuit.clbits
+    if len(cregs) == 1 and list(cregs[0]) == clbits:  # the usual layout, read without a bit-by-bit map
+        everything = tuple(range(len(clbits)))
+        return (
+            [(_register_name(cregs[0].name, taken, "c0", reserved), everything)] if clbits else []
+        ), openqasm
     covered: set[int] = set()
     registers: list[tuple[str, tuple[int, ...]]] = []
-    clbit_index = {bit: position for position, bit in enumerate(circuit.clbits)}
-    for number, creg in enumerate(circuit.cregs):
+    clbit_index = {bit: position for position, bit in enumerate(clbits)}
+    for number, creg in enumerate(cregs):
         indices = tuple(clbit_index[bit] for bit in creg)
         if indices and not covered.intersection(indices):  # overlapping registers: bits go once
             registers.append((_register_name(creg.name, taken, f"c{number}", reserved), indices))

@@ -14,7 +14,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from qiskit import QuantumCircuit
+from qiskit import QuantumCircuit, QuantumRegister
 from qiskit.circuit import Parameter
 
 from oqc_provider.device_target import build_target
@@ -153,3 +153,31 @@ def test_every_refusal_is_the_same_in_one_pass(device: str, name: str, circuit: 
         return to_wire(circuit, spec.dt, 3)
 
     assert outcome(lambda: checked_wire(circuit, target, spec, 3)) == outcome(two_passes), name
+
+
+def test_what_one_circuit_taught_the_writer_does_not_leak_into_another() -> None:
+    """The writer keeps each checked line for later circuits on the same qubits and Target table:
+    a line written unchecked, on other qubits, or allowed by another Target is never taken as checked."""
+    spec, target = DEVICES[LUCY_SIMULATOR.name]
+    control, target_qubit = spec.couplings[0]
+    backwards = QuantumCircuit(spec.qubit_count, name="backwards")
+    backwards.ecr(target_qubit, control)
+    assert f"ecr q[{target_qubit}],q[{control}];" in to_wire(backwards, spec.dt).program  # unchecked
+    with pytest.raises(CircuitValidationError, match="wrong direction"):
+        checked_wire(backwards, target, spec)
+
+    forwards = QuantumCircuit(spec.qubit_count, name="forwards")
+    forwards.ecr(control, target_qubit)
+    assert f"ecr q[{control}],q[{target_qubit}];" in checked_wire(forwards, target, spec).program
+    reversed_spec = spec.model_copy(update={"couplings": tuple((b, a) for a, b in spec.couplings)})
+    reversed_target = build_target(reversed_spec, reference_calibration(reversed_spec))
+    with pytest.raises(CircuitValidationError, match="wrong direction"):
+        checked_wire(forwards, reversed_target, spec)
+
+    # Equal qubits at other places: q[0] is the circuit's qubit 2 once "a" comes first.
+    shifted = QuantumCircuit(QuantumRegister(2, "a"), QuantumRegister(2, "q"))
+    shifted.sx(shifted.qregs[1][0])
+    plain = QuantumCircuit(QuantumRegister(2, "q"), QuantumRegister(2, "a"))
+    plain.sx(plain.qregs[0][0])
+    assert checked_wire(plain, target, spec).program.endswith("sx q[0];\n")
+    assert checked_wire(shifted, target, spec).program.endswith("sx q[2];\n")
