@@ -6,10 +6,11 @@ The emulator sends a simulator process chunks of 16 task records as JSON frames;
 them, reads and checks each program (``parse_native``), runs the chunk in one Aer call, builds each
 task's results and answers with the outcomes as a JSON frame, which a slot thread reads. Here all of
 it runs in this process: the records the Qiskit front end makes of N benchmark circuits ("Lucy
-Simulator", noiseless, 1,000 shots) are written as the slots write them, served by the simulator
-process's own loop (``simulator_process.serve``, Aer on one thread) and read back; Aer alone
-(``AerSimulator(max_parallel_threads=1)``) runs the same circuits in chunks of 16 back to back.
-Both are this process's CPU seconds, so the ratio is the path's cost per unit of Aer's work.
+Simulator", noiseless, 1,000 shots) are written as the slots write them, through pipes, to the
+simulator process's own loop (``simulator_process.serve``, Aer on one thread) on a thread here, and
+its answers read back; Aer alone (``AerSimulator(max_parallel_threads=1)``) runs the same circuits,
+chunk by chunk back to back with the path, so both see the same load. Both are this process's CPU
+seconds, so the ratio is the path's cost per unit of Aer's work.
 
 Each round takes new circuits ("new programs": lines every program shares, such as ``sx q[3];``,
 are remembered from earlier rounds, as in a long-lived simulator process), then runs the same
@@ -21,9 +22,10 @@ Medians and minimums over rounds; then ``parse_native`` alone per program agains
 from __future__ import annotations
 
 import argparse
-import io
+import os
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,32 +70,46 @@ def task_records(backend: Any, circuits: list[Any]) -> list[Any]:
     ]
 
 
-def simulator_path(config: Any, records: list[Any]) -> int:
-    """Run ``records`` through the simulator process's loop in chunks, frames both ways; the outcomes
-    that completed."""
-    from oqc_provider.emulator.frames import outcome_from_json, read_frame, record_to_json, write_frame
-    from oqc_provider.emulator.simulator_process import serve
+class SimulatorLoop:
+    """The simulator process's own loop (``simulator_process.serve``, Aer on one thread) on a thread
+    of this process, fed through pipes as a slot feeds a simulator process: frames both ways."""
 
-    inbound = io.BytesIO()
-    for start in range(0, len(records), CHUNK):  # as a slot writes each chunk (config in the first)
-        chunk = [record_to_json(record) for record in records[start : start + CHUNK]]
-        write_frame(inbound, ["run", config.key, config.to_json() if start == 0 else None, chunk])
-    inbound.seek(0)
-    outbound = io.BytesIO()
-    serve(inbound, outbound, threads=1)
-    outbound.seek(0)
-    completed = 0
-    while (reply := read_frame(outbound)) is not None:  # "started", then "done" with the outcomes
-        if reply[0] == "done":
-            completed += sum(outcome_from_json(data).error is None for data in reply[1])
-    return completed
+    def __init__(self, config: Any) -> None:
+        from oqc_provider.emulator.simulator_process import serve
+
+        to_loop, from_loop = os.pipe(), os.pipe()
+        self._send, self._receive = os.fdopen(to_loop[1], "wb"), os.fdopen(from_loop[0], "rb")
+        inbound, outbound = os.fdopen(to_loop[0], "rb"), os.fdopen(from_loop[1], "wb")
+        # One thread for the whole run: serve() must not move between threads (see its module).
+        self._thread = threading.Thread(target=serve, args=(inbound, outbound, 1), daemon=True)
+        self._thread.start()
+        self._config: Any = config
+        self._config_sent = False
+
+    def run(self, records: list[Any]) -> int:
+        """Run one chunk as a slot does (the config with the first); how many tasks completed."""
+        from oqc_provider.emulator.frames import outcome_from_json, read_frame, record_to_json, write_frame
+
+        config = None if self._config_sent else self._config.to_json()
+        self._config_sent = True
+        write_frame(self._send, ["run", self._config.key, config, [record_to_json(r) for r in records]])
+        reply = read_frame(self._receive) if read_frame(self._receive) == ["started"] else None
+        if reply is None or reply[0] != "done":
+            raise RuntimeError(f"The simulator loop answered {reply!r}")
+        return sum(outcome_from_json(data).error is None for data in reply[1])
+
+    def close(self) -> None:
+        """End the loop (it returns when its input closes)."""
+        self._send.close()
+        self._thread.join()
+        self._receive.close()
 
 
-def cpu(action: Callable[[], Any]) -> float:
-    """CPU seconds of this process (every thread) spent in ``action``."""
+def cpu(action: Callable[[], Any]) -> tuple[float, Any]:
+    """CPU seconds of this process (every thread) spent in ``action``, and what it returned."""
     started = time.process_time()
-    action()
-    return time.process_time() - started
+    result = action()
+    return time.process_time() - started, result
 
 
 def main() -> None:
@@ -131,24 +147,32 @@ def main() -> None:
         f"{args.repeats} rounds of {args.circuits} circuits, {mean_operations(rounds[0]):.0f} operations "
         f"each on average, {SHOTS} shots, chunks of {CHUNK}; made in {time.perf_counter() - started:.1f}s"
     )
-    simulator_path(config, task_records(backend, warm))  # first-use costs of both, outside the rounds
+    loop = SimulatorLoop(config)
+    loop.run(task_records(backend, warm))  # first-use costs of both, outside the rounds
     aer.run(warm, shots=SHOTS).result()
 
-    def aer_alone(circuits: list[Any]) -> None:
-        for start in range(0, len(circuits), CHUNK):
-            aer.run(circuits[start : start + CHUNK], shots=SHOTS).result()
-
+    # Chunk by chunk, Aer alone and the path back to back: on a shared machine both see the same load.
     theirs, new, again, parse, parse_aer = [], [], [], [], []
     for circuits in rounds:
         records = task_records(backend, circuits)
-        theirs.append(cpu(lambda: aer_alone(circuits)))  # noqa: B023 - called at once
-        new.append(cpu(lambda: simulator_path(config, records)))  # noqa: B023
-        again.append(cpu(lambda: simulator_path(config, records)))  # noqa: B023
+        times = [0.0, 0.0, 0.0]
+        for start in range(0, len(circuits), CHUNK):
+            chunk, chunk_records = circuits[start : start + CHUNK], records[start : start + CHUNK]
+            alone, _ = cpu(lambda: aer.run(chunk, shots=SHOTS).result())  # noqa: B023 - called at once
+            first, completed = cpu(lambda: loop.run(chunk_records))  # noqa: B023
+            second, _ = cpu(lambda: loop.run(chunk_records))  # noqa: B023
+            assert completed == len(chunk_records), (
+                f"only {completed} of {len(chunk_records)} tasks completed"
+            )
+            times = [times[0] + alone, times[1] + first, times[2] + second]
+        theirs.append(times[0])
+        new.append(times[1])
+        again.append(times[2])
         programs = [record.program for record in records]
-        parse.append(cpu(lambda: [parse_native(p, spec) for p in programs]) / len(programs))  # noqa: B023
+        parse_time, _ = cpu(lambda: [parse_native(p, spec) for p in programs])  # noqa: B023
+        parse.append(parse_time / len(programs))
         parse_aer.append(theirs[-1] / len(circuits))
-        completed = simulator_path(config, records[:CHUNK])
-        assert completed == min(CHUNK, len(records)), f"only {completed} tasks completed"
+    loop.close()
 
     def row(label: str, ours: list[float], reference: list[float], unit: float = 1.0) -> tuple[str, ...]:
         ratios = [a / b for a, b in zip(ours, reference, strict=True)]
