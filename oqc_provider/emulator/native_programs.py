@@ -60,9 +60,10 @@ class _Blank:
 _BLANK: Final = _Blank()
 #: Bounds on what a process remembers, so a long-lived simulator process's memory stays flat: past
 #: either, everything is forgotten and relearnt from the programs that follow. A line takes about
-#: 0.4 KB (tracemalloc, 10,000 lines of the benchmark's programs): 50,000 lines, about 20 MB.
+#: 0.7 KB (tracemalloc, the 10,000 distinct lines of the benchmark's 500 programs): 30,000 lines,
+#: about 20 MB.
 _MAX_READERS = 64
-_MAX_LINES = 50_000
+_MAX_LINES = 30_000
 
 
 def _angle(match: re.Match[str]) -> float:
