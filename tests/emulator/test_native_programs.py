@@ -226,10 +226,10 @@ def test_the_fast_path_agrees_with_the_general_path_or_declines(program: tuple[s
 def test_past_its_bound_the_line_memory_forgets_and_programs_still_read_right(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import oqc_provider.emulator.native_programs as native_programs
+    import oqc_provider.emulator.native_programs as fast_path
 
-    monkeypatch.setattr(native_programs, "_MAX_LINES", 5)  # forgotten several times within each program
+    monkeypatch.setattr(fast_path, "_MAX_LINES", 5)  # forgotten several times within each program
     programs = [qasm2.dumps(circuit) for circuit in _transpiled(3)]
     for text in programs + programs:
         assert_same(text)
-    assert native_programs._readers._lines <= 5
+    assert fast_path._readers._lines <= 5
