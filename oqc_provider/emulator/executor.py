@@ -92,8 +92,10 @@ class Prepared:
     program_run: str
 
 
+@functools.lru_cache(maxsize=64)
 def _shots_of(config_text: str) -> int | None:
-    """``repeats`` straight from the JSON, to explain a bad shot count better than the codec can."""
+    """``repeats`` straight from the JSON, to explain a bad shot count better than the codec can
+    (once per distinct text, as :func:`_decode_config`: a batch's tasks share one)."""
     try:
         repeats = json.loads(config_text).get("$data", {}).get("repeats")
     except (ValueError, AttributeError):

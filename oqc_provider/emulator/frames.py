@@ -15,7 +15,7 @@ import functools
 import hashlib
 import json
 import struct
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import IO, Any
 
 from oqc_provider.devices import Calibration, DeviceSpec
@@ -85,8 +85,9 @@ class ExecutorConfig:
 
 
 def record_to_json(record: TaskRecord) -> dict[str, Any]:
-    """A task record as JSON data."""
-    data = asdict(record)
+    """A task record as JSON data: its fields as they are (``asdict`` deep-copied every nested
+    dictionary, 0.14 ms a task in the slot thread, for data that is only encoded and dropped)."""
+    data = {field.name: getattr(record, field.name) for field in fields(record)}
     data["status"] = record.status.value
     return data
 

@@ -19,7 +19,7 @@ Registers come back in name order: QCaaS's OpenQASM reader sorts them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from oqc_provider.devices import Calibration
@@ -40,14 +40,36 @@ MAX_MATRIX_MITIGATION_BITS = 16
 
 
 def register_counts(hex_counts: dict[str, int], layout: Layout) -> dict[str, dict[str, int]]:
-    """``{register: {bitstring: count}}`` with ``register[0]`` leftmost, each register marginalised."""
+    """``{register: {bitstring: count}}`` with ``register[0]`` leftmost, each register marginalised.
+
+    >>> layout = Layout((("a", (0,)), ("b", (1, 2))), {0: 0, 1: 1, 2: 2}, (0, 1, 2), 3)
+    >>> register_counts({"0x2": 3, "0x3": 1, "0x4": 5}, layout)
+    {'a': {'0': 8, '1': 1}, 'b': {'10': 4, '01': 5}}
+    """
     out: dict[str, dict[str, int]] = {name: {} for name, _ in layout.registers}
+    readers = [(out[name], bit_reader(indices)) for name, indices in layout.registers]
     for key, count in hex_counts.items():
         value = int(key, 16)
-        for name, indices in layout.registers:
-            bits = "".join("1" if (value >> index) & 1 else "0" for index in indices)
-            out[name][bits] = out[name].get(bits, 0) + count
+        for counts, read in readers:
+            bits = read(value)
+            counts[bits] = counts.get(bits, 0) + count
     return out
+
+
+def bit_reader(indices: tuple[int, ...]) -> Callable[[int], str]:
+    """How to read a register's bits (clbits ``indices``, ``register[0]`` leftmost) out of a value of
+    the whole classical memory.
+
+    A register's clbits are most often consecutive: one shift, one mask and one ``format`` then read
+    all of them (a tenth of the time of one test per bit, for every distinct outcome of every task).
+
+    >>> bit_reader((1, 2, 3))(0b0110), bit_reader((3, 1))(0b1000)
+    ('110', '10')
+    """
+    if indices and indices == tuple(range(indices[0], indices[0] + len(indices))):
+        shift, mask, spec = indices[0], (1 << len(indices)) - 1, f"0{len(indices)}b"
+        return lambda value: format((value >> shift) & mask, spec)[::-1]
+    return lambda value: "".join("1" if (value >> index) & 1 else "0" for index in indices)
 
 
 def _ordered(layout: Layout) -> list[tuple[str, tuple[int, ...]]]:
@@ -195,20 +217,23 @@ def runtime_refusal(circuit: QuantumCircuit, layout: Layout, config: CompilerCon
       MemoryError). (A bit measured twice from the same qubit, which QAT's legacy path refused in
       these formats with KeyError TIME, runs on its pipeline path, what the service runs.)
     """
-    if config.is_binary_count:
-        if not layout.clbit_qubits:
-            return (
-                "The program measures nothing, so there are no counts to return (QCaaS: No counts for "
-                "experiment). Measure the qubits you want read into a classical register."
-            )
-        # OpenQASM 3 delays reach the counts runtime. ``instruction.name``, not ``.operation.name``:
-        # the latter builds a Python gate object for every standard gate (0.5 ms a 130-gate circuit).
-        for instruction in circuit.data:
-            if instruction.name == "delay" and not float(instruction.operation.duration).is_integer():
-                return fractional_delay_message(float(instruction.operation.duration))
+    counts = config.is_binary_count
+    if counts and not layout.clbit_qubits:
+        return (
+            "The program measures nothing, so there are no counts to return (QCaaS: No counts for "
+            "experiment). Measure the qubits you want read into a classical register."
+        )
+    if "delay" not in circuit.count_ops():  # counted in Rust, without an object per instruction
         return None
+    # OpenQASM 3 delays reach the counts runtime. ``instruction.name``, not ``.operation.name``:
+    # the latter builds a Python gate object for every standard gate (0.5 ms a 130-gate circuit).
     for instruction in circuit.data:
-        if instruction.name == "delay" and (seconds := float(instruction.operation.duration)) >= 1.0:
+        if instruction.name != "delay":
+            continue
+        seconds = float(instruction.operation.duration)
+        if counts and not seconds.is_integer():
+            return fractional_delay_message(seconds)
+        if not counts and seconds >= 1.0:
             return (
                 f"A delay of {seconds!r} s cannot be built as a pulse-level wait for the binary "
                 "or raw results format (QCaaS: MemoryError). Delays are in seconds: a duration in dt "

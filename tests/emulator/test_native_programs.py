@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pytket import Circuit, OpType
 from pytket.qasm import circuit_to_qasm_str
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister, qasm2, transpile
 from qiskit.circuit.random import random_circuit
 
-from oqc_provider.devices import LUCY, LUCY_SIMULATOR, TOSHIKO
+from oqc_provider.devices import LUCY, LUCY_SIMULATOR, TOSHIKO, DeviceSpec
 from oqc_provider.emulator.lowering import lower_circuit
 from oqc_provider.emulator.native_programs import parse_native
 from oqc_provider.emulator.programs import ProgramError, parse_program
@@ -125,3 +127,109 @@ def test_devices_with_reset_and_wider_programs() -> None:
     assert parse_native(text, LUCY) is None  # Lucy has no reset: the general path says so
     assert parse_native(text.replace("qreg q[2]", "qreg q[40]"), LUCY_SIMULATOR) is None
     assert parse_native("OPENQASM 3.0;\nqubit[1] q;\n", LUCY_SIMULATOR) is None
+
+
+def test_a_line_read_for_one_header_or_device_is_judged_anew_for_another() -> None:
+    header = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\n'
+    measure_second_bit = "measure q[0] -> c[1];\n"
+    assert_same(f"{header}creg c[2];\n{measure_second_bit}")
+    assert parse_native(f"{header}creg c[1];\n{measure_second_bit}", LUCY_SIMULATOR) is None  # no c[1] here
+    assert_same(f"{header}creg b[1];\ncreg c[2];\n{measure_second_bit}")  # c[1] is clbit 2 here
+    reset_then_measure = f"{header}creg c[1];\nreset q[1];\nmeasure q[1] -> c[0];\n"
+    assert_same(reset_then_measure, LUCY_SIMULATOR)
+    assert parse_native(reset_then_measure, LUCY) is None  # the same lines, on a device without reset
+    again = f"{header}creg c[1];\nmeasure q[1] -> c[0];\nx q[1];\n"
+    assert_same(again, LUCY_SIMULATOR)  # mid-circuit measurement: allowed on the simulator
+    assert parse_native(again, LUCY) is None
+
+
+def test_the_same_program_twice_gives_equal_independent_circuits() -> None:
+    text = qasm2.dumps(_transpiled(1)[0])
+    first, second = parse_native(text, LUCY_SIMULATOR), parse_native(text, LUCY_SIMULATOR)
+    assert first is not None and second is not None
+    assert first[0] is not second[0] and first[0] == second[0] and first[1] == second[1]
+    first[0].x(0)  # a caller may add to its circuit (the executor adds idle noise and selection)
+    assert first[0] != second[0]
+    assert_same(text)
+
+
+#: Angles as the writers spell them.
+_ANGLES = st.one_of(
+    st.floats(0, 10).map(repr),
+    st.sampled_from(["pi", "pi/2", "3*pi/4", "2*pi", "0.5*pi", "1.0*pi", "7", "0", "2.5e-20"]),
+)
+
+
+@st.composite
+def native_programs(draw: st.DrawFn) -> tuple[str, DeviceSpec]:
+    """A device and a native program for it, now and then with one rule broken (a register or qubit
+    that is not there, a gate that is not native, a reversed or uncoupled ECR, a comment...); on
+    devices without mid-circuit measurement, a measured qubit used again breaks one too."""
+    spec = draw(st.sampled_from([LUCY_SIMULATOR, LUCY, TOSHIKO]))
+    qreg = draw(st.sampled_from(["q", "r"]))
+    width = draw(st.integers(1, 8))
+    names = draw(st.lists(st.sampled_from(["c", "b", "meas"]), min_size=1, max_size=3, unique=True))
+    cregs = {name: draw(st.integers(1, 3)) for name in names}
+    qubit = st.integers(0, width - 1).map(lambda index: f"{qreg}[{index}]")
+    pairs = [pair for pair in spec.couplings if max(pair) < width]
+    kinds = st.sampled_from(["rz", "rz", "sx", "sx", "x", "ecr", "measure", "barrier", "blank"])
+    body = []
+    for kind in [draw(kinds) for _ in range(draw(st.integers(0, 40)))]:
+        if kind == "rz":
+            body.append(f"rz({draw(st.sampled_from(['', '-']))}{draw(_ANGLES)}) {draw(qubit)};")
+        elif kind in ("sx", "x"):
+            body.append(f"{kind} {draw(qubit)};")
+        elif kind == "ecr" and pairs:
+            control, target = draw(st.sampled_from(pairs))
+            body.append(f"ecr {qreg}[{control}],{qreg}[{target}];")
+        elif kind == "measure":
+            name = draw(st.sampled_from(names))
+            body.append(f"measure {draw(qubit)} -> {name}[{draw(st.integers(0, cregs[name] - 1))}];")
+        elif kind == "barrier":
+            body.append(f"barrier {','.join(draw(st.lists(qubit, min_size=1, max_size=3, unique=True)))};")
+        else:
+            body.append(draw(st.sampled_from(["", "  "])))
+    broken = [
+        "// a comment",
+        f"h {qreg}[0];",
+        f"id {qreg}[0];",
+        f"reset {qreg}[0];",  # valid where the device has reset
+        f"rz(theta) {qreg}[0];",
+        f"rz(1e-05) {qreg}[0];",
+        "x z[0];",
+        f"x {qreg}[{width}];",
+        f"ecr {qreg}[0],{qreg}[0];",
+        f"measure {qreg}[0] -> {names[0]}[{cregs[names[0]]}];",
+        f"measure {qreg}[0] -> nowhere[0];",
+        *(f"ecr {qreg}[{target}],{qreg}[{control}];" for control, target in pairs[:1]),
+    ]
+    if draw(st.booleans()):
+        body.insert(draw(st.integers(0, len(body))), draw(st.sampled_from(broken)))
+    header = draw(st.sampled_from(["", "", "", "wider", "empty creg", "creg named as qreg"]))
+    declarations = [
+        f"qreg {qreg}[{spec.qubit_count + 1 if header == 'wider' else width}];",
+        *(f"creg {name}[{size}];" for name, size in cregs.items()),
+        *([f"creg {qreg}[1];"] if header == "creg named as qreg" else []),
+        *(["creg e[0];"] if header == "empty creg" else []),
+    ]
+    return "\n".join(["OPENQASM 2.0;", 'include "qelib1.inc";', *declarations, *body, ""]), spec
+
+
+@settings(max_examples=300, deadline=None)
+@given(program=native_programs())
+def test_the_fast_path_agrees_with_the_general_path_or_declines(program: tuple[str, DeviceSpec]) -> None:
+    text, spec = program  # lines read for earlier programs (other headers, other devices) are remembered
+    if parse_native(text, spec) is not None:
+        assert_same(text, spec)
+
+
+def test_past_its_bound_the_line_memory_forgets_and_programs_still_read_right(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import oqc_provider.emulator.native_programs as fast_path
+
+    monkeypatch.setattr(fast_path, "_MAX_LINES", 5)  # forgotten several times within each program
+    programs = [qasm2.dumps(circuit) for circuit in _transpiled(3)]
+    for text in programs + programs:
+        assert_same(text)
+    assert fast_path._readers._lines <= 5

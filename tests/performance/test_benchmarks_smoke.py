@@ -34,6 +34,9 @@ CASES = [
     pytest.param(["import_time.py", "--repeats", "1"], None, id="import_time"),
     pytest.param(["tracker_overhead.py", "--n", "4", "--repeat", "1"], None, id="tracker_overhead"),
     pytest.param(["preflight_cost.py", "--repeats", "5"], None, id="preflight_cost"),
+    pytest.param(
+        ["simulator_overhead.py", "--circuits", "4", "--repeats", "1"], None, id="simulator_overhead"
+    ),
 ]
 
 
