@@ -22,7 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import pydantic_core
+from pydantic import BaseModel, ConfigDict, Field, FieldSerializationInfo, ValidationError, field_serializer
 
 from oqc_provider.engine.errors import SnapshotError
 
@@ -40,6 +41,74 @@ class _Snapshot(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+#: Stands in the JSON for a string :class:`SplicedJson` writes itself: random per process, so no
+#: text a user wrote (a tag, an annotation) can contain it.
+_SPLICE_TOKEN = f"oqc-splice-{uuid.uuid4().hex}-"
+#: Strings shorter than this are written by pydantic as usual (splicing them would cost more).
+_SPLICE_MIN_LENGTH = 256
+
+
+def _splice_marker(value: str | None, info: FieldSerializationInfo) -> str | None:
+    """A program's or config's marker when :class:`SplicedJson` is writing, else the value itself."""
+    table = info.context.get(_SPLICE_TOKEN) if isinstance(info.context, dict) else None
+    if table is None or value is None or len(value) < _SPLICE_MIN_LENGTH:
+        return value
+    index, used = table
+    number = index.get(value)
+    if number is None:
+        number = index[value] = len(used)
+        used.append(value)
+    return f"{_SPLICE_TOKEN}{number}"
+
+
+class SplicedJson:
+    """Writes snapshots as ``model_dump_json()`` does, byte for byte, with each program and config
+    escaped once per text instead of once per occurrence and write.
+
+    The job store rewrites a batch at every real change (4 times a run), and each job's program
+    and config appear in the job, its result and its history: escaping those texts was 70 % of a
+    write (a 500-circuit batch's last write is 7 MB, 4.6 MB of it programs). Each distinct text is
+    escaped with pydantic's own encoder and kept (up to ``limit`` characters in all, then the
+    memory starts again).
+
+    Example:
+        >>> snapshot = JobSnapshot(program="rz(0.5) q[0]; " * 40, qpu_id="q", state="CREATED")
+        >>> SplicedJson().dump(snapshot) == snapshot.model_dump_json()
+        True
+    """
+
+    def __init__(self, limit: int = 64 * 2**20) -> None:
+        self._limit = limit
+        self._escaped: dict[str, str] = {}
+        self._kept = 0
+
+    def dump(self, snapshot: AnySnapshot) -> str:
+        """``snapshot.model_dump_json()``."""
+        index: dict[str, int] = {}
+        used: list[str] = []
+        text = snapshot.model_dump_json(context={_SPLICE_TOKEN: (index, used)})
+        parts = text.split(f'"{_SPLICE_TOKEN}')
+        if len(parts) == 1:
+            return text
+        pieces = [parts[0]]
+        for part in parts[1:]:
+            number, rest = part.split('"', 1)
+            pieces.append(self._escape(used[int(number)]))
+            pieces.append(rest)
+        return "".join(pieces)
+
+    def _escape(self, value: str) -> str:
+        escaped = self._escaped.get(value)
+        if escaped is None:
+            escaped = pydantic_core.to_json(value).decode()
+            if self._kept + len(value) > self._limit:
+                self._escaped.clear()
+                self._kept = 0
+            self._escaped[value] = escaped
+            self._kept += len(value)
+        return escaped
+
+
 class JobOutputSnapshot(_Snapshot):
     """Fields every saved output has."""
 
@@ -52,6 +121,10 @@ class JobOutputSnapshot(_Snapshot):
     timings: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
+
+    @field_serializer("program", "config_json", when_used="json")
+    def _long_text(self, value: str | None, info: FieldSerializationInfo) -> str | None:
+        return _splice_marker(value, info)
 
 
 class JobResultSnapshot(JobOutputSnapshot):
@@ -95,6 +168,10 @@ class JobSnapshot(_Snapshot):
     history: list[OutputItem] = Field(default_factory=list)
     #: Free-form data a front end keeps with the job (e.g. circuit names); unknown to OQC's SDK.
     annotations: dict[str, Any] = Field(default_factory=dict)
+
+    @field_serializer("program", "config_json", when_used="json")
+    def _long_text(self, value: str | None, info: FieldSerializationInfo) -> str | None:
+        return _splice_marker(value, info)
 
 
 class CompositeJobSnapshot(_Snapshot):

@@ -34,7 +34,13 @@ from oqc_provider.engine.cost import recorded_cost, total_cost
 from oqc_provider.engine.errors import JobStoreError, SnapshotError
 from oqc_provider.engine.events import JobEvent
 from oqc_provider.engine.job import Job
-from oqc_provider.engine.snapshots import AnySnapshot, CompositeJobSnapshot, read_snapshot, write_atomic
+from oqc_provider.engine.snapshots import (
+    AnySnapshot,
+    CompositeJobSnapshot,
+    SplicedJson,
+    read_snapshot,
+    write_atomic,
+)
 from oqc_provider.paths import provider_home
 
 logger = logging.getLogger("oqc_provider.engine")
@@ -153,6 +159,8 @@ class JobStore:
         self.root = Path(root) if root is not None else provider_home() / "jobs"
         #: Entries written by this store object so far (each an atomic replacement of one file).
         self.writes = 0
+        # Every write rewrites a batch whose programs and configs do not change: escaped once.
+        self._json = SplicedJson()
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             # mkdir's mode is masked by the umask and ignored for an existing folder: set it.
@@ -199,7 +207,7 @@ class JobStore:
             "shots": shots,
         }
         try:
-            write_atomic(path, job.to_snapshot().model_dump_json())
+            write_atomic(path, self._json.dump(job.to_snapshot()))
         except OSError as exc:
             raise JobStoreError(
                 f"Could not write job {job_id!r} to the local job store ({path}): {exc}. Nothing was "

@@ -7,6 +7,8 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oqc_provider.engine import (
     CURRENT_SCHEMA_VERSION,
@@ -196,3 +198,49 @@ def test_snapshot_model_is_the_sdks_shape() -> None:
         "error",
         "history",
     } <= fields
+
+
+# --- the job store's writer --------------------------------------------------------------------
+
+
+#: Texts of any characters, short or long enough (over 256) to be spliced.
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=30).flatmap(
+    lambda text: st.sampled_from([text, (text + "\n") * 20])
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    programs=st.lists(
+        st.one_of(_TEXT, st.just("OPENQASM 2.0;\nrz(0.5) q[0];\n" * 30)), min_size=1, max_size=4
+    ),
+    config=st.one_of(st.none(), _TEXT),
+    tag=st.one_of(st.none(), _TEXT, st.just("oqc-splice-")),
+)
+def test_the_store_writer_writes_what_pydantic_writes_byte_for_byte(
+    programs: list[str], config: str | None, tag: str | None
+) -> None:
+    """``SplicedJson`` escapes each long program and config once and splices it in: the text must be
+    ``model_dump_json()``'s exactly, whatever the strings hold (quotes, control characters, non-ASCII,
+    text that looks like its marker), and stay so when the same writer writes again."""
+    from oqc_provider.engine.snapshots import CompositeJobSnapshot, JobResultSnapshot, SplicedJson
+
+    jobs = []
+    for program in programs:
+        result = JobResultSnapshot(program=program, config_json=config, data={"c": {"01": 2}})
+        jobs.append(
+            JobSnapshot(
+                program=program,
+                qpu_id="q",
+                state="COMPLETED",
+                config_json=config,
+                tag=tag,
+                result=result,
+                history=[result],
+            )
+        )
+    snapshot = CompositeJobSnapshot(jobs=jobs, annotations={"note": tag})
+    writer = SplicedJson(limit=1000)  # small: the memory is also started again on the way
+    expected = snapshot.model_dump_json()
+    assert writer.dump(snapshot) == expected
+    assert writer.dump(snapshot) == expected
