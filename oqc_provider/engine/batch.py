@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -33,7 +32,7 @@ from oqc_provider.qcaas.errors import (
     ServerError,
     TransientServerError,
 )
-from oqc_provider.qcaas.models import MAX_REQUEST_BYTES, TaskPayload
+from oqc_provider.qcaas.models import MAX_REQUEST_BYTES, TaskPayload, encode_body
 from oqc_provider.qcaas.retry import provably_unsent
 
 if TYPE_CHECKING:
@@ -80,7 +79,7 @@ def pack_requests(jobs: Sequence[Job]) -> tuple[list[Chunk], list[Job]]:
                 config_json = encoded[id(config)] = config.to_json()
             payload = job.payload(config_json)
             # The task id is not known yet: count a UUID's worth of room for it.
-            cost = len(json.dumps(payload.wire_dict())) + 64
+            cost = len(encode_body(payload.wire_dict())) + 64
             if cost > budget:
                 too_large.append(job)
                 continue

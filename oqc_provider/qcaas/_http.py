@@ -27,7 +27,7 @@ from oqc_provider.qcaas.errors import (
     ServiceUnavailableError,
     TransientServerError,
 )
-from oqc_provider.qcaas.models import MAX_REQUEST_BYTES
+from oqc_provider.qcaas.models import MAX_REQUEST_BYTES, encode_body
 from oqc_provider.qcaas.retry import RetryPolicy
 
 logger = logging.getLogger("oqc_provider.qcaas")
@@ -121,7 +121,7 @@ class RequestSender:
             ServerError: the service answered an error status (a subclass says which kind).
             ServiceUnavailableError: the service could not be reached or did not answer in time.
         """
-        content = None if json_body is None else json.dumps(json_body, separators=(",", ":")).encode()
+        content = None if json_body is None else encode_body(json_body)
         attempt = 0
         while True:
             attempt += 1

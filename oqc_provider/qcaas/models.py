@@ -11,6 +11,7 @@ import json
 from enum import Enum
 from typing import Any
 
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 #: The service's request size limit (body plus headers), in bytes.
@@ -19,6 +20,20 @@ MAX_REQUEST_BYTES = 128 * 1024
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+def encode_body(body: Any) -> bytes:
+    """A request body as compact UTF-8 JSON, written by pydantic's encoder.
+
+    A submit body is mostly programs and configs (a config is JSON in a string: every quote
+    escaped). The standard library's encoder, which also escapes each non-ASCII character, took
+    about 30 instructions a byte; pydantic's takes a few. Non-ASCII text goes as UTF-8, which
+    every JSON reader takes (RFC 8259 makes it the default encoding).
+
+    >>> encode_body({"tasks": [{"program": "qreg q[1];", "tag": "é", "shots": 10}]})
+    b'{"tasks":[{"program":"qreg q[1];","tag":"\\xc3\\xa9","shots":10}]}'
+    """
+    return pydantic_core.to_json(body)
 
 
 class TaskStatus(str, Enum):
