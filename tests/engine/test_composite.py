@@ -34,8 +34,11 @@ async def test_200_programs_complete_with_every_childs_counts(emulator: Emulator
             assert job.result.data == {"c": {expected: 1000}}
         stats = await emulator.stats()
         assert stats["task_count"] == 200
-        # Batched submission and group polling: about one request per circuit, not one stream each.
-        assert sdk.request_count / 200 <= 1.2, sdk.request_count
+        # Batched submission and group polling: about one request per circuit, not one stream each
+        # (a stream per job would be 2 or more). How many early reads find a task still running
+        # depends on the machine's load: 234-236 requests with two suites at once, 247 in a CI run
+        # with three workers, so the bound has that much room.
+        assert sdk.request_count / 200 <= 1.3, sdk.request_count
 
 
 @pytest.mark.slow
