@@ -60,13 +60,12 @@ def count(source: Path, circuit_count: int) -> tuple[list[int], int]:
     requests sent, for the package in ``source``."""
     with tempfile.TemporaryDirectory(prefix="oqc-callgrind-") as folder:
         out = Path(folder) / "callgrind.out"
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(source), os.environ.get("PYTHONPATH", "")]))
         command = [
             "valgrind", "--tool=callgrind", "--cache-sim=no", "--instr-atstart=no",
             "--separate-threads=yes", f"--callgrind-out-file={out}",
             sys.executable, "-c", _IMPORT_FROM.format(source=str(source), script=__file__, n=circuit_count),
         ]  # fmt: skip
-        finished = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        finished = subprocess.run(command, capture_output=True, text=True, check=False)
         requests = re.search(r"^requests (\d+)", finished.stdout, re.M)
         if finished.returncode != 0 or requests is None:
             raise SystemExit(f"callgrind run failed ({finished.returncode}):\n{finished.stderr[-3000:]}")
